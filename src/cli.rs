@@ -1,0 +1,300 @@
+//! The command line, as clap sees it: every flag, its help text and its
+//! parser. Values are validated here (durations, ranges) so that commands
+//! receive typed settings; a bad value exits 2 with a message naming the flag.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::target::DEFAULT_URL;
+
+/// Find out why AMQP 0-9-1 connections die, and explain it.
+///
+/// amqpdoctor opens connections to a broker under chosen heartbeat modes,
+/// idles on purpose, publishes, and classifies what happens at the socket
+/// (ECONNRESET, EPIPE, FIN, silence) and on the wire (Connection.Close).
+#[derive(Debug, Parser)]
+#[command(name = "amqpdoctor", version, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 as predicted / all passed, 1 liveness fault found, \
+2 usage or bad input, 3 could not diagnose (connect/auth failed), 130 interrupted.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Reproduce and classify connection deaths under the three heartbeat modes.
+    ///
+    /// Each run connects, opens a channel, declares a server-named exclusive
+    /// auto-delete queue, enables publisher confirms, idles, publishes, waits
+    /// for confirms and closes. Modes run concurrently.
+    Probe(ProbeArgs),
+    /// Show heartbeat negotiation against this broker and what each client library would do.
+    Heartbeat(HeartbeatArgs),
+    /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
+    Explain(ExplainArgs),
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell to generate completions for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+/// Where to connect and how long to wait for each network step.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// Broker URL (amqp://user:pass@host:port/vhost). The password is never printed.
+    #[arg(env = "AMQP_URL", default_value = DEFAULT_URL, hide_env_values = true, hide_default_value = true)]
+    pub url: String,
+
+    /// Timeout for the TCP connect and for each handshake step.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
+    pub connect_timeout: Duration,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format. json prints exactly one JSON document on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// A heartbeat mode to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum ModeArg {
+    /// lapin: a real async client whose own I/O task sends heartbeats.
+    Serviced,
+    /// Heartbeat agreed, then never serviced: no heartbeats sent, nothing read.
+    Starved,
+    /// Heartbeat turned off in Tune-Ok (0).
+    Disabled,
+    /// All three, concurrently.
+    All,
+}
+
+/// The heartbeat a client asks for in Tune-Ok.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeartbeatRequest {
+    /// Accept whatever the server proposes in Connection.Tune.
+    Server,
+    /// Ask for this many seconds (0 disables heartbeats).
+    Seconds(u16),
+}
+
+/// How long to idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdleArg {
+    /// Long enough to reproduce a broker heartbeat timeout: 3T + 2 s (10 s when T is 0).
+    Auto,
+    Fixed(Duration),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout).
+    #[arg(long, value_name = "DUR|auto", default_value = "auto", value_parser = parse_idle)]
+    pub idle: IdleArg,
+
+    /// Heartbeat modes to run, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub mode: Vec<ModeArg>,
+
+    /// Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker's proposal.
+    #[arg(long, value_name = "DUR|server", default_value = "server", value_parser = parse_heartbeat)]
+    pub heartbeat: HeartbeatRequest,
+
+    /// starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy.
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub pump_every: Option<Duration>,
+
+    /// Messages to publish after the idle.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub publishes: u32,
+
+    /// How long to wait for publisher confirms after publishing.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
+    pub confirm_timeout: Duration,
+
+    /// Publish to this exchange instead of the probe's own temporary queue (touches user data).
+    #[arg(long, value_name = "NAME", requires = "routing_key")]
+    pub exchange: Option<String>,
+
+    /// Routing key to publish with, together with --exchange.
+    #[arg(long, value_name = "KEY", requires = "exchange")]
+    pub routing_key: Option<String>,
+
+    /// List every frame in the timeline, heartbeats included.
+    #[arg(long)]
+    pub trace: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HeartbeatArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker's proposal.
+    #[arg(long, value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
+    pub interval: HeartbeatRequest,
+
+    /// Keep the connection serviced this long and measure heartbeat cadence in both directions.
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub observe: Option<Duration>,
+
+    /// Narrow the client-library explanation to one library (see `amqpdoctor explain lapin`).
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// An errno (104, ECONNRESET), reply code (320), client library (pika-blocking),
+    /// verdict code (peer_reset) or a log line pasted in quotes.
+    #[arg(required = true, num_args = 1.., value_name = "TOPIC")]
+    pub topic: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ProbeArgs {
+    /// The modes to run, deduplicated, `all` expanded, in a fixed order.
+    pub fn modes(&self) -> Vec<ModeArg> {
+        let mut modes: Vec<ModeArg> = if self.mode.contains(&ModeArg::All) {
+            vec![ModeArg::Serviced, ModeArg::Starved, ModeArg::Disabled]
+        } else {
+            self.mode.clone()
+        };
+        modes.sort();
+        modes.dedup();
+        modes
+    }
+}
+
+/// A humantime duration greater than zero.
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration ({e}); try 500ms, 5s, 1m30s"))?;
+    if d.is_zero() {
+        return Err("must be greater than zero".into());
+    }
+    if d > Duration::from_secs(7 * 24 * 3600) {
+        return Err("must be at most 7 days".into());
+    }
+    Ok(d)
+}
+
+fn parse_idle(s: &str) -> Result<IdleArg, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(IdleArg::Auto);
+    }
+    if s.trim() == "0" {
+        return Ok(IdleArg::Fixed(Duration::ZERO));
+    }
+    parse_positive_duration(s).map(IdleArg::Fixed)
+}
+
+/// `server`, `0`, or a whole number of seconds up to 65535 (AMQP's heartbeat
+/// field is an unsigned 16-bit count of seconds).
+pub fn parse_heartbeat(s: &str) -> Result<HeartbeatRequest, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("server") {
+        return Ok(HeartbeatRequest::Server);
+    }
+    if s == "0" {
+        return Ok(HeartbeatRequest::Seconds(0));
+    }
+    let d = humantime::parse_duration(s).map_err(|e| {
+        format!("`{s}` is not a duration ({e}); try 0, 5s, 60s, 1m or \"server\"")
+    })?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "`{s}`: AMQP heartbeats are whole seconds; try {}s",
+            d.as_secs().max(1)
+        ));
+    }
+    u16::try_from(d.as_secs())
+        .map(HeartbeatRequest::Seconds)
+        .map_err(|_| format!("`{s}`: must be at most 65535s (AMQP's limit)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn heartbeat_values() {
+        let rows: &[(&str, Result<HeartbeatRequest, ()>)] = &[
+            ("server", Ok(HeartbeatRequest::Server)),
+            ("SERVER", Ok(HeartbeatRequest::Server)),
+            ("0", Ok(HeartbeatRequest::Seconds(0))),
+            ("0s", Ok(HeartbeatRequest::Seconds(0))),
+            ("2s", Ok(HeartbeatRequest::Seconds(2))),
+            ("1m", Ok(HeartbeatRequest::Seconds(60))),
+            ("65535s", Ok(HeartbeatRequest::Seconds(65535))),
+            ("65536s", Err(())),
+            ("1500ms", Err(())),
+            ("abc", Err(())),
+            ("-1s", Err(())),
+        ];
+        for (input, want) in rows {
+            assert_eq!(parse_heartbeat(input).map_err(|_| ()), *want, "{input}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_positive_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_positive_duration("0s").is_err());
+        assert!(parse_positive_duration("soon").is_err());
+        assert_eq!(parse_idle("auto"), Ok(IdleArg::Auto));
+        assert_eq!(parse_idle("0"), Ok(IdleArg::Fixed(Duration::ZERO)));
+        assert_eq!(parse_idle("90s"), Ok(IdleArg::Fixed(Duration::from_secs(90))));
+    }
+
+    #[test]
+    fn modes_expand_and_dedupe() {
+        let cli = Cli::try_parse_from(["amqpdoctor", "probe", "--mode", "starved,all"]).unwrap();
+        let Command::Probe(p) = cli.command else { panic!() };
+        assert_eq!(p.modes(), vec![ModeArg::Serviced, ModeArg::Starved, ModeArg::Disabled]);
+        let cli = Cli::try_parse_from(["amqpdoctor", "probe", "--mode", "disabled,starved,disabled"]).unwrap();
+        let Command::Probe(p) = cli.command else { panic!() };
+        assert_eq!(p.modes(), vec![ModeArg::Starved, ModeArg::Disabled]);
+    }
+}

@@ -1,0 +1,237 @@
+//! What happened on one connection, in milliseconds since the TCP connect
+//! began.
+//!
+//! The network layer (wire client, lapin driver, socket observer) appends
+//! [`Event`]s; the classifier and the renderers only read them. Heartbeats
+//! are counted with their timestamps in [`Heartbeats`] rather than listed as
+//! events (a 3-minute idle at T = 2 s would otherwise bury the story), unless
+//! tracing is on.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// One timestamped event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Who closed or broke the TCP connection, as the kernel saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpEnd {
+    /// The peer reset the connection (RST): TCP state CLOSE.
+    Reset,
+    /// The peer closed its side in order (FIN): TCP state CLOSE_WAIT.
+    Fin,
+}
+
+/// Everything the timeline can record. Serialized as
+/// `{"at_ms": …, "event": "<snake_case name>", …fields}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    TcpConnected { local: String, peer: String },
+    /// A frame we sent (heartbeats only with `--trace`).
+    Sent { frame: String },
+    /// A frame we received (heartbeats only with `--trace`).
+    Received { frame: String },
+    /// Connection.Tune-Ok sent and Connection.Open-Ok received.
+    ConnectionOpen { heartbeat_s: u16 },
+    /// The experiment's idle began: the client will stay silent this long.
+    IdleStart { planned_ms: u64 },
+    IdleEnd,
+    /// The socket observer saw the peer end the connection while the
+    /// application was not reading.
+    PeerEnded {
+        how: TcpEnd,
+        tcp_state: String,
+        since_last_client_byte_ms: u64,
+    },
+    PublishWritten { seq: u32 },
+    PublishFailed { seq: u32, errno: Option<i32>, errno_name: String },
+    Confirmed { seq: u32 },
+    Nacked { seq: u32 },
+    Returned { reply_code: u16, reply_text: String },
+    /// Connection.Close from the server.
+    ServerClose {
+        reply_code: u16,
+        reply_text: String,
+        class_id: u16,
+        method_id: u16,
+    },
+    /// Channel.Close from the server (a soft error).
+    ChannelClose { reply_code: u16, reply_text: String },
+    ClientClose { reply_code: u16 },
+    CloseOk,
+    Blocked { reason: String },
+    Unblocked,
+    /// A read returned 0: the peer closed (FIN) and we read up to it.
+    Eof,
+    /// A read or write failed with this errno.
+    IoError { op: String, errno: Option<i32>, errno_name: String },
+    /// We waited for something and it did not come.
+    Timeout { waiting_for: String, after_ms: u64 },
+    /// Something worth recording that fits no other shape.
+    Note { text: String },
+    /// The user interrupted the probe.
+    Interrupted,
+}
+
+/// Heartbeat frames seen in each direction, with their times.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Heartbeats {
+    pub sent: u32,
+    /// `None` when the mode cannot observe received heartbeats.
+    pub received: Option<u32>,
+    #[serde(skip)]
+    pub sent_at_ms: Vec<u64>,
+    #[serde(skip)]
+    pub received_at_ms: Vec<u64>,
+}
+
+/// The record of one connection.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    start: Instant,
+    pub events: Vec<Event>,
+    pub heartbeats: Heartbeats,
+    /// When the client last wrote a byte (ms since connect).
+    pub last_client_byte_ms: Option<u64>,
+    /// When the client last read a byte from the server.
+    pub last_server_byte_ms: Option<u64>,
+    /// List every frame, heartbeats included.
+    pub trace: bool,
+}
+
+impl Timeline {
+    /// Start the clock now.
+    pub fn new(trace: bool) -> Self {
+        Self::starting_at(Instant::now(), trace)
+    }
+
+    pub fn starting_at(start: Instant, trace: bool) -> Self {
+        Timeline {
+            start,
+            events: Vec::new(),
+            heartbeats: Heartbeats::default(),
+            last_client_byte_ms: None,
+            last_server_byte_ms: None,
+            trace,
+        }
+    }
+
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// Milliseconds since the clock started.
+    pub fn now_ms(&self) -> u64 {
+        self.ms_at(Instant::now())
+    }
+
+    pub fn ms_at(&self, t: Instant) -> u64 {
+        duration_ms(t.saturating_duration_since(self.start))
+    }
+
+    pub fn push(&mut self, kind: EventKind) -> u64 {
+        let at_ms = self.now_ms();
+        self.push_at(at_ms, kind);
+        at_ms
+    }
+
+    pub fn push_at(&mut self, at_ms: u64, kind: EventKind) {
+        // Events from the observer thread can arrive a little late; keep the
+        // list in time order so renderers can print it as it is.
+        let pos = self
+            .events
+            .iter()
+            .rposition(|e| e.at_ms <= at_ms)
+            .map_or(0, |p| p + 1);
+        self.events.insert(pos, Event { at_ms, kind });
+    }
+
+    pub fn client_wrote(&mut self) {
+        self.last_client_byte_ms = Some(self.now_ms());
+    }
+
+    pub fn server_spoke(&mut self) {
+        self.last_server_byte_ms = Some(self.now_ms());
+    }
+
+    pub fn heartbeat_sent(&mut self) {
+        let at = self.now_ms();
+        self.heartbeats.sent += 1;
+        self.heartbeats.sent_at_ms.push(at);
+        if self.trace {
+            self.push_at(at, EventKind::Sent { frame: "heartbeat".into() });
+        }
+    }
+
+    pub fn heartbeat_received(&mut self) {
+        let at = self.now_ms();
+        *self.heartbeats.received.get_or_insert(0) += 1;
+        self.heartbeats.received_at_ms.push(at);
+        if self.trace {
+            self.push_at(at, EventKind::Received { frame: "heartbeat".into() });
+        }
+    }
+
+    /// The first event matching `pred`.
+    pub fn find<F: Fn(&EventKind) -> bool>(&self, pred: F) -> Option<&Event> {
+        self.events.iter().find(|e| pred(&e.kind))
+    }
+}
+
+pub fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_events_are_inserted_in_time_order() {
+        let mut t = Timeline::new(false);
+        t.push_at(10, EventKind::IdleStart { planned_ms: 5 });
+        t.push_at(30, EventKind::IdleEnd);
+        t.push_at(20, EventKind::Eof);
+        t.push_at(0, EventKind::Interrupted);
+        let times: Vec<u64> = t.events.iter().map(|e| e.at_ms).collect();
+        assert_eq!(times, vec![0, 10, 20, 30]);
+    }
+
+    #[test]
+    fn events_serialize_with_a_flat_tag() {
+        let e = Event {
+            at_ms: 7,
+            kind: EventKind::PublishFailed {
+                seq: 1,
+                errno: Some(104),
+                errno_name: "ECONNRESET".into(),
+            },
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"at_ms": 7, "event": "publish_failed", "seq": 1,
+                                "errno": 104, "errno_name": "ECONNRESET"})
+        );
+    }
+
+    #[test]
+    fn heartbeats_are_counted_not_listed_unless_tracing() {
+        let mut quiet = Timeline::new(false);
+        quiet.heartbeat_received();
+        quiet.heartbeat_sent();
+        assert!(quiet.events.is_empty());
+        assert_eq!((quiet.heartbeats.sent, quiet.heartbeats.received), (1, Some(1)));
+        let mut loud = Timeline::new(true);
+        loud.heartbeat_received();
+        assert_eq!(loud.events.len(), 1);
+    }
+}
