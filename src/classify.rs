@@ -3,7 +3,14 @@
 //! Input is a [`Timeline`](crate::timeline::Timeline) plus the negotiated
 //! values; output is a [`Verdict`]. No sockets here.
 
+mod narrate;
+
+use std::io;
+
+use nix::errno::Errno;
 use serde::Serialize;
+
+use crate::timeline::{EventKind, TcpEnd, Timeline};
 
 /// The three heartbeat modes (see DESIGN.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -73,6 +80,639 @@ impl VerdictCode {
 impl std::fmt::Display for VerdictCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// errno
+// ---------------------------------------------------------------------------
+
+/// What an errno means for a broker connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrnoClass {
+    /// ECONNRESET: the peer (or a middlebox) sent RST.
+    Reset,
+    /// EPIPE / ENOTCONN: writing to a connection already shut down.
+    BrokenPipe,
+    /// ETIMEDOUT: retransmissions or keepalive probes went unanswered.
+    TimedOut,
+    /// ECONNREFUSED: nothing listens there.
+    Refused,
+    /// EHOSTUNREACH / ENETUNREACH: no route.
+    Unreachable,
+    /// ECONNABORTED: the local stack aborted the connection.
+    Aborted,
+    /// A read returned 0: orderly close (FIN).
+    Eof,
+    Other,
+}
+
+impl ErrnoClass {
+    pub fn from_errno(errno: Errno) -> Self {
+        match errno {
+            Errno::ECONNRESET => ErrnoClass::Reset,
+            Errno::EPIPE | Errno::ENOTCONN => ErrnoClass::BrokenPipe,
+            Errno::ETIMEDOUT => ErrnoClass::TimedOut,
+            Errno::ECONNREFUSED => ErrnoClass::Refused,
+            Errno::EHOSTUNREACH | Errno::ENETUNREACH | Errno::EHOSTDOWN => ErrnoClass::Unreachable,
+            Errno::ECONNABORTED => ErrnoClass::Aborted,
+            _ => ErrnoClass::Other,
+        }
+    }
+}
+
+impl From<&io::Error> for ErrnoClass {
+    fn from(err: &io::Error) -> Self {
+        match err.raw_os_error() {
+            Some(n) => ErrnoClass::from_errno(Errno::from_raw(n)),
+            None if err.kind() == io::ErrorKind::UnexpectedEof => ErrnoClass::Eof,
+            None => ErrnoClass::Other,
+        }
+    }
+}
+
+/// `ECONNRESET` for 104; `errno 999` for what nix does not know.
+pub fn errno_name(errno: i32) -> String {
+    match Errno::from_raw(errno) {
+        Errno::UnknownErrno => format!("errno {errno}"),
+        e => format!("{e:?}"),
+    }
+}
+
+/// The errno name of an I/O error, or its kind when it has no errno.
+pub fn errno_label(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(n) => errno_name(n),
+        None if err.kind() == io::ErrorKind::UnexpectedEof => "EOF".into(),
+        None => format!("{:?}", err.kind()),
+    }
+}
+
+/// `connection refused (ECONNREFUSED)`.
+pub fn describe_io_error(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(n) => format!(
+            "{} ({})",
+            Errno::from_raw(n).desc().to_lowercase(),
+            errno_name(n)
+        ),
+        None => err.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Ends
+// ---------------------------------------------------------------------------
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndKind {
+    /// Still open when we closed it.
+    Alive,
+    /// We closed it before the experiment finished (interrupted).
+    ClientClose,
+    /// Connection.Close received from the server.
+    ServerClose,
+    /// RST / ECONNRESET.
+    Reset,
+    /// Orderly close by the peer: FIN, EOF, or EPIPE on write.
+    Fin,
+    /// No answer to a request within its timeout.
+    Silence,
+}
+
+/// The ending of one run, as the JSON contract describes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct End {
+    pub kind: EndKind,
+    pub at_ms: u64,
+    pub since_last_client_byte_ms: Option<u64>,
+    pub since_last_server_byte_ms: Option<u64>,
+    pub reply_code: Option<u16>,
+    pub reply_text: Option<String>,
+    pub class_id: Option<u16>,
+    pub method_id: Option<u16>,
+    pub errno: Option<i32>,
+    pub errno_name: Option<String>,
+    /// What showed the ending: observer, read, write, close_frame, timeout.
+    pub seen_by: &'static str,
+}
+
+impl End {
+    fn new(kind: EndKind, at_ms: u64, seen_by: &'static str) -> Self {
+        End {
+            kind,
+            at_ms,
+            since_last_client_byte_ms: None,
+            since_last_server_byte_ms: None,
+            reply_code: None,
+            reply_text: None,
+            class_id: None,
+            method_id: None,
+            errno: None,
+            errno_name: None,
+            seen_by,
+        }
+    }
+}
+
+/// Read the ending off a timeline. The earliest evidence of death wins (a
+/// reset seen by the observer at 6 s explains the ECONNRESET a publish got
+/// at 8 s); timeouts count only when nothing died.
+pub fn end_of(tl: &Timeline) -> End {
+    let mut end = None;
+    let mut timeout = None;
+    let mut interrupted = None;
+    for ev in &tl.events {
+        let at = ev.at_ms;
+        let found = match &ev.kind {
+            EventKind::ServerClose {
+                reply_code,
+                reply_text,
+                class_id,
+                method_id,
+            } => {
+                let mut e = End::new(EndKind::ServerClose, at, "close_frame");
+                e.reply_code = Some(*reply_code);
+                e.reply_text = Some(reply_text.clone());
+                e.class_id = Some(*class_id);
+                e.method_id = Some(*method_id);
+                Some(e)
+            }
+            EventKind::PeerEnded {
+                how,
+                since_last_client_byte_ms,
+                since_last_server_byte_ms,
+                ..
+            } => {
+                let kind = match how {
+                    TcpEnd::Reset => EndKind::Reset,
+                    TcpEnd::Fin => EndKind::Fin,
+                };
+                let mut e = End::new(kind, at, "observer");
+                e.since_last_client_byte_ms = Some(*since_last_client_byte_ms);
+                e.since_last_server_byte_ms = Some(*since_last_server_byte_ms);
+                Some(e)
+            }
+            EventKind::IoError {
+                op,
+                errno,
+                errno_name,
+                ..
+            } => {
+                let class = errno.map_or(ErrnoClass::Other, |n| {
+                    ErrnoClass::from_errno(Errno::from_raw(n))
+                });
+                let kind = match class {
+                    ErrnoClass::BrokenPipe | ErrnoClass::Eof => EndKind::Fin,
+                    ErrnoClass::TimedOut | ErrnoClass::Unreachable => EndKind::Silence,
+                    _ => EndKind::Reset,
+                };
+                let seen_by = if op.starts_with("writing") {
+                    "write"
+                } else {
+                    "read"
+                };
+                let mut e = End::new(kind, at, seen_by);
+                e.errno = *errno;
+                e.errno_name = Some(errno_name.clone());
+                Some(e)
+            }
+            EventKind::Eof => Some(End::new(EndKind::Fin, at, "read")),
+            EventKind::Timeout { .. } => {
+                timeout.get_or_insert(at);
+                None
+            }
+            EventKind::Interrupted => {
+                interrupted.get_or_insert(at);
+                None
+            }
+            _ => None,
+        };
+        if let Some(e) = found {
+            end = Some(e);
+            break;
+        }
+    }
+    let mut end = end.unwrap_or_else(|| {
+        if let Some(at) = interrupted {
+            End::new(EndKind::ClientClose, at, "client")
+        } else if let Some(at) = timeout {
+            End::new(EndKind::Silence, at, "timeout")
+        } else {
+            let at = tl
+                .find(|k| matches!(k, EventKind::ClientClose { .. }))
+                .map_or_else(|| tl.events.last().map_or(0, |e| e.at_ms), |e| e.at_ms);
+            End::new(EndKind::Alive, at, "client")
+        }
+    });
+    if end.since_last_client_byte_ms.is_none() {
+        // Silence measured up to the end, from the last write before it.
+        end.since_last_client_byte_ms =
+            tl.last_client_byte_before(end.at_ms).map(|t| end.at_ms - t);
+    }
+    end
+}
+
+// ---------------------------------------------------------------------------
+// Publishes
+// ---------------------------------------------------------------------------
+
+/// What became of one published message (contract values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Confirmed,
+    Nacked,
+    Returned,
+    /// The kernel accepted the write, but no confirm ever came.
+    Lost,
+    /// The write itself failed (errno).
+    Failed,
+    Unknown,
+}
+
+/// What the network layer saw of one publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishAttempt {
+    pub seq: u32,
+    pub at_ms: u64,
+    /// `Some((errno, name))` when the write failed.
+    pub write_error: Option<(Option<i32>, String)>,
+    /// `Some(true)` acked, `Some(false)` nacked, `None` no confirm.
+    pub acked: Option<bool>,
+    pub returned: bool,
+}
+
+/// One publish in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishReport {
+    pub seq: u32,
+    pub at_ms: u64,
+    /// "ok" or "error".
+    pub write: &'static str,
+    pub errno: Option<i32>,
+    pub errno_name: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// Settle each publish's outcome. Without a confirm, a message whose write
+/// succeeded is `lost` — unless the run was interrupted before we could
+/// know (`unknown`).
+pub fn publish_reports(attempts: &[PublishAttempt], interrupted: bool) -> Vec<PublishReport> {
+    attempts
+        .iter()
+        .map(|a| {
+            let (write, errno, errno_name) = match &a.write_error {
+                Some((n, name)) => ("error", *n, Some(name.clone())),
+                None => ("ok", None, None),
+            };
+            let outcome = match (&a.write_error, a.acked, a.returned) {
+                (Some(_), _, _) => Outcome::Failed,
+                (None, Some(true), true) => Outcome::Returned,
+                (None, Some(true), false) => Outcome::Confirmed,
+                (None, Some(false), _) => Outcome::Nacked,
+                (None, None, _) if interrupted => Outcome::Unknown,
+                (None, None, _) => Outcome::Lost,
+            };
+            PublishReport {
+                seq: a.seq,
+                at_ms: a.at_ms,
+                write,
+                errno,
+                errno_name,
+                outcome,
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Prediction
+// ---------------------------------------------------------------------------
+
+/// What a mode predicts for an idle and T.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prediction {
+    Healthy,
+    BrokerHeartbeatTimeout,
+    /// The idle ends between 2T and 3T: either outcome is possible.
+    Either,
+}
+
+/// Margin added to 3T before we predict a reset for certain: RabbitMQ's
+/// timer and our clock are not perfectly aligned.
+pub const PREDICTION_MARGIN_MS: u64 = 500;
+
+/// The longest stretch the client stays silent: the idle, or the pump
+/// period when the connection is pumped.
+fn longest_client_silence_ms(idle_ms: u64, pump_every_ms: Option<u64>) -> u64 {
+    pump_every_ms.map_or(idle_ms, |p| p.min(idle_ms))
+}
+
+pub fn predict(
+    mode: Mode,
+    heartbeat_s: u16,
+    idle_ms: u64,
+    pump_every_ms: Option<u64>,
+) -> Prediction {
+    if mode != Mode::Starved || heartbeat_s == 0 {
+        return Prediction::Healthy;
+    }
+    let t = u64::from(heartbeat_s) * 1000;
+    let silence = longest_client_silence_ms(idle_ms, pump_every_ms);
+    if silence < 2 * t {
+        Prediction::Healthy
+    } else if silence >= 3 * t + PREDICTION_MARGIN_MS {
+        Prediction::BrokerHeartbeatTimeout
+    } else {
+        Prediction::Either
+    }
+}
+
+impl Prediction {
+    pub fn admits(self, code: VerdictCode) -> bool {
+        match self {
+            Prediction::Healthy => code == VerdictCode::Healthy,
+            Prediction::BrokerHeartbeatTimeout => code == VerdictCode::BrokerHeartbeatTimeout,
+            Prediction::Either => {
+                matches!(
+                    code,
+                    VerdictCode::Healthy | VerdictCode::BrokerHeartbeatTimeout
+                )
+            }
+        }
+    }
+}
+
+/// The prediction in words, e.g. "a starved client survives at least
+/// 2T = 120 s of silence and is dropped by 3T = 180 s".
+pub fn prediction_text(
+    mode: Mode,
+    heartbeat_s: u16,
+    idle_ms: u64,
+    pump_every_ms: Option<u64>,
+) -> String {
+    let t = u64::from(heartbeat_s);
+    let idle = secs(idle_ms);
+    match (mode, heartbeat_s) {
+        (Mode::Serviced, 0) => "heartbeats are off, so the broker never checks for silence: \
+            predicted healthy (unless something in the path drops idle connections)"
+            .into(),
+        (Mode::Serviced, _) => format!(
+            "lapin sends a heartbeat every T/2 = {} whatever the application does: \
+             predicted healthy for any idle",
+            secs(t * 500)
+        ),
+        (Mode::Disabled, _) | (Mode::Starved, 0) => format!(
+            "heartbeats are off, so the broker never checks for silence: predicted healthy after \
+             the {idle} idle (unless something in the path drops idle connections)"
+        ),
+        (Mode::Starved, _) => {
+            let window = format!(
+                "a starved client survives at least 2T = {} of silence and is dropped by 3T = {}",
+                secs(2 * t * 1000),
+                secs(3 * t * 1000)
+            );
+            let p = predict(mode, heartbeat_s, idle_ms, pump_every_ms);
+            match (pump_every_ms, p) {
+                (Some(pump), Prediction::Healthy) => format!(
+                    "{window}; pumped every {}, it is never silent that long: predicted healthy",
+                    secs(pump)
+                ),
+                (Some(pump), _) => format!(
+                    "{window}; pumped only every {}, it can still be dropped",
+                    secs(pump)
+                ),
+                (None, Prediction::Healthy) => format!(
+                    "{window}, so the {idle} idle alone will not reproduce the reset \
+                     (use --idle {} or more): predicted healthy",
+                    secs(3 * t * 1000 + 2000)
+                ),
+                (None, Prediction::BrokerHeartbeatTimeout) => {
+                    format!(
+                        "{window}; the {idle} idle is longer: predicted broker_heartbeat_timeout"
+                    )
+                }
+                (None, Prediction::Either) => format!(
+                    "{window}; the {idle} idle falls between the two, so either outcome is possible"
+                ),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Verdict
+// ---------------------------------------------------------------------------
+
+/// The classifier's conclusion for one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub code: VerdictCode,
+    /// Whether this ending is what the mode predicts for this idle and T.
+    pub expected: bool,
+    pub prediction: Prediction,
+    pub prediction_text: String,
+    pub summary: String,
+    pub explanation: String,
+    pub remedy: String,
+}
+
+/// Everything the classifier needs to know about one run.
+#[derive(Debug, Clone)]
+pub struct RunFacts<'a> {
+    pub mode: Mode,
+    pub server_heartbeat_s: Option<u16>,
+    /// None: the client accepted the server's proposal.
+    pub requested_heartbeat_s: Option<u16>,
+    pub heartbeat_s: u16,
+    pub idle_ms: u64,
+    pub pump_every_ms: Option<u64>,
+    pub confirm_timeout_ms: u64,
+    pub timeline: &'a Timeline,
+    pub end: &'a End,
+    pub publishes: &'a [PublishReport],
+    pub interrupted: bool,
+}
+
+/// Extra tolerance around RabbitMQ's [2T, 3T] window: scheduling jitter on
+/// both hosts plus the half-second granularity of our own idle.
+pub fn attribution_tolerance_ms(heartbeat_s: u16) -> u64 {
+    500 + 50 * u64::from(heartbeat_s)
+}
+
+/// Both directions must have been silent at least this long before an
+/// ending for it to look like an idle-timeout kill.
+pub const PATH_IDLE_MIN_MS: u64 = 1000;
+
+/// The attribution rule (DESIGN.md): which verdict an ending gets.
+pub fn attribute(f: &RunFacts) -> VerdictCode {
+    let end = f.end;
+    let blocked = f
+        .timeline
+        .find(|k| matches!(k, EventKind::Blocked { .. }))
+        .is_some();
+    let unsettled = f
+        .publishes
+        .iter()
+        .any(|p| matches!(p.outcome, Outcome::Lost | Outcome::Unknown));
+    match end.kind {
+        EndKind::ServerClose => match (end.reply_code, end.class_id, end.method_id) {
+            (Some(403), Some(10), _) => VerdictCode::AuthFailed,
+            (Some(530 | 402), Some(10), Some(40)) => VerdictCode::VhostNotAllowed,
+            _ => VerdictCode::ServerClosed,
+        },
+        EndKind::Reset | EndKind::Fin => {
+            let t = u64::from(f.heartbeat_s) * 1000;
+            let tol = attribution_tolerance_ms(f.heartbeat_s);
+            let client_silence = end.since_last_client_byte_ms.unwrap_or(0);
+            if t > 0 && client_silence + tol >= 2 * t && client_silence <= 3 * t + tol {
+                VerdictCode::BrokerHeartbeatTimeout
+            } else if client_silence >= PATH_IDLE_MIN_MS
+                && end
+                    .since_last_server_byte_ms
+                    .is_some_and(|s| s >= PATH_IDLE_MIN_MS)
+            {
+                VerdictCode::PathIdleTimeout
+            } else if end.kind == EndKind::Reset {
+                VerdictCode::PeerReset
+            } else {
+                VerdictCode::PeerClosed
+            }
+        }
+        EndKind::Silence => {
+            if blocked && unsettled {
+                VerdictCode::Blocked
+            } else if f.publishes.iter().any(|p| p.outcome == Outcome::Lost) {
+                VerdictCode::SilentLoss
+            } else {
+                VerdictCode::Timeout
+            }
+        }
+        EndKind::Alive | EndKind::ClientClose => {
+            if blocked && unsettled {
+                VerdictCode::Blocked
+            } else {
+                VerdictCode::Healthy
+            }
+        }
+    }
+}
+
+/// Classify one run: verdict code, whether it was predicted, and the words.
+pub fn verdict(f: &RunFacts) -> Verdict {
+    let code = attribute(f);
+    let prediction = predict(f.mode, f.heartbeat_s, f.idle_ms, f.pump_every_ms);
+    let expected = f.interrupted && code == VerdictCode::Healthy || prediction.admits(code);
+    let words = narrate::words(f, code);
+    Verdict {
+        code,
+        expected,
+        prediction,
+        prediction_text: prediction_text(f.mode, f.heartbeat_s, f.idle_ms, f.pump_every_ms),
+        summary: words.summary,
+        explanation: words.explanation,
+        remedy: words.remedy,
+    }
+}
+
+/// `6.007 s`, `120 s`, `350 ms`.
+pub fn secs(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.3} s", ms as f64 / 1000.0)
+    }
+}
+
+/// The verdict for a run that failed before its experiment began.
+pub fn setup_failure_code(stage: &str, err: &crate::wire::WireError) -> VerdictCode {
+    use crate::wire::WireError as W;
+    match err {
+        W::ServerClose(c) | W::ChannelClose(c) => match c.reply_code {
+            403 if stage == "handshake" => VerdictCode::AuthFailed,
+            530 | 402 if stage == "handshake" => VerdictCode::VhostNotAllowed,
+            _ => VerdictCode::ServerClosed,
+        },
+        W::ProtocolMismatch(_) => VerdictCode::ProtocolMismatch,
+        W::Invalid(_) => VerdictCode::ProtocolMismatch,
+        W::Timeout { .. } => VerdictCode::Timeout,
+        // RabbitMQ without the authentication_failure_close capability, and
+        // other brokers, drop the socket after a refused login.
+        W::Eof { waiting_for } if waiting_for == "Connection.Tune" => VerdictCode::AuthFailed,
+        W::Eof { .. } => VerdictCode::PeerClosed,
+        W::Io { err, .. } => match ErrnoClass::from(err) {
+            ErrnoClass::Reset => VerdictCode::PeerReset,
+            ErrnoClass::BrokenPipe | ErrnoClass::Eof => VerdictCode::PeerClosed,
+            _ => VerdictCode::ConnectFailed,
+        },
+    }
+}
+
+/// The verdict for a run that could not start its experiment: the tool
+/// could not diagnose (exit 3), and says why in actionable words.
+pub fn setup_verdict(
+    code: VerdictCode,
+    stage: &str,
+    message: &str,
+    close: Option<&crate::wire::CloseInfo>,
+) -> Verdict {
+    let (explanation, remedy) = match code {
+        VerdictCode::AuthFailed => (
+            format!("The broker refused the login during the {stage}: {message}."),
+            "Check the user name and password in the URL, and that the user may connect from \
+             this host (RabbitMQ's guest user may only connect from localhost)."
+                .to_string(),
+        ),
+        VerdictCode::VhostNotAllowed => (
+            format!("The broker refused to open the virtual host: {message}."),
+            "Check the vhost in the URL (the last path segment; write the default vhost `/` as \
+             %2f) and the user's permissions: `rabbitmqctl list_vhosts`, \
+             `rabbitmqctl list_permissions -p <vhost>`."
+                .to_string(),
+        ),
+        VerdictCode::ConnectFailed => (
+            format!("No TCP connection: {message}."),
+            "Check the host and port (AMQP listens on 5672) and that the broker is running \
+             (`rabbitmqctl status`; start it with `rabbitmq-server -detached`)."
+                .to_string(),
+        ),
+        VerdictCode::ProtocolMismatch => (
+            format!("The peer does not speak AMQP 0-9-1: {message}."),
+            "Point amqpdoctor at the broker's AMQP 0-9-1 listener (5672), not at the \
+             management UI (15672), an AMQP 1.0 or TLS port."
+                .to_string(),
+        ),
+        VerdictCode::Timeout => (
+            format!("The broker did not answer during the {stage}: {message}."),
+            "The broker may be overloaded, blocked, or something in the path drops packets; \
+             raise --connect-timeout to tell slow from dead."
+                .to_string(),
+        ),
+        _ => (
+            format!("The connection failed during the {stage}: {message}."),
+            close
+                .and_then(|c| crate::knowledge::reply_code(c.reply_code))
+                .map_or_else(
+                    || "Rerun with --trace to see every frame.".to_string(),
+                    |r| r.remedy.to_string(),
+                ),
+        ),
+    };
+    Verdict {
+        code,
+        expected: false,
+        prediction: Prediction::Healthy,
+        prediction_text: "no prediction: the experiment could not start".into(),
+        summary: format!("could not diagnose: {code} during the {stage}"),
+        explanation,
+        remedy,
     }
 }
 

@@ -15,8 +15,10 @@ use crate::target::DEFAULT_URL;
 /// (ECONNRESET, EPIPE, FIN, silence) and on the wire (Connection.Close).
 #[derive(Debug, Parser)]
 #[command(name = "amqpdoctor", version, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 as predicted / all passed, 1 liveness fault found, \
-2 usage or bad input, 3 could not diagnose (connect/auth failed), 130 interrupted.")]
+#[command(
+    after_help = "Exit codes: 0 as predicted / all passed, 1 liveness fault found, \
+2 usage or bad input, 3 could not diagnose (connect/auth failed), 130 interrupted."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -234,9 +236,8 @@ pub fn parse_heartbeat(s: &str) -> Result<HeartbeatRequest, String> {
     if s == "0" {
         return Ok(HeartbeatRequest::Seconds(0));
     }
-    let d = humantime::parse_duration(s).map_err(|e| {
-        format!("`{s}` is not a duration ({e}); try 0, 5s, 60s, 1m or \"server\"")
-    })?;
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); try 0, 5s, 60s, 1m or \"server\""))?;
     if d.subsec_nanos() != 0 {
         return Err(format!(
             "`{s}`: AMQP heartbeats are whole seconds; try {}s",
@@ -280,21 +281,36 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_positive_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(
+            parse_positive_duration("1m30s"),
+            Ok(Duration::from_secs(90))
+        );
         assert!(parse_positive_duration("0s").is_err());
         assert!(parse_positive_duration("soon").is_err());
         assert_eq!(parse_idle("auto"), Ok(IdleArg::Auto));
         assert_eq!(parse_idle("0"), Ok(IdleArg::Fixed(Duration::ZERO)));
-        assert_eq!(parse_idle("90s"), Ok(IdleArg::Fixed(Duration::from_secs(90))));
+        assert_eq!(
+            parse_idle("90s"),
+            Ok(IdleArg::Fixed(Duration::from_secs(90)))
+        );
     }
 
     #[test]
     fn modes_expand_and_dedupe() {
         let cli = Cli::try_parse_from(["amqpdoctor", "probe", "--mode", "starved,all"]).unwrap();
-        let Command::Probe(p) = cli.command else { panic!() };
-        assert_eq!(p.modes(), vec![ModeArg::Serviced, ModeArg::Starved, ModeArg::Disabled]);
-        let cli = Cli::try_parse_from(["amqpdoctor", "probe", "--mode", "disabled,starved,disabled"]).unwrap();
-        let Command::Probe(p) = cli.command else { panic!() };
+        let Command::Probe(p) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            p.modes(),
+            vec![ModeArg::Serviced, ModeArg::Starved, ModeArg::Disabled]
+        );
+        let cli =
+            Cli::try_parse_from(["amqpdoctor", "probe", "--mode", "disabled,starved,disabled"])
+                .unwrap();
+        let Command::Probe(p) = cli.command else {
+            panic!()
+        };
         assert_eq!(p.modes(), vec![ModeArg::Starved, ModeArg::Disabled]);
     }
 }

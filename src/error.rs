@@ -37,7 +37,10 @@ pub struct UsageError(pub String);
 
 /// The exit status for an error that reached `main`.
 pub fn exit_status_for(err: &anyhow::Error) -> ExitStatus {
-    if err.chain().any(|e| e.is::<UsageError>() || e.is::<crate::target::TargetError>()) {
+    if err
+        .chain()
+        .any(|e| e.is::<UsageError>() || e.is::<crate::target::TargetError>())
+    {
         ExitStatus::Usage
     } else {
         ExitStatus::CannotDiagnose

@@ -70,3 +70,12 @@ pub struct ClientLib {
     /// Where this was read (library source or docs).
     pub source: &'static str,
 }
+
+/// Placeholder table until the full knowledge base lands (merged from the
+/// knowledge branch).
+pub static REPLY_CODES: &[ReplyCode] = &[];
+
+/// The entry for a reply code.
+pub fn reply_code(code: u16) -> Option<&'static ReplyCode> {
+    REPLY_CODES.iter().find(|r| r.code == code)
+}

@@ -158,12 +158,7 @@ pub fn redact_url_text(raw: &str) -> String {
     };
     let userinfo = &authority[..at];
     let user = userinfo.split(':').next().unwrap_or("");
-    format!(
-        "{}{}:***@{}",
-        &raw[..scheme_end + 3],
-        user,
-        &rest[at + 1..]
-    )
+    format!("{}{}:***@{}", &raw[..scheme_end + 3], user, &rest[at + 1..])
 }
 
 #[cfg(test)]
@@ -177,9 +172,23 @@ mod tests {
             ("amqp://localhost", "localhost", 5672, "guest", "guest", "/"),
             ("amqp://u:p@h:1234/v", "h", 1234, "u", "p", "v"),
             ("amqp://u:p@h/%2f", "h", 5672, "u", "p", "/"),
-            ("amqp://u:p%40ss@127.0.0.1/", "127.0.0.1", 5672, "u", "p@ss", "/"),
+            (
+                "amqp://u:p%40ss@127.0.0.1/",
+                "127.0.0.1",
+                5672,
+                "u",
+                "p@ss",
+                "/",
+            ),
             ("amqp://u@h/", "h", 5672, "u", "", "/"),
-            ("amqp://[::1]:5673/x%2Fy", "::1", 5673, "guest", "guest", "x/y"),
+            (
+                "amqp://[::1]:5673/x%2Fy",
+                "::1",
+                5673,
+                "guest",
+                "guest",
+                "x/y",
+            ),
         ];
         for (url, host, port, user, pass, vhost) in rows {
             let t = Target::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
@@ -193,7 +202,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls() {
-        for url in ["", "localhost:5672", "http://h/", "amqps://h/", "amqp://h/a/b", "amqp://h:99999/"] {
+        for url in [
+            "",
+            "localhost:5672",
+            "http://h/",
+            "amqps://h/",
+            "amqp://h/a/b",
+            "amqp://h:99999/",
+        ] {
             assert!(Target::parse(url).is_err(), "{url} should be rejected");
         }
     }

@@ -34,28 +34,55 @@ pub enum TcpEnd {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
-    TcpConnected { local: String, peer: String },
+    TcpConnected {
+        local: String,
+        peer: String,
+    },
     /// A frame we sent (heartbeats only with `--trace`).
-    Sent { frame: String },
+    Sent {
+        frame: String,
+    },
     /// A frame we received (heartbeats only with `--trace`).
-    Received { frame: String },
+    Received {
+        frame: String,
+    },
     /// Connection.Tune-Ok sent and Connection.Open-Ok received.
-    ConnectionOpen { heartbeat_s: u16 },
+    ConnectionOpen {
+        heartbeat_s: u16,
+    },
     /// The experiment's idle began: the client will stay silent this long.
-    IdleStart { planned_ms: u64 },
+    IdleStart {
+        planned_ms: u64,
+    },
     IdleEnd,
     /// The socket observer saw the peer end the connection while the
     /// application was not reading.
     PeerEnded {
         how: TcpEnd,
         tcp_state: String,
+        /// From TCP_INFO: how long the client had sent no data.
         since_last_client_byte_ms: u64,
+        /// From TCP_INFO: how long the server had sent no data.
+        since_last_server_byte_ms: u64,
     },
-    PublishWritten { seq: u32 },
-    PublishFailed { seq: u32, errno: Option<i32>, errno_name: String },
-    Confirmed { seq: u32 },
-    Nacked { seq: u32 },
-    Returned { reply_code: u16, reply_text: String },
+    PublishWritten {
+        seq: u32,
+    },
+    PublishFailed {
+        seq: u32,
+        errno: Option<i32>,
+        errno_name: String,
+    },
+    Confirmed {
+        seq: u32,
+    },
+    Nacked {
+        seq: u32,
+    },
+    Returned {
+        reply_code: u16,
+        reply_text: String,
+    },
     /// Connection.Close from the server.
     ServerClose {
         reply_code: u16,
@@ -64,19 +91,35 @@ pub enum EventKind {
         method_id: u16,
     },
     /// Channel.Close from the server (a soft error).
-    ChannelClose { reply_code: u16, reply_text: String },
-    ClientClose { reply_code: u16 },
+    ChannelClose {
+        reply_code: u16,
+        reply_text: String,
+    },
+    ClientClose {
+        reply_code: u16,
+    },
     CloseOk,
-    Blocked { reason: String },
+    Blocked {
+        reason: String,
+    },
     Unblocked,
     /// A read returned 0: the peer closed (FIN) and we read up to it.
     Eof,
     /// A read or write failed with this errno.
-    IoError { op: String, errno: Option<i32>, errno_name: String },
+    IoError {
+        op: String,
+        errno: Option<i32>,
+        errno_name: String,
+    },
     /// We waited for something and it did not come.
-    Timeout { waiting_for: String, after_ms: u64 },
+    Timeout {
+        waiting_for: String,
+        after_ms: u64,
+    },
     /// Something worth recording that fits no other shape.
-    Note { text: String },
+    Note {
+        text: String,
+    },
     /// The user interrupted the probe.
     Interrupted,
 }
@@ -99,8 +142,8 @@ pub struct Timeline {
     start: Instant,
     pub events: Vec<Event>,
     pub heartbeats: Heartbeats,
-    /// When the client last wrote a byte (ms since connect).
-    pub last_client_byte_ms: Option<u64>,
+    /// When the client wrote bytes (ms since connect), in order.
+    pub client_writes_ms: Vec<u64>,
     /// When the client last read a byte from the server.
     pub last_server_byte_ms: Option<u64>,
     /// List every frame, heartbeats included.
@@ -118,7 +161,7 @@ impl Timeline {
             start,
             events: Vec::new(),
             heartbeats: Heartbeats::default(),
-            last_client_byte_ms: None,
+            client_writes_ms: Vec::new(),
             last_server_byte_ms: None,
             trace,
         }
@@ -155,7 +198,17 @@ impl Timeline {
     }
 
     pub fn client_wrote(&mut self) {
-        self.last_client_byte_ms = Some(self.now_ms());
+        let now = self.now_ms();
+        self.client_writes_ms.push(now);
+    }
+
+    /// The client's last write at or before `at_ms`.
+    pub fn last_client_byte_before(&self, at_ms: u64) -> Option<u64> {
+        self.client_writes_ms
+            .iter()
+            .rev()
+            .find(|&&t| t <= at_ms)
+            .copied()
     }
 
     pub fn server_spoke(&mut self) {
@@ -167,7 +220,12 @@ impl Timeline {
         self.heartbeats.sent += 1;
         self.heartbeats.sent_at_ms.push(at);
         if self.trace {
-            self.push_at(at, EventKind::Sent { frame: "heartbeat".into() });
+            self.push_at(
+                at,
+                EventKind::Sent {
+                    frame: "heartbeat".into(),
+                },
+            );
         }
     }
 
@@ -176,7 +234,12 @@ impl Timeline {
         *self.heartbeats.received.get_or_insert(0) += 1;
         self.heartbeats.received_at_ms.push(at);
         if self.trace {
-            self.push_at(at, EventKind::Received { frame: "heartbeat".into() });
+            self.push_at(
+                at,
+                EventKind::Received {
+                    frame: "heartbeat".into(),
+                },
+            );
         }
     }
 
@@ -229,7 +292,10 @@ mod tests {
         quiet.heartbeat_received();
         quiet.heartbeat_sent();
         assert!(quiet.events.is_empty());
-        assert_eq!((quiet.heartbeats.sent, quiet.heartbeats.received), (1, Some(1)));
+        assert_eq!(
+            (quiet.heartbeats.sent, quiet.heartbeats.received),
+            (1, Some(1))
+        );
         let mut loud = Timeline::new(true);
         loud.heartbeat_received();
         assert_eq!(loud.events.len(), 1);

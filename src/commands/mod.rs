@@ -1,11 +1,13 @@
 //! One file per subcommand. [`run`] dispatches.
 
+pub mod probe;
+
 use crate::cli::{Cli, Command};
 use crate::error::ExitStatus;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
-        Command::Probe(_) => anyhow::bail!("probe: not built yet"),
+        Command::Probe(args) => probe::run(args),
         Command::Heartbeat(_) => anyhow::bail!("heartbeat: not built yet"),
         Command::Explain(_) => anyhow::bail!("explain: not built yet"),
         Command::Completions { .. } | Command::Man => anyhow::bail!("not built yet"),

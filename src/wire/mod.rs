@@ -1,1 +1,163 @@
-//! (in progress)
+//! Our own AMQP 0-9-1 client, on amq-protocol's frame codec.
+//!
+//! Why not lapin everywhere: lapin cannot show the server's Tune proposal,
+//! cannot answer Tune-Ok with heartbeat 0 against a broker that proposes
+//! one, and always services its heartbeat timer — so it can neither starve a
+//! connection nor disable heartbeats. The wire client does exactly what a
+//! mode asks and records every frame.
+//!
+//! - [`codec`]: frames as data (encode, decode with guards, names)
+//! - [`conn`]: [`WireConn`], generic over `AsyncRead + AsyncWrite` so TLS can
+//!   wrap it later; every step has a deadline
+//! - [`connect_tcp`]: resolve and connect, with a timeout per address
+
+pub mod codec;
+pub mod conn;
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+pub use codec::ServerInfo;
+pub use conn::{CloseInfo, Confirm, Handshake, HandshakeParams, WireConn, WireError};
+
+use crate::target::Target;
+use crate::timeline::{EventKind, Timeline};
+
+/// Why the TCP connection could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("resolving {host}: {err}")]
+    Resolve { host: String, err: io::Error },
+    #[error("resolving {host}: no addresses")]
+    NoAddress { host: String },
+    #[error("resolving {host}: no answer within {after:?}")]
+    ResolveTimeout { host: String, after: Duration },
+    #[error("connecting to {addr}: {}{}", crate::classify::describe_io_error(.err), connect_hint(.err))]
+    Connect { addr: SocketAddr, err: io::Error },
+    #[error("connecting to {addr}: no answer within {after:?} — a firewall may be dropping packets, or nothing routes there")]
+    Timeout { addr: SocketAddr, after: Duration },
+}
+
+impl ConnectError {
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            ConnectError::Connect { err, .. } | ConnectError::Resolve { err, .. } => {
+                err.raw_os_error()
+            }
+            _ => None,
+        }
+    }
+}
+
+fn connect_hint(err: &io::Error) -> &'static str {
+    match err.raw_os_error() {
+        Some(libc::ECONNREFUSED) => " — is the broker listening there?",
+        Some(libc::EHOSTUNREACH) | Some(libc::ENETUNREACH) => " — no route to that host",
+        _ => "",
+    }
+}
+
+/// Resolve the target and connect to the first address that answers, each
+/// attempt bounded by `timeout`. Records `tcp_connected` with both ends.
+pub async fn connect_tcp(
+    target: &Target,
+    timeout: Duration,
+    tl: &mut Timeline,
+) -> Result<TcpStream, ConnectError> {
+    let host = target.host().to_string();
+    let lookup = tokio::time::timeout(
+        timeout,
+        tokio::net::lookup_host((target.host(), target.port())),
+    )
+    .await;
+    let addrs: Vec<SocketAddr> = match lookup {
+        Err(_) => {
+            return Err(ConnectError::ResolveTimeout {
+                host,
+                after: timeout,
+            })
+        }
+        Ok(Err(err)) => return Err(ConnectError::Resolve { host, err }),
+        Ok(Ok(a)) => a.collect(),
+    };
+    let mut last = None;
+    for addr in addrs {
+        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                // Frames are small and latency is what we measure.
+                let _ = stream.set_nodelay(true);
+                let local = stream
+                    .local_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                tl.push(EventKind::TcpConnected {
+                    local,
+                    peer: addr.to_string(),
+                });
+                return Ok(stream);
+            }
+            Ok(Err(err)) => {
+                tl.push(conn::io_event(&format!("connecting to {addr}"), &err));
+                last = Some(ConnectError::Connect { addr, err });
+            }
+            Err(_) => {
+                tl.push(EventKind::Timeout {
+                    waiting_for: format!("TCP connect to {addr}"),
+                    after_ms: crate::timeline::duration_ms(timeout),
+                });
+                last = Some(ConnectError::Timeout {
+                    addr,
+                    after: timeout,
+                });
+            }
+        }
+    }
+    Err(last.unwrap_or(ConnectError::NoAddress { host }))
+}
+
+/// A failure to open a connection, with the record of how far it got.
+pub struct OpenFailure {
+    pub timeline: Timeline,
+    pub failure: crate::modes::SetupFailure,
+}
+
+/// Connect and handshake: the common opening of every wire connection.
+pub async fn open(
+    target: &Target,
+    params: &HandshakeParams,
+    step_timeout: Duration,
+    mut tl: Timeline,
+) -> Result<(WireConn<TcpStream>, Handshake), Box<OpenFailure>> {
+    let stream = match connect_tcp(target, step_timeout, &mut tl).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(Box::new(OpenFailure {
+                timeline: tl,
+                failure: crate::modes::SetupFailure::connect(&e),
+            }))
+        }
+    };
+    let mut conn = WireConn::new(stream, tl, step_timeout);
+    match conn.handshake(params).await {
+        Ok(hs) => Ok((conn, hs)),
+        Err(e) => {
+            if !conn.is_dead() {
+                let _ = conn.close().await;
+            }
+            Err(Box::new(OpenFailure {
+                timeline: conn.tl,
+                failure: crate::modes::SetupFailure::wire("handshake", &e),
+            }))
+        }
+    }
+}
+
+impl<S> WireConn<S> {
+    /// The underlying stream, e.g. to duplicate its fd.
+    pub fn stream(&self) -> &S {
+        self.stream_ref()
+    }
+}

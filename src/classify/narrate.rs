@@ -1,0 +1,323 @@
+//! The words of a verdict: summary, explanation and remedy, built from the
+//! facts of one run. Pure string building; no I/O.
+
+use super::{secs, EndKind, Mode, Outcome, RunFacts, VerdictCode};
+use crate::knowledge;
+
+pub(super) struct Words {
+    pub summary: String,
+    pub explanation: String,
+    pub remedy: String,
+}
+
+/// How the heartbeat was negotiated and who dispatches its timer, in this mode.
+pub fn negotiation_sentence(f: &RunFacts) -> String {
+    let t = f.heartbeat_s;
+    let proposed = f
+        .server_heartbeat_s
+        .map_or("an unknown value".to_string(), |s| format!("{s} s"));
+    let asked = match f.requested_heartbeat_s {
+        None => "accepted the server's proposal".to_string(),
+        Some(0) => "asked for 0 (off)".to_string(),
+        Some(r) => format!("asked for {r} s"),
+    };
+    match f.mode {
+        Mode::Serviced => {
+            let mut s = format!(
+                "The broker proposed a heartbeat of {proposed} and lapin {asked}; lapin's rule \
+                 (0 means \"take the server's value\", otherwise the lower of the two) gave T = {t} s."
+            );
+            if f.requested_heartbeat_s == Some(0) && f.server_heartbeat_s.is_some_and(|s| s > 0) {
+                s.push_str(
+                    " lapin cannot disable heartbeats against a broker that proposes one: \
+                     it treats 0 as \"accept the server's value\".",
+                );
+            }
+            if t > 0 {
+                s.push_str(&format!(
+                    " lapin's own I/O task sends a heartbeat after T/2 = {} without other \
+                     traffic and reads continuously, whatever the application is doing.",
+                    secs(u64::from(t) * 500)
+                ));
+            }
+            s
+        }
+        Mode::Starved => {
+            let mut s = format!(
+                "The broker proposed {proposed}; the client {asked} and answered Tune-Ok with \
+                 T = {t} s, which RabbitMQ adopts as it is."
+            );
+            match f.pump_every_ms {
+                None => s.push_str(
+                    " Then it never dispatched its heartbeat timer and never read the socket — \
+                     like pika's BlockingConnection without process_data_events(), kombu \
+                     without heartbeat_check(), or php-amqplib in a publish-only web request.",
+                ),
+                Some(p) => s.push_str(&format!(
+                    " It did not send heartbeats on a timer of its own, but every {} it read \
+                     what had arrived and answered with a heartbeat, as an application calling \
+                     process_data_events() would.",
+                    secs(p)
+                )),
+            }
+            s
+        }
+        Mode::Disabled => format!(
+            "The broker proposed {proposed}; the client answered Tune-Ok with heartbeat 0 and \
+             RabbitMQ adopted it: neither side sends heartbeats and neither watches for silence."
+        ),
+    }
+}
+
+/// What the application saw of its publishes.
+fn publish_sentence(f: &RunFacts) -> String {
+    if f.publishes.is_empty() {
+        return "Nothing was published.".into();
+    }
+    let mut parts = Vec::new();
+    for p in f.publishes {
+        let what = match p.outcome {
+            Outcome::Confirmed => "was confirmed".to_string(),
+            Outcome::Nacked => "was nacked by the broker".to_string(),
+            Outcome::Returned => "was returned unroutable (then confirmed)".to_string(),
+            Outcome::Lost => {
+                "was accepted by the kernel and then lost: no confirm ever came".to_string()
+            }
+            Outcome::Failed => format!(
+                "failed to write with {}{}",
+                p.errno_name.as_deref().unwrap_or("an error"),
+                p.errno.map(|n| format!(" (errno {n})")).unwrap_or_default()
+            ),
+            Outcome::Unknown => "had no confirm when the run stopped".to_string(),
+        };
+        parts.push(format!("publish #{} at {} {what}", p.seq, secs(p.at_ms)));
+    }
+    let mut s = parts.join("; ");
+    if let Some(first) = s.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    s.push('.');
+    s
+}
+
+fn heartbeat_counts(f: &RunFacts) -> String {
+    let hb = &f.timeline.heartbeats;
+    match hb.received {
+        Some(r) => format!("The client sent {} heartbeat(s) and received {r}.", hb.sent),
+        None => format!("The client sent {} heartbeat(s).", hb.sent),
+    }
+}
+
+const PUMP_REMEDY: &str = "Service the connection: run the client library's I/O pump at least \
+    every T/2 (pika: connection.process_data_events(time_limit=0); kombu: \
+    connection.heartbeat_check(); php-amqplib: PCNTLHeartbeatSender), or use a client whose \
+    I/O runs on its own thread (Java, .NET, Go amqp091-go, lapin). Do not \"fix\" it with \
+    heartbeat 0: that hides this reset and leaves the connection exposed to load balancers and \
+    NAT gateways that drop idle flows (AWS NLB 350 s, Azure LB 4 min).";
+
+pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
+    let end = f.end;
+    let t = u64::from(f.heartbeat_s);
+    let neg = negotiation_sentence(f);
+    let pubs = publish_sentence(f);
+    let silence = end
+        .since_last_client_byte_ms
+        .map(secs)
+        .unwrap_or_else(|| "?".into());
+    let at = secs(end.at_ms);
+    match code {
+        VerdictCode::Healthy => {
+            let (summary, mut remedy) = match f.mode {
+                Mode::Serviced => (
+                    format!("healthy: lapin kept the connection alive through the {} idle", secs(f.idle_ms)),
+                    "Nothing to fix. This is what a client with its own I/O thread gives you.".to_string(),
+                ),
+                Mode::Starved if f.pump_every_ms.is_some() => (
+                    format!("healthy: pumping every {} kept the broker satisfied", secs(f.pump_every_ms.unwrap_or(0))),
+                    "This is the remedy: pump the connection (or let a thread do it) at least every T/2.".to_string(),
+                ),
+                Mode::Starved if t > 0 => (
+                    format!("healthy, but only because the idle ({}) was shorter than 2T = {}", secs(f.idle_ms), secs(2 * t * 1000)),
+                    format!(
+                        "Rerun with --idle {} to reproduce the broker's reset. {PUMP_REMEDY}",
+                        secs(3 * t * 1000 + 2000).replace(' ', "")
+                    ),
+                ),
+                _ => (
+                    format!("healthy here, with heartbeats off, over a {} idle", secs(f.idle_ms)),
+                    "Healthy only because nothing on this path drops idle connections. Behind a \
+                     load balancer or NAT gateway whose idle timeout is shorter than your \
+                     quietest period, this connection would be dropped without either side \
+                     knowing; the next publish would fail or be silently lost. Enable heartbeats \
+                     (5–20 s, and below the smallest idle timeout on the path)."
+                        .to_string(),
+                ),
+            };
+            if f.interrupted {
+                remedy = "The run was interrupted before it finished; rerun it to completion for a diagnosis.".into();
+            }
+            Words {
+                summary,
+                explanation: format!("{neg} {} The connection was still open when amqpdoctor closed it. {pubs}", heartbeat_counts(f)),
+                remedy,
+            }
+        }
+        VerdictCode::BrokerHeartbeatTimeout => Words {
+            summary: format!(
+                "the broker dropped the connection after {silence} of client silence (heartbeat timeout, T = {t} s)"
+            ),
+            explanation: format!(
+                "{neg} {} The broker heard nothing from the client for {silence} and {} the \
+                 connection at {at} — no Connection.Close frame — between 2T = {} and 3T = {} \
+                 after the client's last byte: exactly RabbitMQ's rule (it samples the bytes it \
+                 received once per T and gives up after two empty samples; its log says \
+                 \"missed heartbeats from client, timeout: {t}s\"). The application did not \
+                 know: {}",
+                heartbeat_counts(f),
+                if end.kind == EndKind::Reset { "reset (RST)" } else { "closed" },
+                secs(2 * t * 1000),
+                secs(3 * t * 1000),
+                lowercase_first(&pubs),
+            ),
+            remedy: format!(
+                "{PUMP_REMEDY} Rerun with --pump-every {} to watch the remedy work.",
+                secs((t * 500).max(1000)).replace(' ', "")
+            ),
+        },
+        VerdictCode::ServerClosed => {
+            let code = end.reply_code.unwrap_or(0);
+            let text = end.reply_text.clone().unwrap_or_default();
+            let name = knowledge::reply_code(code).map_or("unknown reply code", |r| r.name);
+            let who = operator_hint(&text);
+            Words {
+                summary: format!("the server closed the connection: {code} {text}"),
+                explanation: format!(
+                    "{neg} At {at} the broker sent Connection.Close with reply code {code} \
+                     ({name}): \"{text}\"{}. {who} {pubs}",
+                    method_clause(end.class_id, end.method_id)
+                ),
+                remedy: knowledge::reply_code(code)
+                    .map_or("Read the reply text: it names the cause.".to_string(), |r| r.remedy.to_string()),
+            }
+        }
+        VerdictCode::AuthFailed | VerdictCode::VhostNotAllowed => {
+            let code_n = end.reply_code.unwrap_or(0);
+            let text = end.reply_text.clone().unwrap_or_default();
+            Words {
+                summary: format!("the broker refused the connection: {code_n} {text}"),
+                explanation: format!("At {at} the broker answered with Connection.Close {code_n}: \"{text}\"."),
+                remedy: knowledge::reply_code(code_n).map_or(String::new(), |r| r.remedy.to_string()),
+            }
+        }
+        VerdictCode::PathIdleTimeout | VerdictCode::PeerReset | VerdictCode::PeerClosed => {
+            let how = if end.kind == EndKind::Reset {
+                "reset (RST)"
+            } else {
+                "closed in order (FIN)"
+            };
+            let why = if code == VerdictCode::PathIdleTimeout {
+                format!(
+                    "Nothing had crossed the connection in either direction for {} before it \
+                     ended: the signature of an idle timeout in a load balancer, NAT gateway or \
+                     firewall (AWS NLB/NAT 350 s, Azure LB and NAT 4 min, GCP Cloud NAT 1200 s, \
+                     kube-proxy IPVS 900 s).",
+                    secs(end.since_last_server_byte_ms.unwrap_or(0).min(end.since_last_client_byte_ms.unwrap_or(0)))
+                )
+            } else if t > 0 {
+                format!(
+                    "That is not the broker's heartbeat check, which needs 2T = {} of client \
+                     silence; something else ended it — a proxy or load balancer, a broker \
+                     restart, or a network device.",
+                    secs(2 * t * 1000)
+                )
+            } else {
+                "Heartbeats were off, so it was not the broker's heartbeat check; something \
+                 else ended it — a proxy or load balancer, a broker restart, or a network device."
+                    .to_string()
+            };
+            Words {
+                summary: format!("the peer {how} the connection at {at}, {silence} after the client's last byte"),
+                explanation: format!("{neg} At {at} the connection was {how} without a Connection.Close frame. {why} {pubs}"),
+                remedy: "Find the hop with an idle timeout (load balancer, NAT, proxy) and set the \
+                         heartbeat below it (5–20 s is RabbitMQ's advice); heartbeats count as \
+                         traffic for every middlebox on the path. If it is a proxy that closes \
+                         with FIN (HAProxy's timeout client/server), raise its timeout above 2T."
+                    .into(),
+            }
+        }
+        VerdictCode::SilentLoss => Words {
+            summary: "publishes were accepted by the kernel but never confirmed: silently lost".into(),
+            explanation: format!(
+                "{neg} {pubs} Nothing came back — no confirm, no Close, no RST — within {}: the \
+                 peer or a middlebox dropped the traffic without a word. Without publisher \
+                 confirms the application would never know.",
+                secs(f.confirm_timeout_ms)
+            ),
+            remedy: "Use publisher confirms and treat a missing confirm as a failure; enable \
+                     heartbeats so a vanished peer is detected within 2T; TCP_USER_TIMEOUT \
+                     bounds how long unacknowledged writes may wait."
+                .into(),
+        },
+        VerdictCode::Blocked => Words {
+            summary: "the broker blocked publishing (Connection.Blocked): a resource alarm".into(),
+            explanation: format!(
+                "{neg} The broker sent Connection.Blocked: a memory or disk alarm stopped it \
+                 from reading publishing connections, so publishes wait unconfirmed (and it \
+                 suspends heartbeat monitoring for them). {pubs}"
+            ),
+            remedy: "Check `rabbitmqctl status` (alarms) and `rabbitmqctl list_connections name state`; \
+                     free memory or disk, or consume faster."
+                .into(),
+        },
+        VerdictCode::Timeout => Words {
+            summary: format!("the broker did not answer in time ({})", secs(f.confirm_timeout_ms)),
+            explanation: format!(
+                "{neg} The connection stayed open but the broker did not answer within the \
+                 timeout. {pubs}"
+            ),
+            remedy: "Check the broker's load and alarms; raise --confirm-timeout if the broker is \
+                     merely slow."
+                .into(),
+        },
+        VerdictCode::ConnectFailed | VerdictCode::ProtocolMismatch => Words {
+            summary: "could not talk AMQP 0-9-1 to the target".into(),
+            explanation: format!("{neg} {pubs}"),
+            remedy: "Check the URL, the port (5672 for AMQP) and that the broker is running.".into(),
+        },
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn method_clause(class_id: Option<u16>, method_id: Option<u16>) -> String {
+    match (class_id, method_id) {
+        (Some(c), Some(m)) if c != 0 => {
+            format!(
+                " in reply to {}",
+                crate::wire::codec::method_name_by_id(c, m)
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// Who closed it, read from RabbitMQ's reply texts.
+pub fn operator_hint(text: &str) -> &'static str {
+    let t = text.to_ascii_lowercase();
+    if t.contains("management plugin") {
+        "An operator closed it from the management UI or HTTP API."
+    } else if t.contains("reason 'shutdown'") || t.contains("shutdown") {
+        "The broker node was shutting down (a restart, an upgrade, or a stop)."
+    } else if t.starts_with("connection_forced") {
+        "An operator closed it (rabbitmqctl close_connection or the management API send 320 with \
+         their own text)."
+    } else {
+        "The reply text names the cause."
+    }
+}

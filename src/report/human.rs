@@ -1,0 +1,384 @@
+//! Human output: per run a negotiation table, a timeline, the verdict with
+//! its prediction, explanation and remedy; then a comparison table of the
+//! runs and the overall result, last, where the terminal leaves the eye.
+
+use comfy_table::{presets, ContentArrangement, Table};
+
+use super::style::{wrap, Style};
+use super::{Report, Run};
+use crate::classify::{secs, EndKind, Outcome};
+use crate::modes::mode_name;
+use crate::timeline::{EventKind, TcpEnd};
+
+const WIDTH: usize = 100;
+
+/// A table in our house style; `preset` is a comfy-table preset string.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>, preset: &str) -> String {
+    let mut t = Table::new();
+    t.load_preset(preset)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH as u16)
+        .set_header(header.to_vec());
+    for r in rows {
+        t.add_row(r);
+    }
+    t.to_string()
+}
+
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} {}\n",
+        style.bold(&format!("amqpdoctor {}", report.command)),
+        report.target
+    ));
+    if let Some(s) = &report.server {
+        let name = [s.product.as_deref(), s.version.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut line = format!(
+            "server   {}",
+            if name.is_empty() { "unknown" } else { &name }
+        );
+        if let Some(p) = &s.platform {
+            line.push_str(&format!(" on {p}"));
+        }
+        if let Some(h) = s.proposed_heartbeat_s {
+            line.push_str(&format!(" — proposes heartbeat {h} s"));
+        }
+        if let (Some(f), Some(c)) = (s.frame_max, s.channel_max) {
+            line.push_str(&format!(", frame_max {f}, channel_max {c}"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let st = &report.settings;
+    out.push_str(&format!(
+        "probe    idle {}{}, heartbeat {}, {} publish(es), confirm timeout {}{}\n",
+        secs(st.idle_ms),
+        if st.idle_auto {
+            " (auto: 3T + 2 s)"
+        } else {
+            ""
+        },
+        st.heartbeat,
+        st.publishes,
+        secs(st.confirm_timeout_ms),
+        st.pump_every_ms
+            .map(|p| format!(", starved pumped every {}", secs(p)))
+            .unwrap_or_default(),
+    ));
+
+    if let Some(f) = &report.setup_failure {
+        out.push('\n');
+        out.push_str(&style.bad(&format!(
+            "could not diagnose: {} during the {}",
+            f.code, f.stage
+        )));
+        out.push('\n');
+        out.push_str(&wrap(&f.message, WIDTH, "  "));
+        if let Some(run) = report.runs.first() {
+            out.push_str(&wrap(&run.verdict.remedy, WIDTH, "  "));
+        }
+        return out;
+    }
+
+    for run in &report.runs {
+        out.push('\n');
+        out.push_str(&render_run(run, style));
+    }
+    if !report.runs.is_empty() {
+        out.push('\n');
+        out.push_str(&comparison(report, style));
+        out.push('\n');
+    }
+    out.push_str(&conclusion(report, style));
+    out
+}
+
+fn render_run(run: &Run, style: Style) -> String {
+    let mut out = String::new();
+    let title = format!("── {} ", mode_name(run.mode));
+    out.push_str(&style.bold(&format!(
+        "{title}{}",
+        "─".repeat(WIDTH.saturating_sub(title.chars().count()))
+    )));
+    out.push('\n');
+    if let Some(n) = &run.negotiation {
+        let server = n
+            .server_heartbeat_s
+            .map_or("(not visible to lapin)".to_string(), |s| format!("{s} s"));
+        let requested = n
+            .requested_heartbeat_s
+            .map_or("server's value".to_string(), |r| {
+                if r == 0 {
+                    "0 (off)".into()
+                } else {
+                    format!("{r} s")
+                }
+            });
+        let negotiated = if n.negotiated_heartbeat_s == 0 {
+            "0 (off)".to_string()
+        } else {
+            format!("{} s", n.negotiated_heartbeat_s)
+        };
+        out.push_str(&indent(
+            &table(
+                &[
+                    "heartbeat",
+                    "server proposed",
+                    "client requested",
+                    "negotiated",
+                    "frame_max",
+                    "channel_max",
+                ],
+                vec![vec![
+                    "".into(),
+                    server,
+                    requested,
+                    negotiated,
+                    n.frame_max.to_string(),
+                    n.channel_max.to_string(),
+                ]],
+                presets::UTF8_FULL_CONDENSED,
+            ),
+            "  ",
+        ));
+        out.push('\n');
+    }
+    out.push_str("  timeline (s since connect)\n");
+    for e in &run.events {
+        // publish_failed says the same as the write error, with its number.
+        if matches!(&e.kind, EventKind::IoError { op, .. } if op == "writing Basic.Publish") {
+            continue;
+        }
+        out.push_str(&format!(
+            "  {:>10}  {}\n",
+            format!("{:.3}", e.at_ms as f64 / 1000.0),
+            event_text(&e.kind, style)
+        ));
+    }
+    let hb = &run.heartbeats;
+    out.push_str(&format!(
+        "  heartbeats  sent {}, received {}\n",
+        hb.sent,
+        hb.received
+            .map_or("(not observable)".to_string(), |r| r.to_string())
+    ));
+    for note in &run.notes {
+        out.push_str(&wrap(&format!("note: {note}"), WIDTH, "  "));
+    }
+    let v = &run.verdict;
+    let tag = if v.expected {
+        style.good(&format!("{} (as predicted)", v.code))
+    } else {
+        style.bad(&format!("{} (NOT as predicted)", v.code))
+    };
+    out.push_str(&format!("  verdict     {tag}\n"));
+    out.push_str(&wrap(&v.summary, WIDTH, "              "));
+    out.push_str("  predicted\n");
+    out.push_str(&wrap(&v.prediction_text, WIDTH, "              "));
+    out.push_str("  why\n");
+    out.push_str(&wrap(&v.explanation, WIDTH, "              "));
+    out.push_str("  remedy\n");
+    out.push_str(&wrap(&v.remedy, WIDTH, "              "));
+    out
+}
+
+fn indent(s: &str, by: &str) -> String {
+    s.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// One line of the timeline.
+pub fn event_text(kind: &EventKind, style: Style) -> String {
+    let errno = |errno: &Option<i32>, name: &str| match errno {
+        Some(n) => format!("{name} (errno {n})"),
+        None => name.to_string(),
+    };
+    match kind {
+        EventKind::TcpConnected { local, peer } => format!("TCP connected {local} → {peer}"),
+        EventKind::Sent { frame } => format!("→ {frame}"),
+        EventKind::Received { frame } => format!("← {frame}"),
+        EventKind::ConnectionOpen { heartbeat_s } => {
+            format!(
+                "connection open, heartbeat {}",
+                if *heartbeat_s == 0 {
+                    "off".to_string()
+                } else {
+                    format!("{heartbeat_s} s")
+                }
+            )
+        }
+        EventKind::IdleStart { planned_ms } => {
+            format!("idle begins ({} planned)", secs(*planned_ms))
+        }
+        EventKind::IdleEnd => "idle ends".into(),
+        EventKind::PeerEnded {
+            how,
+            tcp_state,
+            since_last_client_byte_ms,
+            since_last_server_byte_ms,
+        } => style.bad(&format!(
+            "✗ peer {} — TCP state {tcp_state}; client silent {}, server silent {}",
+            match how {
+                TcpEnd::Reset => "reset the connection (RST)",
+                TcpEnd::Fin => "closed the connection (FIN)",
+            },
+            secs(*since_last_client_byte_ms),
+            secs(*since_last_server_byte_ms)
+        )),
+        EventKind::PublishWritten { seq } => format!("→ publish #{seq} (accepted by the kernel)"),
+        EventKind::PublishFailed {
+            seq,
+            errno: n,
+            errno_name,
+        } => style.bad(&format!(
+            "✗ publish #{seq} failed: {}",
+            errno(n, errno_name)
+        )),
+        EventKind::Confirmed { seq } => format!("← Basic.Ack: publish #{seq} confirmed"),
+        EventKind::Nacked { seq } => style.bad(&format!("← Basic.Nack: publish #{seq} refused")),
+        EventKind::Returned {
+            reply_code,
+            reply_text,
+        } => format!("← Basic.Return {reply_code} {reply_text}"),
+        EventKind::ServerClose {
+            reply_code,
+            reply_text,
+            class_id,
+            method_id,
+        } => style.bad(&format!(
+            "← Connection.Close {reply_code} \"{reply_text}\"{}",
+            if *class_id != 0 {
+                format!(
+                    " (on {})",
+                    crate::wire::codec::method_name_by_id(*class_id, *method_id)
+                )
+            } else {
+                String::new()
+            }
+        )),
+        EventKind::ChannelClose {
+            reply_code,
+            reply_text,
+        } => style.bad(&format!("← Channel.Close {reply_code} \"{reply_text}\"")),
+        EventKind::ClientClose { reply_code } => format!("→ Connection.Close {reply_code}"),
+        EventKind::CloseOk => "← Connection.Close-Ok".into(),
+        EventKind::Blocked { reason } => style.bad(&format!("← Connection.Blocked \"{reason}\"")),
+        EventKind::Unblocked => "← Connection.Unblocked".into(),
+        EventKind::Eof => style.bad("✗ read returned EOF: the peer closed the connection"),
+        EventKind::IoError {
+            op,
+            errno: n,
+            errno_name,
+        } => style.bad(&format!("✗ {op}: {}", errno(n, errno_name))),
+        EventKind::Timeout {
+            waiting_for,
+            after_ms,
+        } => style.bad(&format!(
+            "… no answer: {waiting_for} (gave up at {})",
+            secs(*after_ms)
+        )),
+        EventKind::Note { text } => style.dim(&format!("· {text}")),
+        EventKind::Interrupted => style.bad("interrupted (Ctrl-C)"),
+    }
+}
+
+fn end_text(run: &Run) -> String {
+    let e = &run.end;
+    let at = secs(e.at_ms);
+    match e.kind {
+        EndKind::Alive => "alive".into(),
+        EndKind::ClientClose => "interrupted".into(),
+        EndKind::ServerClose => format!("Close {} at {at}", e.reply_code.unwrap_or(0)),
+        EndKind::Reset => format!("RST at {at}"),
+        EndKind::Fin => format!("FIN at {at}"),
+        EndKind::Silence => format!("silence at {at}"),
+    }
+}
+
+fn publishes_text(run: &Run) -> String {
+    if run.publishes.is_empty() {
+        return "none".into();
+    }
+    let mut counts: Vec<(Outcome, usize)> = Vec::new();
+    for p in &run.publishes {
+        match counts.iter_mut().find(|(o, _)| *o == p.outcome) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((p.outcome, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(o, n)| {
+            let name = serde_json::to_value(o)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!("{n} {name}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn comparison(report: &Report, style: Style) -> String {
+    let rows = report
+        .runs
+        .iter()
+        .map(|r| {
+            vec![
+                mode_name(r.mode).to_string(),
+                r.negotiation.map_or("-".into(), |n| {
+                    if n.negotiated_heartbeat_s == 0 {
+                        "off".into()
+                    } else {
+                        format!("{} s", n.negotiated_heartbeat_s)
+                    }
+                }),
+                format!(
+                    "{} / {}",
+                    r.heartbeats.sent,
+                    r.heartbeats.received.map_or("?".into(), |n| n.to_string())
+                ),
+                end_text(r),
+                publishes_text(r),
+                r.verdict.code.to_string(),
+                if r.verdict.expected {
+                    style.good("yes")
+                } else {
+                    style.bad("NO")
+                },
+            ]
+        })
+        .collect();
+    let mut t = Table::new();
+    // Never wrap verdict codes: they are what users grep for.
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(vec![
+            "mode",
+            "heartbeat",
+            "beats out / in",
+            "ended",
+            "publishes",
+            "verdict",
+            "as predicted",
+        ]);
+    for r in rows {
+        t.add_row(r);
+    }
+    t.to_string()
+}
+
+fn conclusion(report: &Report, style: Style) -> String {
+    let line = match report.exit_code {
+        0 => style.good("result: every run ended as its mode predicts (exit 0)"),
+        1 => style.bad("result: a liveness fault was found — see the runs marked NO (exit 1)"),
+        3 => style.bad("result: could not diagnose (exit 3)"),
+        130 => style.bad("result: interrupted; partial report (exit 130)"),
+        n => format!("result: exit {n}"),
+    };
+    format!("{line}\n")
+}

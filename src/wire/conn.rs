@@ -1,0 +1,717 @@
+//! The socket side of the wire client: a connection over any
+//! `AsyncRead + AsyncWrite` stream, recording every frame in a timeline.
+//!
+//! Every read and write has a deadline. Frames that can arrive at any time
+//! are handled here, once: heartbeats are counted, Connection.Blocked and
+//! Unblocked recorded, and a Connection.Close or Channel.Close from the
+//! server is answered (Close-Ok) and surfaced as [`WireError::ServerClose`] /
+//! [`WireError::ChannelClose`], so callers only see the frames they asked for.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::time::{Duration, Instant};
+
+use amq_protocol::frame::{AMQPContentHeader, AMQPFrame, ProtocolVersion};
+use amq_protocol::protocol::{basic, channel, confirm, connection, queue, AMQPClass};
+use amq_protocol::types::ShortString;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::codec::{self, Decoded, ServerInfo};
+use crate::cli::HeartbeatRequest;
+use crate::timeline::{EventKind, Timeline};
+
+/// How a Connection.Close or Channel.Close described an error.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CloseInfo {
+    pub reply_code: u16,
+    pub reply_text: String,
+    pub class_id: u16,
+    pub method_id: u16,
+}
+
+/// Why a wire operation did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("no answer while waiting for {waiting_for} after {after:?}")]
+    Timeout {
+        waiting_for: String,
+        after: Duration,
+    },
+    #[error("the server closed the TCP connection while we waited for {waiting_for}")]
+    Eof { waiting_for: String },
+    #[error("{op}: {err}")]
+    Io { op: String, err: io::Error },
+    #[error("the server does not speak AMQP 0-9-1: {0}")]
+    ProtocolMismatch(String),
+    #[error("protocol violation: {0}")]
+    Invalid(String),
+    #[error("the server closed the connection: {} {}", .0.reply_code, .0.reply_text)]
+    ServerClose(CloseInfo),
+    #[error("the server closed the channel: {} {}", .0.reply_code, .0.reply_text)]
+    ChannelClose(CloseInfo),
+}
+
+impl WireError {
+    /// The errno behind an I/O failure, if any.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            WireError::Io { err, .. } => err.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+/// What we ask for in the handshake.
+#[derive(Debug, Clone)]
+pub struct HandshakeParams {
+    pub user: String,
+    pub password: String,
+    pub vhost: String,
+    pub heartbeat: HeartbeatRequest,
+    /// Shown by the broker as the connection's name.
+    pub connection_name: String,
+}
+
+/// What the handshake learned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handshake {
+    pub server: ServerInfo,
+    /// Connection.Tune as the server proposed it.
+    pub server_channel_max: u16,
+    pub server_frame_max: u32,
+    pub server_heartbeat_s: u16,
+    /// Connection.Tune-Ok as we answered.
+    pub channel_max: u16,
+    pub frame_max: u32,
+    pub heartbeat_s: u16,
+}
+
+/// The Tune-Ok heartbeat the wire client sends: the user's request as it is
+/// (RabbitMQ adopts the client's value), or the server's proposal.
+pub fn tune_ok_heartbeat(request: HeartbeatRequest, server_s: u16) -> u16 {
+    match request {
+        HeartbeatRequest::Server => server_s,
+        HeartbeatRequest::Seconds(s) => s,
+    }
+}
+
+/// A publisher confirm, or a return, for one published message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Ack,
+    Nack,
+}
+
+/// An AMQP 0-9-1 connection on a stream.
+pub struct WireConn<S> {
+    stream: S,
+    rbuf: Vec<u8>,
+    /// The record of this connection. Public so the caller can add its own
+    /// events (idle, observer) and take it at the end.
+    pub tl: Timeline,
+    frame_max: u32,
+    step_timeout: Duration,
+    /// Heartbeats already counted from TCP_INFO while nobody read them; the
+    /// first this many heartbeat frames we read are not counted again.
+    precounted_heartbeats: u32,
+    /// Set once the connection is unusable (server Close, EOF, I/O error).
+    dead: bool,
+}
+
+impl<S> WireConn<S> {
+    pub(crate) fn stream_ref(&self) -> &S {
+        &self.stream
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
+    pub fn new(stream: S, tl: Timeline, step_timeout: Duration) -> Self {
+        WireConn {
+            stream,
+            rbuf: Vec::with_capacity(8192),
+            tl,
+            frame_max: codec::PRE_TUNE_FRAME_MAX,
+            step_timeout,
+            precounted_heartbeats: 0,
+            dead: false,
+        }
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    pub fn step_timeout(&self) -> Duration {
+        self.step_timeout
+    }
+
+    /// Record heartbeats counted without reading them (see the field).
+    pub fn precount_heartbeats(&mut self, n: u32, at_ms: u64) {
+        self.precounted_heartbeats += n;
+        self.tl.heartbeats.received = Some(self.tl.heartbeats.received.unwrap_or(0) + n);
+        if n > 0 {
+            self.tl.push_at(
+                at_ms,
+                EventKind::Note {
+                    text: format!(
+                        "{n} heartbeat frame(s) from the server arrived during the idle \
+                         (counted from TCP_INFO, not read by the application)"
+                    ),
+                },
+            );
+        }
+    }
+
+    /// Write frames as one buffer, within the step timeout.
+    pub async fn send(&mut self, frames: &[AMQPFrame]) -> Result<(), WireError> {
+        let bytes = codec::encode_all(frames).map_err(WireError::Invalid)?;
+        let what = frames
+            .first()
+            .map(codec::describe)
+            .unwrap_or_else(|| "nothing".into());
+        let res = tokio::time::timeout(self.step_timeout, async {
+            self.stream.write_all(&bytes).await?;
+            self.stream.flush().await
+        })
+        .await;
+        match res {
+            Ok(Ok(())) => {
+                self.tl.client_wrote();
+                for f in frames {
+                    match f {
+                        AMQPFrame::Heartbeat => self.tl.heartbeat_sent(),
+                        // close() records its own client_close event.
+                        AMQPFrame::Method(
+                            _,
+                            AMQPClass::Connection(connection::AMQPMethod::Close(_)),
+                        ) => {}
+                        // The publisher records publish_written with its number.
+                        AMQPFrame::Header(..)
+                        | AMQPFrame::Body(..)
+                        | AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Publish(_)))
+                            if !self.tl.trace => {}
+                        f => {
+                            self.tl.push(EventKind::Sent {
+                                frame: codec::describe(f),
+                            });
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Ok(Err(err)) => {
+                self.dead = true;
+                self.tl.push(io_event(&format!("writing {what}"), &err));
+                Err(WireError::Io {
+                    op: format!("writing {what}"),
+                    err,
+                })
+            }
+            Err(_) => {
+                let after = self.step_timeout;
+                self.tl.push(EventKind::Timeout {
+                    waiting_for: format!("the kernel to accept {what}"),
+                    after_ms: crate::timeline::duration_ms(after),
+                });
+                Err(WireError::Timeout {
+                    waiting_for: format!("the kernel to accept {what}"),
+                    after,
+                })
+            }
+        }
+    }
+
+    async fn send_method(&mut self, channel: u16, method: AMQPClass) -> Result<(), WireError> {
+        self.send(&[AMQPFrame::Method(channel, method)]).await
+    }
+
+    /// Read the next frame the caller cares about, before `deadline`.
+    ///
+    /// Heartbeats, Blocked/Unblocked and Close frames are handled here (see
+    /// the module docs) and never returned.
+    pub async fn read_frame(
+        &mut self,
+        waiting_for: &str,
+        deadline: Instant,
+    ) -> Result<AMQPFrame, WireError> {
+        loop {
+            match codec::decode(&self.rbuf, self.frame_max) {
+                Decoded::Frame(frame, used) => {
+                    self.rbuf.drain(..used);
+                    if let Some(frame) = self.on_frame(frame).await? {
+                        return Ok(frame);
+                    }
+                    continue;
+                }
+                Decoded::Invalid(why) => {
+                    self.dead = true;
+                    self.tl.push(EventKind::Note {
+                        text: format!("invalid data from the server: {why}"),
+                    });
+                    return Err(WireError::Invalid(why));
+                }
+                Decoded::NeedMore => {}
+            }
+            let read =
+                tokio::time::timeout_at(deadline.into(), self.stream.read_buf(&mut self.rbuf))
+                    .await;
+            match read {
+                Err(_) => {
+                    let after = deadline.saturating_duration_since(self.tl.start());
+                    self.tl.push(EventKind::Timeout {
+                        waiting_for: waiting_for.to_string(),
+                        after_ms: crate::timeline::duration_ms(after),
+                    });
+                    return Err(WireError::Timeout {
+                        waiting_for: waiting_for.to_string(),
+                        after,
+                    });
+                }
+                Ok(Ok(0)) => {
+                    self.dead = true;
+                    self.tl.push(EventKind::Eof);
+                    return Err(WireError::Eof {
+                        waiting_for: waiting_for.to_string(),
+                    });
+                }
+                Ok(Ok(_)) => self.tl.server_spoke(),
+                Ok(Err(err)) => {
+                    self.dead = true;
+                    let op = format!("reading ({waiting_for})");
+                    self.tl.push(io_event(&op, &err));
+                    return Err(WireError::Io { op, err });
+                }
+            }
+        }
+    }
+
+    /// Handle the frames that can come at any time. Returns the frame if the
+    /// caller should see it.
+    async fn on_frame(&mut self, frame: AMQPFrame) -> Result<Option<AMQPFrame>, WireError> {
+        match &frame {
+            AMQPFrame::Heartbeat => {
+                if self.precounted_heartbeats > 0 {
+                    self.precounted_heartbeats -= 1;
+                } else {
+                    self.tl.heartbeat_received();
+                }
+                Ok(None)
+            }
+            AMQPFrame::ProtocolHeader(v) => {
+                self.dead = true;
+                let msg = format!(
+                    "it answered with protocol header AMQP {}-{}-{}",
+                    v.major, v.minor, v.revision
+                );
+                self.tl.push(EventKind::Received {
+                    frame: codec::describe(&frame),
+                });
+                Err(WireError::ProtocolMismatch(msg))
+            }
+            AMQPFrame::Method(ch, AMQPClass::Connection(m)) => match m {
+                connection::AMQPMethod::Close(c) => {
+                    let info = CloseInfo {
+                        reply_code: c.reply_code,
+                        reply_text: c.reply_text.to_string(),
+                        class_id: c.class_id,
+                        method_id: c.method_id,
+                    };
+                    self.tl.push(EventKind::ServerClose {
+                        reply_code: info.reply_code,
+                        reply_text: info.reply_text.clone(),
+                        class_id: info.class_id,
+                        method_id: info.method_id,
+                    });
+                    // Answer politely so the broker logs a clean close; the
+                    // connection is over whatever happens to this write.
+                    let ok = AMQPClass::Connection(connection::AMQPMethod::CloseOk(
+                        connection::CloseOk {},
+                    ));
+                    let _ = self.send_method(*ch, ok).await;
+                    self.dead = true;
+                    Err(WireError::ServerClose(info))
+                }
+                connection::AMQPMethod::Blocked(b) => {
+                    self.tl.push(EventKind::Blocked {
+                        reason: b.reason.to_string(),
+                    });
+                    Ok(None)
+                }
+                connection::AMQPMethod::Unblocked(_) => {
+                    self.tl.push(EventKind::Unblocked);
+                    Ok(None)
+                }
+                // close() records it as close_ok.
+                connection::AMQPMethod::CloseOk(_) => Ok(Some(frame)),
+                _ => {
+                    self.tl.push(EventKind::Received {
+                        frame: codec::describe(&frame),
+                    });
+                    Ok(Some(frame))
+                }
+            },
+            AMQPFrame::Method(ch, AMQPClass::Channel(channel::AMQPMethod::Close(c))) => {
+                let info = CloseInfo {
+                    reply_code: c.reply_code,
+                    reply_text: c.reply_text.to_string(),
+                    class_id: c.class_id,
+                    method_id: c.method_id,
+                };
+                self.tl.push(EventKind::ChannelClose {
+                    reply_code: info.reply_code,
+                    reply_text: info.reply_text.clone(),
+                });
+                let ok = AMQPClass::Channel(channel::AMQPMethod::CloseOk(channel::CloseOk {}));
+                let _ = self.send_method(*ch, ok).await;
+                Err(WireError::ChannelClose(info))
+            }
+            AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Ack(_)))
+            | AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Nack(_))) => {
+                // Recorded by the publisher with its sequence number.
+                Ok(Some(frame))
+            }
+            AMQPFrame::Header(..) | AMQPFrame::Body(..) if !self.tl.trace => Ok(Some(frame)),
+            _ => {
+                self.tl.push(EventKind::Received {
+                    frame: codec::describe(&frame),
+                });
+                Ok(Some(frame))
+            }
+        }
+    }
+
+    /// Read until a method matching `want` arrives on `channel`.
+    async fn expect<T>(
+        &mut self,
+        channel: u16,
+        what: &str,
+        want: impl Fn(&AMQPClass) -> Option<T>,
+    ) -> Result<T, WireError> {
+        let deadline = Instant::now() + self.step_timeout;
+        loop {
+            match self.read_frame(what, deadline).await? {
+                AMQPFrame::Method(ch, m) if ch == channel => {
+                    if let Some(t) = want(&m) {
+                        return Ok(t);
+                    }
+                    self.unexpected(&m, what)?;
+                }
+                other => {
+                    self.tl.push(EventKind::Note {
+                        text: format!(
+                            "ignored {} while waiting for {what}",
+                            codec::describe(&other)
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    fn unexpected(&mut self, m: &AMQPClass, what: &str) -> Result<(), WireError> {
+        match m {
+            // Confirms and returns can interleave with any request.
+            AMQPClass::Basic(_) => Ok(()),
+            _ => Err(WireError::Invalid(format!(
+                "expected {what}, got {}",
+                codec::method_name(m)
+            ))),
+        }
+    }
+
+    /// The opening handshake: protocol header, Start/Start-Ok (PLAIN),
+    /// Tune/Tune-Ok with the requested heartbeat, Open/Open-Ok.
+    pub async fn handshake(&mut self, p: &HandshakeParams) -> Result<Handshake, WireError> {
+        self.send(&[AMQPFrame::ProtocolHeader(ProtocolVersion::amqp_0_9_1())])
+            .await?;
+        let start = self
+            .expect(0, "Connection.Start", |m| match m {
+                AMQPClass::Connection(connection::AMQPMethod::Start(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .await
+            .map_err(|e| match e {
+                WireError::Invalid(why) => WireError::ProtocolMismatch(why),
+                e => e,
+            })?;
+        let server = ServerInfo::from_start(&start);
+        if !server.mechanisms.iter().any(|m| m == "PLAIN") {
+            return Err(WireError::Invalid(format!(
+                "the server offers no PLAIN authentication (mechanisms: {})",
+                server.mechanisms.join(" ")
+            )));
+        }
+        let start_ok = connection::StartOk {
+            client_properties: codec::client_properties(&p.connection_name),
+            mechanism: "PLAIN".into(),
+            response: codec::plain_response(&p.user, &p.password),
+            locale: "en_US".into(),
+        };
+        self.send_method(
+            0,
+            AMQPClass::Connection(connection::AMQPMethod::StartOk(start_ok)),
+        )
+        .await?;
+        let tune = self
+            .expect(0, "Connection.Tune", |m| match m {
+                AMQPClass::Connection(connection::AMQPMethod::Tune(t)) => Some(t.clone()),
+                _ => None,
+            })
+            .await?;
+        let heartbeat_s = tune_ok_heartbeat(p.heartbeat, tune.heartbeat);
+        let frame_max = if tune.frame_max == 0 {
+            131_072
+        } else {
+            tune.frame_max
+        };
+        let channel_max = if tune.channel_max == 0 {
+            2047
+        } else {
+            tune.channel_max
+        };
+        let tune_ok = connection::TuneOk {
+            channel_max,
+            frame_max,
+            heartbeat: heartbeat_s,
+        };
+        self.send_method(
+            0,
+            AMQPClass::Connection(connection::AMQPMethod::TuneOk(tune_ok)),
+        )
+        .await?;
+        self.frame_max = frame_max;
+        let vhost = ShortString::try_new(p.vhost.clone())
+            .map_err(|_| WireError::Invalid("the vhost name is longer than 255 bytes".into()))?;
+        self.send_method(
+            0,
+            AMQPClass::Connection(connection::AMQPMethod::Open(connection::Open {
+                virtual_host: vhost,
+            })),
+        )
+        .await?;
+        self.expect(0, "Connection.Open-Ok", |m| match m {
+            AMQPClass::Connection(connection::AMQPMethod::OpenOk(_)) => Some(()),
+            _ => None,
+        })
+        .await?;
+        self.tl.push(EventKind::ConnectionOpen { heartbeat_s });
+        Ok(Handshake {
+            server,
+            server_channel_max: tune.channel_max,
+            server_frame_max: tune.frame_max,
+            server_heartbeat_s: tune.heartbeat,
+            channel_max,
+            frame_max,
+            heartbeat_s,
+        })
+    }
+
+    pub async fn open_channel(&mut self, ch: u16) -> Result<(), WireError> {
+        self.send_method(
+            ch,
+            AMQPClass::Channel(channel::AMQPMethod::Open(channel::Open {})),
+        )
+        .await?;
+        self.expect(ch, "Channel.Open-Ok", |m| match m {
+            AMQPClass::Channel(channel::AMQPMethod::OpenOk(_)) => Some(()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Turn on publisher confirms on `ch`.
+    pub async fn confirm_select(&mut self, ch: u16) -> Result<(), WireError> {
+        self.send_method(
+            ch,
+            AMQPClass::Confirm(confirm::AMQPMethod::Select(confirm::Select {
+                nowait: false,
+            })),
+        )
+        .await?;
+        self.expect(ch, "Confirm.Select-Ok", |m| match m {
+            AMQPClass::Confirm(confirm::AMQPMethod::SelectOk(_)) => Some(()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Declare a server-named, exclusive, auto-delete queue: it belongs to
+    /// this connection and the broker deletes it when the connection ends,
+    /// however it ends.
+    pub async fn declare_private_queue(&mut self, ch: u16) -> Result<String, WireError> {
+        let mut flags = queue::Declare::default();
+        flags.exclusive = true;
+        flags.auto_delete = true;
+        flags.queue = "".into();
+        self.send_method(ch, AMQPClass::Queue(queue::AMQPMethod::Declare(flags)))
+            .await?;
+        self.expect(ch, "Queue.Declare-Ok", |m| match m {
+            AMQPClass::Queue(queue::AMQPMethod::DeclareOk(ok)) => Some(ok.queue.to_string()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Publish one message: method, content header and body frames (split at
+    /// frame_max), in one write. `mandatory` makes the broker return what it
+    /// cannot route.
+    pub async fn publish(
+        &mut self,
+        ch: u16,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+    ) -> Result<(), WireError> {
+        let short = |s: &str, what: &str| {
+            ShortString::try_new(s.to_string())
+                .map_err(|_| WireError::Invalid(format!("{what} is longer than 255 bytes")))
+        };
+        let publish = basic::Publish {
+            exchange: short(exchange, "the exchange name")?,
+            routing_key: short(routing_key, "the routing key")?,
+            mandatory: true,
+            immediate: false,
+        };
+        let props = basic::AMQPProperties::default()
+            .with_content_type("text/plain".into())
+            .with_app_id("amqpdoctor".into());
+        let mut frames = vec![
+            AMQPFrame::Method(ch, AMQPClass::Basic(basic::AMQPMethod::Publish(publish))),
+            AMQPFrame::Header(
+                ch,
+                AMQPContentHeader {
+                    class_id: 60,
+                    body_size: body.len() as u64,
+                    properties: props,
+                },
+            ),
+        ];
+        // A body frame carries at most frame_max minus the 8 bytes of frame
+        // header and end marker.
+        let chunk = (self.frame_max as usize).saturating_sub(8).max(1);
+        for part in body.chunks(chunk) {
+            frames.push(AMQPFrame::Body(ch, part.to_vec()));
+        }
+        self.send(&frames).await
+    }
+
+    /// Read confirms until every delivery tag in `pending` is settled or the
+    /// deadline passes. Settled tags are moved into the returned map. A
+    /// Basic.Return (unroutable) is recorded as an event and its content
+    /// frames skipped.
+    pub async fn await_confirms(
+        &mut self,
+        pending: &mut Vec<u64>,
+        deadline: Instant,
+    ) -> (BTreeMap<u64, Confirm>, Option<WireError>) {
+        let mut settled = BTreeMap::new();
+        while !pending.is_empty() {
+            let frame = match self.read_frame("publisher confirms", deadline).await {
+                Ok(f) => f,
+                Err(e) => return (settled, Some(e)),
+            };
+            let (tag, multiple, how) = match frame {
+                AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Ack(a))) => {
+                    (a.delivery_tag, a.multiple, Confirm::Ack)
+                }
+                AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Nack(n))) => {
+                    (n.delivery_tag, n.multiple, Confirm::Nack)
+                }
+                AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Return(r))) => {
+                    self.tl.push(EventKind::Returned {
+                        reply_code: r.reply_code,
+                        reply_text: r.reply_text.to_string(),
+                    });
+                    continue;
+                }
+                _ => continue,
+            };
+            let mut hits = Vec::new();
+            pending.retain(|&t| {
+                let hit = if multiple { t <= tag } else { t == tag };
+                if hit {
+                    hits.push(t);
+                }
+                !hit
+            });
+            for t in hits {
+                settled.insert(t, how);
+                // Delivery tags count publishes on the channel from 1, so the
+                // tag is the publish's sequence number.
+                let seq = u32::try_from(t).unwrap_or(u32::MAX);
+                self.tl.push(match how {
+                    Confirm::Ack => EventKind::Confirmed { seq },
+                    Confirm::Nack => EventKind::Nacked { seq },
+                });
+            }
+        }
+        (settled, None)
+    }
+
+    /// Read and handle whatever the server has already sent, without
+    /// waiting: the "pump" an application's I/O loop would run.
+    pub async fn drain_available(&mut self) -> Result<(), WireError> {
+        loop {
+            let deadline = Instant::now() + Duration::from_millis(2);
+            match self.read_frame("pending frames", deadline).await {
+                Ok(_) => continue,
+                Err(WireError::Timeout { .. }) => {
+                    // Nothing more to read; the timeout is not news.
+                    if matches!(
+                        self.tl.events.last().map(|e| &e.kind),
+                        Some(EventKind::Timeout { .. })
+                    ) {
+                        self.tl.events.pop();
+                    }
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub async fn send_heartbeat(&mut self) -> Result<(), WireError> {
+        self.send(&[AMQPFrame::Heartbeat]).await
+    }
+
+    /// Close the connection politely: Connection.Close(200), then wait for
+    /// Close-Ok within the step timeout.
+    pub async fn close(&mut self) -> Result<(), WireError> {
+        if self.dead {
+            return Ok(());
+        }
+        let close = connection::Close {
+            reply_code: 200,
+            reply_text: "amqpdoctor: probe finished".into(),
+            class_id: 0,
+            method_id: 0,
+        };
+        self.tl.push(EventKind::ClientClose { reply_code: 200 });
+        self.send_method(
+            0,
+            AMQPClass::Connection(connection::AMQPMethod::Close(close)),
+        )
+        .await?;
+        let res = self
+            .expect(0, "Connection.Close-Ok", |m| match m {
+                AMQPClass::Connection(connection::AMQPMethod::CloseOk(_)) => Some(()),
+                _ => None,
+            })
+            .await;
+        self.dead = true;
+        if res.is_ok() {
+            self.tl.push(EventKind::CloseOk);
+        }
+        let _ = self.stream.shutdown().await;
+        res
+    }
+}
+
+/// An `io_error` event naming the errno.
+pub fn io_event(op: &str, err: &io::Error) -> EventKind {
+    EventKind::IoError {
+        op: op.to_string(),
+        errno: err.raw_os_error(),
+        errno_name: crate::classify::errno_label(err),
+    }
+}
