@@ -324,7 +324,7 @@ fn publishes_text(run: &Run) -> String {
 }
 
 fn comparison(report: &Report, style: Style) -> String {
-    let rows = report
+    let rows: Vec<Vec<String>> = report
         .runs
         .iter()
         .map(|r| {
