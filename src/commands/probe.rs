@@ -198,6 +198,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
                 end,
                 verdict,
                 setup_failure: Some(f.failure.clone()),
+                queue: None,
                 notes: vec!["preflight connection (before any mode ran)".into()],
             };
             return Ok(Report {

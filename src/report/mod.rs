@@ -66,6 +66,8 @@ pub struct Run {
     pub verdict: Verdict,
     /// Set when the run failed before its experiment (connect, handshake).
     pub setup_failure: Option<SetupFailure>,
+    /// The probe's own server-named queue (the broker deletes it with the connection).
+    pub queue: Option<String>,
     pub notes: Vec<String>,
 }
 
@@ -103,6 +105,7 @@ impl Run {
             end,
             verdict,
             setup_failure: o.setup_failure,
+            queue: o.queue,
             notes: o.notes,
         }
     }
