@@ -1,5 +1,7 @@
 //! One file per subcommand. [`run`] dispatches.
 
+pub mod completions;
+
 use crate::cli::{Cli, Command};
 use crate::error::ExitStatus;
 
@@ -8,6 +10,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Probe(_) => anyhow::bail!("probe: not built yet"),
         Command::Heartbeat(_) => anyhow::bail!("heartbeat: not built yet"),
         Command::Explain(_) => anyhow::bail!("explain: not built yet"),
-        Command::Completions { .. } | Command::Man => anyhow::bail!("not built yet"),
+        Command::Completions { shell } => completions::run_completions(shell),
+        Command::Man => completions::run_man(),
     }
 }
