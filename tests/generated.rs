@@ -6,7 +6,7 @@
 //! instead of comparing (and still fails nothing), so the fix is one command
 //! followed by reviewing `git diff`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use amqpdoctor::commands::completions::{completion_script, man_page, BIN_NAME};
 use clap::ValueEnum;
@@ -16,7 +16,14 @@ const BLESS_HINT: &str = "AMQPDOCTOR_BLESS=1 cargo test --test generated";
 
 /// Every generated artefact: its path in the repository and its contents now.
 fn artefacts() -> Vec<(PathBuf, Vec<u8>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Cargo also sets CARGO_MANIFEST_DIR when it runs the test. Prefer that:
+    // a test binary reused from another checkout sharing the target dir
+    // (same sources, so cargo does not rebuild it) would otherwise compare
+    // that checkout's files.
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let root = root.as_path();
     let mut files: Vec<(PathBuf, Vec<u8>)> = Shell::value_variants()
         .iter()
         .map(|shell| {
