@@ -134,7 +134,7 @@ pub struct ProbeArgs {
     pub pump_every: Option<Duration>,
 
     /// Messages to publish after the idle.
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000), allow_negative_numbers = true)]
     pub publishes: u32,
 
     /// How long to wait for publisher confirms after publishing.

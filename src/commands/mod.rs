@@ -1,5 +1,6 @@
 //! One file per subcommand. [`run`] dispatches.
 
+pub mod completions;
 pub mod probe;
 
 use crate::cli::{Cli, Command};
@@ -10,6 +11,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Probe(args) => probe::run(args),
         Command::Heartbeat(_) => anyhow::bail!("heartbeat: not built yet"),
         Command::Explain(_) => anyhow::bail!("explain: not built yet"),
-        Command::Completions { .. } | Command::Man => anyhow::bail!("not built yet"),
+        Command::Completions { shell } => completions::run_completions(shell),
+        Command::Man => completions::run_man(),
     }
 }

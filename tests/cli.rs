@@ -1,0 +1,176 @@
+//! The command line as a user meets it, without a broker: help and version
+//! succeed, bad input exits 2 with the reason on stderr and nothing on
+//! stdout (stdout is for results; a script piping `--format json` must never
+//! read an error as a document), and passwords never leak into errors.
+
+mod common;
+
+use std::time::Duration;
+
+use common::amqpdoctor;
+use predicates::prelude::*;
+
+/// Every bad-input case must fail before any network step; if one ever
+/// tries to connect, fail it instead of hanging the suite.
+const NO_NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Run amqpdoctor with `args`, expect exit 2, something on stderr and an
+/// empty stdout; return stderr for further checks.
+fn usage_error(args: &[&str]) -> String {
+    let out = amqpdoctor()
+        .args(args)
+        .timeout(NO_NETWORK_TIMEOUT)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.trim().is_empty(),
+        "`amqpdoctor {}`: stderr should say what was wrong",
+        args.join(" ")
+    );
+    stderr
+}
+
+/// A usage error whose stderr starts with an error line (clap's `error:`
+/// or main's `amqpdoctor: error:`), not just a help screen.
+fn usage_error_message(args: &[&str]) -> String {
+    let stderr = usage_error(args);
+    assert!(
+        stderr.contains("error:"),
+        "`amqpdoctor {}`: stderr should carry an error line, got: {stderr}",
+        args.join(" ")
+    );
+    stderr
+}
+
+#[test]
+fn top_level_help_lists_commands_and_exit_codes() {
+    amqpdoctor().arg("--help").assert().success().stdout(
+        predicate::str::contains("probe")
+            .and(predicate::str::contains("heartbeat"))
+            .and(predicate::str::contains("explain"))
+            .and(predicate::str::contains("completions"))
+            .and(predicate::str::contains("Exit codes")),
+    );
+}
+
+#[test]
+fn probe_help_mentions_key_flags() {
+    let out = amqpdoctor().args(["probe", "--help"]).assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for flag in [
+        "--idle",
+        "--mode",
+        "--heartbeat",
+        "--pump-every",
+        "--publishes",
+        "--confirm-timeout",
+        "--format",
+    ] {
+        assert!(
+            stdout.contains(flag),
+            "probe --help lacks {flag}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn version_names_the_tool_and_crate_version() {
+    amqpdoctor()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(format!("amqpdoctor {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+/// clap answers a missing subcommand with the help text on stderr.
+#[test]
+fn no_subcommand_is_a_usage_error() {
+    let stderr = usage_error(&[]);
+    assert!(stderr.contains("Usage:"), "{stderr}");
+}
+
+#[test]
+fn idle_must_be_a_duration() {
+    let stderr = usage_error_message(&["probe", "--idle", "soon"]);
+    assert!(stderr.contains("--idle"), "{stderr}");
+    assert!(stderr.contains("soon"), "{stderr}");
+}
+
+#[test]
+fn heartbeat_must_be_whole_seconds() {
+    let stderr = usage_error_message(&["probe", "--heartbeat", "1500ms"]);
+    assert!(stderr.contains("--heartbeat"), "{stderr}");
+    assert!(stderr.contains("whole seconds"), "{stderr}");
+}
+
+#[test]
+fn mode_must_be_known() {
+    let stderr = usage_error_message(&["probe", "--mode", "bogus"]);
+    assert!(stderr.contains("bogus"), "{stderr}");
+    assert!(
+        stderr.contains("starved"),
+        "should list the modes: {stderr}"
+    );
+}
+
+#[test]
+fn publishes_must_not_be_negative() {
+    // `--publishes -1`: clap reads `-1` as an unknown flag, not as a value,
+    // so only `=` gets an error that names --publishes.
+    usage_error_message(&["probe", "--publishes", "-1"]);
+    let stderr = usage_error_message(&["probe", "--publishes=-1"]);
+    assert!(stderr.contains("--publishes"), "{stderr}");
+}
+
+/// Needs `probe` to parse its URL before connecting (exit 2 via
+/// `TargetError`); until probe is wired it exits 3 "not built yet".
+#[test]
+fn malformed_url_is_a_usage_error_without_the_password() {
+    let stderr = usage_error_message(&["probe", "amqp://u:secret-pw@h:notaport/"]);
+    assert!(!stderr.contains("secret-pw"), "password leaked: {stderr}");
+}
+
+/// Same dependency on `probe` as above.
+#[test]
+fn non_amqp_scheme_is_a_usage_error() {
+    let stderr = usage_error_message(&["probe", "http://h/"]);
+    assert!(stderr.contains("http"), "should name the scheme: {stderr}");
+}
+
+#[test]
+fn completions_print_a_script() {
+    let out = amqpdoctor()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    let stdout = &out.get_output().stdout;
+    assert!(
+        String::from_utf8_lossy(stdout).contains("complete -F"),
+        "not a bash completion script"
+    );
+    // The binary prints exactly what the library generates (and what
+    // tests/generated.rs compares with the committed files).
+    assert_eq!(
+        stdout,
+        &amqpdoctor::commands::completions::completion_script(clap_complete::Shell::Bash)
+    );
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    usage_error_message(&["completions", "tcsh"]);
+}
+
+#[test]
+fn man_prints_the_man_page() {
+    let out = amqpdoctor().arg("man").assert().success();
+    assert_eq!(
+        out.get_output().stdout,
+        amqpdoctor::commands::completions::man_page()
+    );
+}
