@@ -99,9 +99,22 @@ pub async fn run(spec: RunSpec, policy: Policy) -> RunOutcome {
             // (8 bytes each) unless something else arrived; count them only
             // when the arithmetic says so.
             let delta = a.bytes_received.saturating_sub(b.bytes_received);
+            let now = conn.tl.now_ms();
             if delta % 8 == 0 {
-                let at = conn.tl.now_ms();
-                conn.precount_heartbeats((delta / 8) as u32, at);
+                conn.precount_heartbeats((delta / 8) as u32, now);
+            } else {
+                // Something other than heartbeats arrived (a Close, a
+                // Blocked): say when, since nobody read it until now.
+                let last = now.saturating_sub(u64::from(a.last_data_recv_ms));
+                conn.tl.push_at(
+                    last,
+                    EventKind::Note {
+                        text: format!(
+                            "{delta} bytes from the server arrived during the idle, the last at \
+                             this moment (TCP_INFO); unread until the application next reads"
+                        ),
+                    },
+                );
             }
         }
     }

@@ -15,6 +15,7 @@ pub const PRE_TUNE_FRAME_MAX: u32 = 128 * 1024;
 
 /// The result of trying to cut one frame off the front of a buffer.
 #[derive(Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // short-lived, never stored in bulk
 pub enum Decoded {
     Frame(AMQPFrame, usize),
     NeedMore,

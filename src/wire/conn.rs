@@ -539,10 +539,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
     /// this connection and the broker deletes it when the connection ends,
     /// however it ends.
     pub async fn declare_private_queue(&mut self, ch: u16) -> Result<String, WireError> {
-        let mut flags = queue::Declare::default();
-        flags.exclusive = true;
-        flags.auto_delete = true;
-        flags.queue = "".into();
+        let flags = queue::Declare {
+            exclusive: true,
+            auto_delete: true,
+            queue: "".into(),
+            ..Default::default()
+        };
         self.send_method(ch, AMQPClass::Queue(queue::AMQPMethod::Declare(flags)))
             .await?;
         self.expect(ch, "Queue.Declare-Ok", |m| match m {
