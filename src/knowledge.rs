@@ -1274,7 +1274,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "pika_heartbeat_timeout",
         needles: &["too many missed heartbeats in the last"],
-        source: "pika ≥ 1.0 (AMQPHeartbeatTimeout)",
+        source: "pika ≥ 1.0, AMQPHeartbeatTimeout",
         example: "pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed \
             heartbeats in the last 60 seconds",
         title: "pika gave up on the broker",
@@ -1439,7 +1439,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "rabbitmq_management_close",
         needles: &["closed via management plugin"],
-        source: "RabbitMQ (reply text)",
+        source: "RabbitMQ reply text",
         example: "CONNECTION_FORCED - Closed via management plugin",
         title: "an operator closed the connection from the management UI or API",
         meaning: "Someone (or some automation) closed this connection through the management \
@@ -1450,7 +1450,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "rabbitmq_shutdown",
         needles: &["broker forced connection closure with reason"],
-        source: "RabbitMQ (reply text)",
+        source: "RabbitMQ reply text",
         example: "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
         title: "the broker node shut down",
         meaning: "The broker node was stopping (restart, upgrade, maintenance) and closed its \
@@ -1488,7 +1488,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "login_refused",
         needles: &["access_refused", "login was refused"],
-        source: "RabbitMQ (reply text)",
+        source: "RabbitMQ reply text",
         example: "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For \
             details see the broker logfile.",
         title: "the broker refused the login",
@@ -1499,7 +1499,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "vhost_not_allowed",
         needles: &["not_allowed", "vhost"],
-        source: "RabbitMQ (reply text)",
+        source: "RabbitMQ reply text",
         example: "NOT_ALLOWED - vhost orders not found",
         title: "the vhost was refused",
         meaning: "Connection.Open was refused: the vhost does not exist or the user may not \
@@ -1521,7 +1521,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "access_refused",
         needles: &["access_refused"],
-        source: "RabbitMQ (reply text)",
+        source: "RabbitMQ reply text",
         example: "ACCESS_REFUSED - access to queue 'q' in vhost '/' refused for user 'app'",
         title: "permission refused",
         meaning: "The user lacks a permission for this operation.",
@@ -1531,7 +1531,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "connection_forced",
         needles: &["connection_forced"],
-        source: "RabbitMQ (reply text)",
+        source: "RabbitMQ reply text",
         example: "Connection.Close 320 CONNECTION_FORCED - kicked by the on-call",
         title: "the broker or an operator closed the connection",
         meaning: "A Connection.Close with 320: the text after the dash says who and why.",
@@ -1575,7 +1575,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "connection_timed_out",
         needles: &["connection timed out"],
-        source: "kernel (strerror)",
+        source: "kernel strerror text",
         example: "[Errno 110] Connection timed out",
         title: "the peer never answered",
         meaning: "The strerror text of ETIMEDOUT.",
@@ -1585,7 +1585,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "connection_refused",
         needles: &["connection refused"],
-        source: "kernel (strerror)",
+        source: "kernel strerror text",
         example: "dial tcp 10.0.0.5:5672: connect: connection refused",
         title: "nothing accepted the connect",
         meaning: "The strerror text of ECONNREFUSED.",
@@ -1595,7 +1595,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "connection_reset",
         needles: &["connection reset by peer"],
-        source: "kernel (strerror)",
+        source: "kernel strerror text",
         example: "read tcp 10.0.0.7:51234->10.0.0.5:5672: read: connection reset by peer",
         title: "the connection was reset",
         meaning: "The strerror text of ECONNRESET.",
@@ -1605,7 +1605,7 @@ pub static LOG_PATTERNS: &[LogPattern] = &[
     LogPattern {
         id: "broken_pipe",
         needles: &["broken pipe"],
-        source: "kernel (strerror)",
+        source: "kernel strerror text",
         example: "write tcp 10.0.0.7:51234->10.0.0.5:5672: write: broken pipe",
         title: "a write into a dead connection",
         meaning: "The strerror text of EPIPE.",
