@@ -698,7 +698,7 @@ pub fn setup_verdict(
         _ => (
             format!("The connection failed during the {stage}: {message}."),
             close
-                .and_then(|c| crate::knowledge::reply_code(c.reply_code))
+                .and_then(|c| crate::knowledge::reply_by_code(c.reply_code))
                 .map_or_else(
                     || "Rerun with --trace to see every frame.".to_string(),
                     |r| r.remedy.to_string(),

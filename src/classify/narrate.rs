@@ -187,7 +187,7 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
         VerdictCode::ServerClosed => {
             let code = end.reply_code.unwrap_or(0);
             let text = end.reply_text.clone().unwrap_or_default();
-            let name = knowledge::reply_code(code).map_or("unknown reply code", |r| r.name);
+            let name = knowledge::reply_by_code(code).map_or("unknown reply code", |r| r.name);
             let who = operator_hint(&text);
             Words {
                 summary: format!("the server closed the connection: {code} {text}"),
@@ -196,7 +196,7 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                      ({name}): \"{text}\"{}. {who} {pubs}",
                     method_clause(end.class_id, end.method_id)
                 ),
-                remedy: knowledge::reply_code(code)
+                remedy: knowledge::reply_by_code(code)
                     .map_or("Read the reply text: it names the cause.".to_string(), |r| r.remedy.to_string()),
             }
         }
@@ -206,7 +206,7 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
             Words {
                 summary: format!("the broker refused the connection: {code_n} {text}"),
                 explanation: format!("At {at} the broker answered with Connection.Close {code_n}: \"{text}\"."),
-                remedy: knowledge::reply_code(code_n).map_or(String::new(), |r| r.remedy.to_string()),
+                remedy: knowledge::reply_by_code(code_n).map_or(String::new(), |r| r.remedy.to_string()),
             }
         }
         VerdictCode::PathIdleTimeout | VerdictCode::PeerReset | VerdictCode::PeerClosed => {

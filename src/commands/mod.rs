@@ -1,6 +1,7 @@
 //! One file per subcommand. [`run`] dispatches.
 
 pub mod completions;
+pub mod explain;
 pub mod probe;
 
 use crate::cli::{Cli, Command};
@@ -10,7 +11,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Probe(args) => probe::run(args),
         Command::Heartbeat(_) => anyhow::bail!("heartbeat: not built yet"),
-        Command::Explain(_) => anyhow::bail!("explain: not built yet"),
+        Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run_completions(shell),
         Command::Man => completions::run_man(),
     }

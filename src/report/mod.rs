@@ -3,6 +3,7 @@
 //! [`Report`] serializes to the JSON contract in docs/json.md; `human`
 //! renders the same data for a terminal. Nothing here touches a socket.
 
+pub mod explain;
 pub mod human;
 pub mod json;
 pub mod style;

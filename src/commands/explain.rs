@@ -1,0 +1,166 @@
+//! `amqpdoctor explain TOPIC…`: offline answers about an errno, an AMQP
+//! reply code, a client library, a verdict code or a pasted log line.
+//!
+//! The words of a multi-word topic are joined with spaces, so a log line
+//! works quoted or not. Recognition lives in [`crate::knowledge::lookup`],
+//! rendering in [`crate::report::explain`]; this file only wires them to
+//! stdout and turns an unknown topic into a usage error (exit 2).
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{ColorChoice, ExplainArgs, Format};
+use crate::error::{ExitStatus, UsageError};
+use crate::knowledge;
+use crate::report::explain::{render_human, render_json};
+
+pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
+    let query = args.topic.join(" ");
+    let out = render(&query, args.output.format, use_color(args.output.color))?;
+    print_result(&out)?;
+    Ok(ExitStatus::Ok)
+}
+
+/// The whole output for `query`, or the usage error for an unknown topic.
+pub fn render(query: &str, format: Format, color: bool) -> anyhow::Result<String> {
+    let topic = knowledge::lookup(query).map_err(|near| UsageError(unknown_topic(query, &near)))?;
+    Ok(match format {
+        Format::Human => render_human(query, &topic, color),
+        Format::Json => render_json(query, &topic)?,
+    })
+}
+
+/// The message for an unknown topic: the nearest known names and what
+/// kinds of topic exist.
+pub fn unknown_topic(query: &str, near: &[String]) -> String {
+    const SHOWN: usize = 60;
+    let mut shown: String = query.trim().chars().take(SHOWN).collect();
+    if query.trim().chars().nth(SHOWN).is_some() {
+        shown.push('…');
+    }
+    let nearest = if near.is_empty() {
+        String::new()
+    } else {
+        format!("; nearest known topics: {}", near.join(", "))
+    };
+    format!(
+        "unknown topic {shown:?}{nearest}; try an errno (104, ECONNRESET), a reply code (320), \
+         a client (pika-blocking), a verdict (broker_heartbeat_timeout) or paste a log line in \
+         quotes"
+    )
+}
+
+/// hyperfine's rule: auto means stdout is a terminal, NO_COLOR is unset and
+/// TERM is not "dumb".
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+/// Writes the result; a closed stdout (`amqpdoctor explain 104 | head -1`)
+/// is not an error worth reporting, and `print!` would panic on it.
+fn print_result(out: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::error::exit_status_for;
+    use clap::Parser;
+
+    fn args(argv: &[&str]) -> ExplainArgs {
+        let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            Command::Explain(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_topic_is_a_usage_error() {
+        let err = render("foo", Format::Human, false)
+            .err()
+            .unwrap_or_else(|| anyhow::anyhow!("ok"));
+        assert_eq!(exit_status_for(&err), ExitStatus::Usage);
+        let msg = format!("{err:#}");
+        assert!(
+            msg.starts_with("unknown topic \"foo\"; nearest known topics: "),
+            "{msg}"
+        );
+        assert!(msg.contains("try an errno (104, ECONNRESET)"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_topic_message_is_bounded() {
+        let msg = unknown_topic(&"z".repeat(10_000), &["EOF".into()]);
+        assert!(msg.len() < 400, "{msg}");
+        assert!(msg.contains('…'));
+        let msg = unknown_topic("\"quoted\"\n", &[]);
+        assert!(
+            msg.starts_with("unknown topic \"\\\"quoted\\\"\"; try"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn words_are_joined() {
+        let a = args(&[
+            "amqpdoctor",
+            "explain",
+            "missed",
+            "heartbeats",
+            "from",
+            "client,",
+            "timeout:",
+            "60s",
+        ]);
+        let out = render(&a.topic.join(" "), a.output.format, false).unwrap_or_default();
+        assert!(out.contains("between 120 s and 180 s"), "{out}");
+    }
+
+    #[test]
+    fn json_is_one_document() {
+        let a = args(&["amqpdoctor", "explain", "--format", "json", "ECONNRESET"]);
+        let out = render(&a.topic.join(" "), a.output.format, true).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(v["kind"], "errno");
+        assert!(!out.contains('\x1b'));
+    }
+
+    #[test]
+    fn never_panics() {
+        let inputs = [
+            String::new(),
+            " ".into(),
+            "🦀🦀🦀".into(),
+            "\u{0}".into(),
+            "ß".repeat(50_000),
+            "timeout: 99999999999999999999s missed heartbeats from client".into(),
+            "errno -".into(),
+            "-".into(),
+            "reply code".into(),
+            "Exception (".into(),
+            "x".repeat(1 << 20),
+        ];
+        for q in inputs {
+            for format in [Format::Human, Format::Json] {
+                let _ = render(&q, format, true);
+            }
+        }
+    }
+}

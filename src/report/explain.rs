@@ -1,0 +1,579 @@
+//! Renders what `explain` recognised: a [`Topic`] → human text or one JSON
+//! document. Pure: the command prints, these functions only build strings.
+//!
+//! Human output is a heading naming what was recognised, then the sections
+//! "What it means", "Usual causes", "How to confirm with amqpdoctor" and
+//! "What to do", wrapped at 80 columns. A log line first says what was
+//! recognised in it, then explains the topic it points to.
+
+use serde::Serialize;
+
+use crate::knowledge::{
+    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, ReplyCode, Topic, VerdictInfo,
+    RABBITMQ_DEFAULT_HEARTBEAT_S,
+};
+
+const WIDTH: usize = 80;
+/// A pasted line is echoed back at most this long (chars).
+const ECHO_MAX_CHARS: usize = 200;
+
+/// Human text for `topic`, recognised from `query`. `color` makes headings
+/// bold (ANSI); the caller decides whether the terminal wants it.
+pub fn render_human(query: &str, topic: &Topic<'_>, color: bool) -> String {
+    let mut out = Out {
+        text: String::new(),
+        color,
+    };
+    match topic {
+        Topic::Log(m) => log_line(&mut out, query, m),
+        other => entry(&mut out, other),
+    }
+    out.text
+}
+
+/// Exactly one JSON document (pretty, with a final newline).
+pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String> {
+    let doc = Doc {
+        tool: "amqpdoctor",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "explain",
+        query,
+        kind: topic.kind(),
+        topic: topic.name(),
+        fields: fields(topic),
+    };
+    serde_json::to_string_pretty(&doc).map(|s| s + "\n")
+}
+
+// ---------------------------------------------------------------------------
+// Human
+
+struct Out {
+    text: String,
+    color: bool,
+}
+
+impl Out {
+    fn heading(&mut self, s: &str) {
+        let mut plain = String::new();
+        wrap_into(&mut plain, s, "", "  ");
+        for line in plain.lines() {
+            if self.color {
+                self.text.push_str(&format!("\x1b[1m{line}\x1b[0m\n"));
+            } else {
+                self.text.push_str(&format!("{line}\n"));
+            }
+        }
+    }
+
+    fn section(&mut self, title: &str) {
+        self.text.push('\n');
+        if self.color {
+            self.text.push_str(&format!("\x1b[1;4m{title}\x1b[0m\n"));
+        } else {
+            self.text.push_str(&format!("{title}\n"));
+        }
+    }
+
+    fn para(&mut self, s: &str) {
+        wrap_into(&mut self.text, s, "  ", "  ");
+    }
+
+    fn list(&mut self, items: &str) {
+        for item in knowledge::items(items) {
+            wrap_into(&mut self.text, item, "  - ", "    ");
+        }
+    }
+
+    /// A section with a paragraph, skipped when empty.
+    fn para_section(&mut self, title: &str, s: &str) {
+        if !s.trim().is_empty() {
+            self.section(title);
+            self.para(s);
+        }
+    }
+
+    /// A section with a bullet list, skipped when empty.
+    fn list_section(&mut self, title: &str, items: &str) {
+        if knowledge::items(items).next().is_some() {
+            self.section(title);
+            self.list(items);
+        }
+    }
+
+    fn four(&mut self, meaning: &str, causes: &str, confirm: &str, remedy: &str) {
+        self.para_section("What it means", meaning);
+        self.list_section("Usual causes", causes);
+        self.list_section("How to confirm with amqpdoctor", confirm);
+        self.list_section("What to do", remedy);
+    }
+}
+
+/// Word-wraps `s` at [`WIDTH`] columns, first line prefixed with `first`,
+/// the others with `rest`. Counts chars, not display width: good enough
+/// for the mostly-ASCII texts of the knowledge tables.
+fn wrap_into(out: &mut String, s: &str, first: &str, rest: &str) {
+    let mut line = String::from(first);
+    let mut empty = true;
+    for word in s.split_whitespace() {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    if !empty {
+        out.push_str(&line);
+        out.push('\n');
+    }
+}
+
+fn entry(out: &mut Out, topic: &Topic<'_>) {
+    match topic {
+        Topic::Errno(e) => errno(out, e),
+        Topic::Reply(r) => reply(out, r),
+        Topic::Client(c) => client(out, c),
+        Topic::Verdict(v) => verdict(out, v),
+        Topic::Eof => eof(out, &knowledge::EOF),
+        // A log pattern never points to another log pattern (tested in
+        // knowledge), so there is nothing deeper to render.
+        Topic::Log(m) => out.para(m.pattern.meaning),
+    }
+}
+
+fn errno(out: &mut Out, e: &ErrnoInfo) {
+    out.heading(&format!("{} (errno {}): {}", e.name, e.errno, e.text));
+    out.four(e.meaning, e.causes, e.confirm, e.remedy);
+}
+
+fn eof(out: &mut Out, e: &EofInfo) {
+    out.heading(&format!("{} ({}), not an errno", e.name, e.text));
+    out.four(e.meaning, e.causes, e.confirm, e.remedy);
+}
+
+fn reply(out: &mut Out, r: &ReplyCode) {
+    out.heading(&format!(
+        "AMQP reply code {} {} ({})",
+        r.code,
+        r.name,
+        r.class.describe()
+    ));
+    out.four(r.meaning, r.causes, r.confirm, r.remedy);
+}
+
+fn verdict(out: &mut Out, v: &VerdictInfo) {
+    out.heading(&format!("verdict {}: {}", v.code.as_str(), v.title));
+    out.four(v.meaning, v.causes, v.confirm, v.remedy);
+}
+
+fn client(out: &mut Out, c: &ClientLib) {
+    let s = RABBITMQ_DEFAULT_HEARTBEAT_S;
+    out.heading(&format!("client library {}: {}", c.id, c.name));
+    out.para_section("Heartbeat setting", c.setting);
+    out.section("Negotiation");
+    out.para(&format!("{}.", capitalise(c.negotiation.describe())));
+    let examples: Vec<String> = client_examples(c, s)
+        .iter()
+        .map(|e| match e.requested_heartbeat_s {
+            None => format!("left alone → {} s", e.negotiated_heartbeat_s),
+            Some(r) => format!("{r} → {} s", e.negotiated_heartbeat_s),
+        })
+        .collect();
+    out.para(&format!(
+        "Against RabbitMQ's default proposal of {s} s: {}.",
+        examples.join("; ")
+    ));
+    if let Some(why) = knowledge::why_not_honoured(c, s, 0) {
+        out.para(&format!("{}.", capitalise(&why)));
+    }
+    out.para_section("Who sends heartbeats", c.dispatch);
+    out.section("Starves when idle");
+    if c.starves_when_idle {
+        let (lo, hi) = knowledge::broker_gives_up_s(s);
+        out.para(&format!(
+            "Yes: while the application does not pump the connection, no heartbeats go out, \
+             and the broker drops it between 2T and 3T after its last byte ({lo}–{hi} s at \
+             T = {s} s). The next publish then fails with ECONNRESET."
+        ));
+    } else {
+        out.para("No: heartbeats go out while the application is idle.");
+    }
+    out.list_section("What it reports when the connection dies", c.symptoms);
+    out.section("How to confirm with amqpdoctor");
+    let mut confirm = format!(
+        "`amqpdoctor heartbeat --client {}` shows what it negotiates against your broker.",
+        c.id
+    );
+    if c.starves_when_idle {
+        confirm.push_str(
+            "\n`amqpdoctor probe --mode starved --heartbeat 2s` reproduces an unpumped \
+             connection (dropped by the broker within 6 s); add `--pump-every 1s` to see the \
+             remedy work.",
+        );
+    } else {
+        confirm.push_str(
+            "\n`amqpdoctor probe --mode serviced` behaves like it: a connection that still \
+             dies there points at the path, not the library.",
+        );
+    }
+    out.list(&confirm);
+    out.list_section("What to do", c.remedy);
+    out.para_section("Source", c.source);
+}
+
+fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
+    let p = m.pattern;
+    out.heading(&format!("log line: {} ({})", p.title, p.source));
+    out.para(&format!("“{}”", echo(query)));
+    out.section("What was recognised");
+    out.para(p.meaning);
+    if let (Some(t), Some((lo, hi))) = (m.timeout_s, m.broker_window_s()) {
+        out.para(&format!(
+            "timeout: {t}s → T = {t} s: the broker gave up between {lo} s and {hi} s after the \
+             client's last byte (2T–3T)."
+        ));
+    }
+    let mut named = Vec::new();
+    if let Some(e) = m.errno {
+        named.push(format!("{} (errno {})", e.name, e.errno));
+    }
+    if let Some(r) = m.reply {
+        named.push(format!("reply code {} {}", r.code, r.name));
+    }
+    if !named.is_empty() {
+        out.para(&format!("The line also names {}.", named.join(" and ")));
+    }
+    if !m.also.is_empty() {
+        let titles: Vec<&str> = m.also.iter().map(|p| p.title).collect();
+        out.para(&format!("Also matches: {}.", titles.join("; ")));
+    }
+    if let Some(target) = m.target() {
+        out.text.push('\n');
+        out.para(&format!(
+            "Explained by `amqpdoctor explain {}`:",
+            target.name()
+        ));
+        out.text.push('\n');
+        entry(out, &target);
+    }
+}
+
+/// The pasted text, shortened and with control characters (a stray ANSI
+/// escape in a copied log line) made harmless.
+fn echo(query: &str) -> String {
+    let mut s: String = query
+        .trim()
+        .chars()
+        .take(ECHO_MAX_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if query.trim().chars().nth(ECHO_MAX_CHARS).is_some() {
+        s.push('…');
+    }
+    s
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JSON
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    tool: &'static str,
+    version: &'static str,
+    command: &'static str,
+    query: &'a str,
+    kind: &'static str,
+    topic: String,
+    #[serde(flatten)]
+    fields: Fields<'a>,
+}
+
+/// The entry's own fields, flattened into the document.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Fields<'a> {
+    Errno(&'a ErrnoInfo),
+    Reply(&'a ReplyCode),
+    Client(ClientFields<'a>),
+    Verdict(&'a VerdictInfo),
+    Eof(&'a EofInfo),
+    Log(LogFields<'a>),
+}
+
+#[derive(Serialize)]
+struct ClientFields<'a> {
+    #[serde(flatten)]
+    lib: &'a ClientLib,
+    negotiation_rule: &'static str,
+    /// What it negotiates against RabbitMQ's default proposal.
+    examples: Vec<Example>,
+}
+
+#[derive(Serialize)]
+struct Example {
+    server_heartbeat_s: u16,
+    /// null: the library's default setting.
+    requested_heartbeat_s: Option<u16>,
+    negotiated_heartbeat_s: u16,
+}
+
+#[derive(Serialize)]
+struct LogFields<'a> {
+    pattern: &'static str,
+    source: &'static str,
+    title: &'static str,
+    meaning: &'static str,
+    timeout_s: Option<u32>,
+    /// [2T, 3T] in seconds, when the line states T.
+    broker_gave_up_between_s: Option<[u64; 2]>,
+    errno: Option<i32>,
+    errno_name: Option<&'static str>,
+    reply_code: Option<u16>,
+    reply_name: Option<&'static str>,
+    also_matched: Vec<&'static str>,
+    explained_by: Option<Box<Explained<'a>>>,
+}
+
+#[derive(Serialize)]
+struct Explained<'a> {
+    kind: &'static str,
+    topic: String,
+    #[serde(flatten)]
+    fields: Fields<'a>,
+}
+
+fn client_examples(c: &ClientLib, server_s: u16) -> Vec<Example> {
+    [None, Some(0), Some(30), Some(120)]
+        .into_iter()
+        .map(|req| Example {
+            server_heartbeat_s: server_s,
+            requested_heartbeat_s: req,
+            negotiated_heartbeat_s: knowledge::negotiate_for(c, server_s, req),
+        })
+        .collect()
+}
+
+fn fields<'a>(topic: &Topic<'a>) -> Fields<'a> {
+    match topic {
+        Topic::Errno(e) => Fields::Errno(e),
+        Topic::Reply(r) => Fields::Reply(r),
+        Topic::Client(c) => Fields::Client(ClientFields {
+            lib: c,
+            negotiation_rule: c.negotiation.describe(),
+            examples: client_examples(c, RABBITMQ_DEFAULT_HEARTBEAT_S),
+        }),
+        Topic::Verdict(v) => Fields::Verdict(v),
+        Topic::Eof => Fields::Eof(&knowledge::EOF),
+        Topic::Log(m) => Fields::Log(log_fields(m)),
+    }
+}
+
+fn log_fields<'a>(m: &LogMatch<'a>) -> LogFields<'a> {
+    let p = m.pattern;
+    LogFields {
+        pattern: p.id,
+        source: p.source,
+        title: p.title,
+        meaning: p.meaning,
+        timeout_s: m.timeout_s,
+        broker_gave_up_between_s: m.broker_window_s().map(|(lo, hi)| [lo, hi]),
+        errno: m.errno.map(|e| e.errno),
+        errno_name: m.errno.map(|e| e.name),
+        reply_code: m.reply.map(|r| r.code),
+        reply_name: m.reply.map(|r| r.name),
+        also_matched: m.also.iter().map(|p| p.id).collect(),
+        explained_by: m.target().map(|t| {
+            Box::new(Explained {
+                kind: t.kind(),
+                topic: t.name(),
+                fields: fields(&t),
+            })
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::{lookup, topic_names, LOG_PATTERNS};
+
+    fn human(q: &str) -> String {
+        match lookup(q) {
+            Ok(t) => render_human(q, &t, false),
+            Err(_) => panic!("{q} not recognised"),
+        }
+    }
+
+    fn json(q: &str) -> serde_json::Value {
+        let t = lookup(q).unwrap_or_else(|_| panic!("{q} not recognised"));
+        let s = render_json(q, &t).unwrap_or_default();
+        serde_json::from_str(&s).unwrap_or_else(|e| panic!("{q}: {e}: {s}"))
+    }
+
+    #[test]
+    fn errno_sections() {
+        let out = human("104");
+        assert!(
+            out.starts_with("ECONNRESET (errno 104): Connection reset by peer\n"),
+            "{out}"
+        );
+        for s in [
+            "What it means",
+            "Usual causes",
+            "How to confirm with amqpdoctor",
+            "What to do",
+        ] {
+            assert!(out.contains(&format!("\n{s}\n")), "missing {s}:\n{out}");
+        }
+        assert!(out.contains("amqpdoctor probe --mode starved"), "{out}");
+        assert!(!out.contains('\x1b'));
+    }
+
+    #[test]
+    fn lines_fit_in_80_columns() {
+        for name in topic_names() {
+            for line in human(&name).lines() {
+                // Only a single word too long for any line may overflow.
+                let body = line.trim_start().trim_start_matches("- ");
+                assert!(
+                    line.chars().count() <= WIDTH || !body.contains(' '),
+                    "{name}: {line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn client_page() {
+        let out = human("pika-blocking");
+        for s in [
+            "client library pika-blocking",
+            "Heartbeat setting",
+            "Negotiation",
+            "Who sends heartbeats",
+            "Starves when idle",
+            "  Yes:",
+            "What to do",
+            "process_data_events(time_limit=0)",
+            "Source",
+            "left alone → 60 s",
+            "120 → 120 s",
+        ] {
+            assert!(out.contains(s), "missing {s:?}:\n{out}");
+        }
+        let lapin = human("lapin");
+        assert!(lapin.contains("0 → 60 s"), "{lapin}");
+        assert!(lapin.contains("cannot disable heartbeats"), "{lapin}");
+        assert!(lapin.contains("  No:"), "{lapin}");
+    }
+
+    #[test]
+    fn log_line_page() {
+        let q = "2023-04-13 08:39:18 [error] <0.919.0> missed heartbeats from client, timeout: 60s";
+        let out = human(q);
+        assert!(
+            out.starts_with("log line: the broker dropped a client that went silent"),
+            "{out}"
+        );
+        assert!(out.contains("between 120 s and 180 s"), "{out}");
+        assert!(
+            out.contains("Explained by `amqpdoctor explain broker_heartbeat_timeout`"),
+            "{out}"
+        );
+        assert!(out.contains("verdict broker_heartbeat_timeout"), "{out}");
+        let out = human("StreamLostError: ConnectionResetError(104, 'Connection reset by peer')");
+        assert!(out.contains("ECONNRESET (errno 104)"), "{out}");
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let t = lookup("320").unwrap_or(Topic::Eof);
+        assert!(render_human("320", &t, true).contains("\x1b[1m"));
+        assert!(!render_human("320", &t, false).contains('\x1b'));
+    }
+
+    #[test]
+    fn echo_is_short_and_harmless() {
+        let line = format!("\x1b[31mStreamLostError{}", "x".repeat(1000));
+        let out = human(&line);
+        assert!(!out.contains('\x1b'));
+        assert!(out.contains('…'));
+    }
+
+    #[test]
+    fn json_documents() {
+        let v = json("ECONNRESET");
+        assert_eq!(v["tool"], "amqpdoctor");
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["command"], "explain");
+        assert_eq!(v["query"], "ECONNRESET");
+        assert_eq!(v["kind"], "errno");
+        assert_eq!(v["topic"], "ECONNRESET");
+        assert_eq!(v["errno"], 104);
+        assert!(v["causes"].is_array());
+
+        let v = json("320");
+        assert_eq!(
+            (v["kind"].as_str(), v["topic"].as_str()),
+            (Some("reply_code"), Some("320"))
+        );
+        assert_eq!(v["name"], "CONNECTION_FORCED");
+        assert_eq!(v["hard"], true);
+        assert_eq!(v["class"], "hard_error");
+
+        let v = json("java");
+        assert_eq!(v["kind"], "client");
+        assert_eq!(v["negotiation"], "zero_means_other_else_min");
+        assert_eq!(v["starves_when_idle"], false);
+        assert_eq!(v["examples"][1]["requested_heartbeat_s"], 0);
+        assert_eq!(v["examples"][1]["negotiated_heartbeat_s"], 60);
+
+        let v = json("peer_reset");
+        assert_eq!(
+            (v["kind"].as_str(), v["code"].as_str()),
+            (Some("verdict"), Some("peer_reset"))
+        );
+
+        let v = json("EOF");
+        assert_eq!(v["kind"], "eof");
+
+        let v = json("missed heartbeats from client, timeout: 60s");
+        assert_eq!(v["kind"], "log_line");
+        assert_eq!(v["topic"], "rabbitmq_missed_heartbeats");
+        assert_eq!(v["timeout_s"], 60);
+        assert_eq!(v["broker_gave_up_between_s"], serde_json::json!([120, 180]));
+        assert_eq!(v["explained_by"]["kind"], "verdict");
+        assert_eq!(v["explained_by"]["topic"], "broker_heartbeat_timeout");
+        assert!(v["explained_by"]["remedy"].is_array());
+    }
+
+    #[test]
+    fn every_topic_renders_both_ways() {
+        let mut queries = topic_names();
+        queries.extend(LOG_PATTERNS.iter().map(|p| p.example.to_string()));
+        for q in queries {
+            let out = human(&q);
+            assert!(
+                out.contains("\nWhat to do\n") || out.contains("\nWhat it means\n"),
+                "{q}:\n{out}"
+            );
+            let v = json(&q);
+            assert!(v["kind"].is_string() && v["topic"].is_string(), "{q}");
+        }
+    }
+}
