@@ -4,6 +4,7 @@
 //! renders the same data for a terminal. Nothing here touches a socket.
 
 pub mod explain;
+pub mod heartbeat;
 pub mod human;
 pub mod json;
 pub mod style;
