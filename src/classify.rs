@@ -865,4 +865,419 @@ mod tests {
             );
         }
     }
+
+    use crate::timeline::{EventKind as K, TcpEnd, Timeline};
+
+    #[test]
+    fn errno_classes() {
+        let rows = [
+            (Errno::ECONNRESET, ErrnoClass::Reset),
+            (Errno::EPIPE, ErrnoClass::BrokenPipe),
+            (Errno::ENOTCONN, ErrnoClass::BrokenPipe),
+            (Errno::ETIMEDOUT, ErrnoClass::TimedOut),
+            (Errno::ECONNREFUSED, ErrnoClass::Refused),
+            (Errno::EHOSTUNREACH, ErrnoClass::Unreachable),
+            (Errno::ENETUNREACH, ErrnoClass::Unreachable),
+            (Errno::ECONNABORTED, ErrnoClass::Aborted),
+            (Errno::EINVAL, ErrnoClass::Other),
+        ];
+        for (errno, class) in rows {
+            assert_eq!(ErrnoClass::from_errno(errno), class, "{errno:?}");
+            let io = io::Error::from_raw_os_error(errno as i32);
+            assert_eq!(ErrnoClass::from(&io), class);
+        }
+        let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
+        assert_eq!(ErrnoClass::from(&eof), ErrnoClass::Eof);
+        assert_eq!(errno_name(104), "ECONNRESET");
+        assert_eq!(errno_name(32), "EPIPE");
+        assert_eq!(errno_name(99999), "errno 99999");
+    }
+
+    fn tl(events: &[(u64, K)], writes: &[u64]) -> Timeline {
+        let mut t = Timeline::new(false);
+        for (at, k) in events {
+            t.push_at(*at, k.clone());
+        }
+        t.client_writes_ms = writes.to_vec();
+        t
+    }
+
+    fn peer(how: TcpEnd, client: u64, server: u64) -> K {
+        K::PeerEnded {
+            how,
+            tcp_state: "CLOSE".into(),
+            since_last_client_byte_ms: client,
+            since_last_server_byte_ms: server,
+        }
+    }
+
+    fn io_err(op: &str, errno: i32) -> K {
+        K::IoError {
+            op: op.into(),
+            errno: Some(errno),
+            errno_name: errno_name(errno),
+        }
+    }
+
+    #[test]
+    fn end_of_picks_the_earliest_evidence() {
+        let close = K::ServerClose {
+            reply_code: 320,
+            reply_text: "CONNECTION_FORCED - x".into(),
+            class_id: 0,
+            method_id: 0,
+        };
+        let timeout = K::Timeout {
+            waiting_for: "publisher confirms".into(),
+            after_ms: 5000,
+        };
+        let rows: Vec<(Timeline, EndKind, u64)> = vec![
+            (
+                tl(
+                    &[
+                        (6005, peer(TcpEnd::Reset, 5990, 990)),
+                        (8000, io_err("writing Basic.Publish", 104)),
+                    ],
+                    &[10],
+                ),
+                EndKind::Reset,
+                6005,
+            ),
+            (
+                tl(&[(8000, io_err("writing Basic.Publish", 104))], &[10]),
+                EndKind::Reset,
+                8000,
+            ),
+            (
+                tl(&[(8000, io_err("writing Basic.Publish", 32))], &[10]),
+                EndKind::Fin,
+                8000,
+            ),
+            (tl(&[(3000, K::Eof)], &[10]), EndKind::Fin, 3000),
+            (
+                tl(&[(3000, close.clone()), (3001, K::Eof)], &[10]),
+                EndKind::ServerClose,
+                3000,
+            ),
+            (
+                tl(&[(9000, timeout.clone())], &[10]),
+                EndKind::Silence,
+                9000,
+            ),
+            (
+                tl(&[(9000, io_err("reading", 110))], &[10]),
+                EndKind::Silence,
+                9000,
+            ),
+            (
+                tl(&[(100, K::Interrupted)], &[10]),
+                EndKind::ClientClose,
+                100,
+            ),
+            (
+                tl(
+                    &[
+                        (8000, K::ClientClose { reply_code: 200 }),
+                        (8001, K::CloseOk),
+                    ],
+                    &[10, 8000],
+                ),
+                EndKind::Alive,
+                8000,
+            ),
+        ];
+        for (i, (t, kind, at)) in rows.iter().enumerate() {
+            let e = end_of(t);
+            assert_eq!((e.kind, e.at_ms), (*kind, *at), "row {i}: {e:?}");
+        }
+        // Silence since the last write before the end, when the observer
+        // did not measure it.
+        let e = end_of(&tl(
+            &[(8000, io_err("writing Basic.Publish", 104))],
+            &[10, 8000],
+        ));
+        assert_eq!(e.since_last_client_byte_ms, Some(0));
+    }
+
+    fn end(kind: EndKind, client_silence: u64, server_silence: Option<u64>) -> End {
+        let mut e = End::new(kind, client_silence + 10, "observer");
+        e.since_last_client_byte_ms = Some(client_silence);
+        e.since_last_server_byte_ms = server_silence;
+        e
+    }
+
+    fn facts<'a>(
+        mode: Mode,
+        t: u16,
+        idle: u64,
+        tl: &'a Timeline,
+        e: &'a End,
+        p: &'a [PublishReport],
+    ) -> RunFacts<'a> {
+        RunFacts {
+            mode,
+            server_heartbeat_s: Some(60),
+            requested_heartbeat_s: Some(t),
+            heartbeat_s: t,
+            idle_ms: idle,
+            pump_every_ms: None,
+            confirm_timeout_ms: 5000,
+            timeline: tl,
+            end: e,
+            publishes: p,
+            interrupted: false,
+        }
+    }
+
+    #[test]
+    fn attribution_rule() {
+        let empty = Timeline::new(false);
+        // (end, T, verdict)
+        let rows: Vec<(End, u16, VerdictCode)> = vec![
+            // the measured case: RST 5.99 s after the last byte, T = 2
+            (
+                end(EndKind::Reset, 5990, Some(990)),
+                2,
+                VerdictCode::BrokerHeartbeatTimeout,
+            ),
+            (
+                end(EndKind::Reset, 4100, Some(100)),
+                2,
+                VerdictCode::BrokerHeartbeatTimeout,
+            ),
+            // at T = 60: 120–180 s
+            (
+                end(EndKind::Reset, 150_000, Some(20_000)),
+                60,
+                VerdictCode::BrokerHeartbeatTimeout,
+            ),
+            // too early for the broker: something else, path not idle
+            (
+                end(EndKind::Reset, 1500, Some(200)),
+                2,
+                VerdictCode::PeerReset,
+            ),
+            (
+                end(EndKind::Fin, 1500, Some(200)),
+                2,
+                VerdictCode::PeerClosed,
+            ),
+            // far past 3T: not the broker's window
+            (
+                end(EndKind::Reset, 60_000, Some(500)),
+                2,
+                VerdictCode::PeerReset,
+            ),
+            // heartbeats off, both directions silent: an idle timeout in the path
+            (
+                end(EndKind::Reset, 350_000, Some(350_000)),
+                0,
+                VerdictCode::PathIdleTimeout,
+            ),
+            (
+                end(EndKind::Fin, 30_000, Some(30_000)),
+                0,
+                VerdictCode::PathIdleTimeout,
+            ),
+            // heartbeats off but the server was talking: a plain reset
+            (
+                end(EndKind::Reset, 30_000, Some(10)),
+                0,
+                VerdictCode::PeerReset,
+            ),
+            (end(EndKind::Alive, 0, None), 2, VerdictCode::Healthy),
+            (end(EndKind::Silence, 0, None), 2, VerdictCode::Timeout),
+        ];
+        for (i, (e, t, want)) in rows.iter().enumerate() {
+            let f = facts(Mode::Starved, *t, 8000, &empty, e, &[]);
+            assert_eq!(attribute(&f), *want, "row {i}: {e:?} T={t}");
+        }
+        let mut close = End::new(EndKind::ServerClose, 100, "close_frame");
+        for (code, class, method, want) in [
+            (320, 0, 0, VerdictCode::ServerClosed),
+            (403, 10, 11, VerdictCode::AuthFailed),
+            (530, 10, 40, VerdictCode::VhostNotAllowed),
+            (541, 0, 0, VerdictCode::ServerClosed),
+        ] {
+            close.reply_code = Some(code);
+            close.class_id = Some(class);
+            close.method_id = Some(method);
+            let f = facts(Mode::Disabled, 0, 0, &empty, &close, &[]);
+            assert_eq!(attribute(&f), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn silence_with_lost_publishes_is_silent_loss_and_blocked_wins() {
+        let lost = publish_reports(
+            &[PublishAttempt {
+                seq: 1,
+                at_ms: 1,
+                write_error: None,
+                acked: None,
+                returned: false,
+            }],
+            false,
+        );
+        let e = end(EndKind::Silence, 0, None);
+        let empty = Timeline::new(false);
+        assert_eq!(
+            attribute(&facts(Mode::Disabled, 0, 0, &empty, &e, &lost)),
+            VerdictCode::SilentLoss
+        );
+        let blocked = tl(
+            &[(
+                5,
+                K::Blocked {
+                    reason: "low on memory".into(),
+                },
+            )],
+            &[],
+        );
+        assert_eq!(
+            attribute(&facts(Mode::Disabled, 0, 0, &blocked, &e, &lost)),
+            VerdictCode::Blocked
+        );
+    }
+
+    #[test]
+    fn predictions() {
+        let rows = [
+            (
+                Mode::Starved,
+                2,
+                8000,
+                None,
+                Prediction::BrokerHeartbeatTimeout,
+            ),
+            (Mode::Starved, 2, 3000, None, Prediction::Healthy),
+            (Mode::Starved, 2, 5000, None, Prediction::Either),
+            (Mode::Starved, 60, 90_000, None, Prediction::Healthy),
+            (
+                Mode::Starved,
+                60,
+                182_000,
+                None,
+                Prediction::BrokerHeartbeatTimeout,
+            ),
+            (Mode::Starved, 2, 8000, Some(1000), Prediction::Healthy),
+            (
+                Mode::Starved,
+                2,
+                60_000,
+                Some(10_000),
+                Prediction::BrokerHeartbeatTimeout,
+            ),
+            (Mode::Starved, 0, 60_000, None, Prediction::Healthy),
+            (Mode::Serviced, 2, 60_000, None, Prediction::Healthy),
+            (Mode::Disabled, 0, 60_000, None, Prediction::Healthy),
+        ];
+        for (mode, t, idle, pump, want) in rows {
+            assert_eq!(
+                predict(mode, t, idle, pump),
+                want,
+                "{mode:?} T={t} idle={idle} pump={pump:?}"
+            );
+        }
+        assert!(Prediction::Either.admits(VerdictCode::Healthy));
+        assert!(Prediction::Either.admits(VerdictCode::BrokerHeartbeatTimeout));
+        assert!(!Prediction::Healthy.admits(VerdictCode::PeerReset));
+        let text = prediction_text(Mode::Starved, 60, 90_000, None);
+        assert!(
+            text.contains("2T = 120 s")
+                && text.contains("3T = 180 s")
+                && text.contains("will not reproduce"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn publish_outcomes() {
+        let a = |write_error: Option<(Option<i32>, String)>, acked, returned| PublishAttempt {
+            seq: 1,
+            at_ms: 0,
+            write_error,
+            acked,
+            returned,
+        };
+        let rows = [
+            (a(None, Some(true), false), false, Outcome::Confirmed),
+            (a(None, Some(true), true), false, Outcome::Returned),
+            (a(None, Some(false), false), false, Outcome::Nacked),
+            (a(None, None, false), false, Outcome::Lost),
+            (a(None, None, false), true, Outcome::Unknown),
+            (
+                a(Some((Some(104), "ECONNRESET".into())), None, false),
+                false,
+                Outcome::Failed,
+            ),
+        ];
+        for (attempt, interrupted, want) in rows {
+            let r = publish_reports(std::slice::from_ref(&attempt), interrupted);
+            assert_eq!(r[0].outcome, want, "{attempt:?}");
+        }
+    }
+
+    #[test]
+    fn setup_failures() {
+        use crate::wire::{CloseInfo, WireError as W};
+        let close = |code| {
+            W::ServerClose(CloseInfo {
+                reply_code: code,
+                reply_text: String::new(),
+                class_id: 10,
+                method_id: 40,
+            })
+        };
+        let rows = [
+            ("handshake", close(403), VerdictCode::AuthFailed),
+            ("handshake", close(530), VerdictCode::VhostNotAllowed),
+            ("channel", close(403), VerdictCode::ServerClosed),
+            (
+                "handshake",
+                W::ProtocolMismatch("x".into()),
+                VerdictCode::ProtocolMismatch,
+            ),
+            (
+                "handshake",
+                W::Eof {
+                    waiting_for: "Connection.Tune".into(),
+                },
+                VerdictCode::AuthFailed,
+            ),
+            (
+                "handshake",
+                W::Eof {
+                    waiting_for: "Connection.Start".into(),
+                },
+                VerdictCode::PeerClosed,
+            ),
+            (
+                "handshake",
+                W::Timeout {
+                    waiting_for: "Connection.Start".into(),
+                    after: std::time::Duration::from_secs(5),
+                },
+                VerdictCode::Timeout,
+            ),
+            (
+                "handshake",
+                W::Io {
+                    op: "reading".into(),
+                    err: io::Error::from_raw_os_error(104),
+                },
+                VerdictCode::PeerReset,
+            ),
+        ];
+        for (stage, err, want) in rows {
+            assert_eq!(setup_failure_code(stage, &err), want, "{stage} {err}");
+        }
+    }
+
+    #[test]
+    fn secs_formatting() {
+        assert_eq!(secs(350), "350 ms");
+        assert_eq!(secs(120_000), "120 s");
+        assert_eq!(secs(6007), "6.007 s");
+    }
 }

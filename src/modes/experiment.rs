@@ -156,7 +156,8 @@ async fn fail(
     out
 }
 
-fn record_observation(tl: &mut Timeline, o: &Observation) {
+/// Put what the observer saw on the timeline, at the moment it saw it.
+pub(super) fn record_observation(tl: &mut Timeline, o: &Observation) {
     let at = tl.ms_at(o.at);
     tl.push_at(
         at,

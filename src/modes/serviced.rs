@@ -370,16 +370,7 @@ pub async fn run(spec: RunSpec) -> RunOutcome {
         }
     }
     if let Some(o) = &observed {
-        let at = tl.ms_at(o.at);
-        tl.push_at(
-            at,
-            EventKind::PeerEnded {
-                how: o.how,
-                tcp_state: observe::tcp_state_name(o.info.state).to_string(),
-                since_last_client_byte_ms: u64::from(o.info.last_data_sent_ms),
-                since_last_server_byte_ms: u64::from(o.info.last_data_recv_ms),
-            },
-        );
+        super::experiment::record_observation(&mut tl, o);
     }
     if conn.status().connected() {
         tl.push(EventKind::ClientClose { reply_code: 200 });
