@@ -192,12 +192,12 @@ async fn idle(
         i
     });
     loop {
-        if *cancel.borrow() {
-            out.interrupted = true;
-            conn.tl.push(EventKind::Interrupted);
-            return;
-        }
         tokio::select! {
+            _ = super::cancelled(&mut cancel) => {
+                out.interrupted = true;
+                conn.tl.push(EventKind::Interrupted);
+                return;
+            }
             _ = tokio::time::sleep_until(end) => break,
             o = async {
                 match observer.as_deref_mut() {
@@ -209,11 +209,6 @@ async fn idle(
                 *observed = Some(o);
                 out.idle_cut_short_at_ms = Some(conn.tl.ms_at(o.at));
                 break;
-            }
-            _ = cancel.changed() => {
-                // Loop around: the check at the top records the interrupt
-                // (or ignores a spurious change).
-                if cancel.has_changed().is_err() { break; }
             }
             _ = async {
                 match pump.as_mut() {

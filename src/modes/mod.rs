@@ -166,6 +166,19 @@ pub async fn run(spec: RunSpec) -> RunOutcome {
     }
 }
 
+/// Resolves once the cancel flag is true (Ctrl-C); pending forever if it
+/// never will be, even when the sender is gone.
+pub async fn cancelled(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// The message body: says what it is, for anyone who finds one.
 pub fn probe_body(mode: Mode, seq: u32) -> Vec<u8> {
     format!(

@@ -224,27 +224,22 @@ pub async fn run(spec: RunSpec) -> RunOutcome {
     let mut observed: Option<Observation> = None;
     let mut cancel = spec.cancel.clone();
     let idle_end = tokio::time::Instant::now() + spec.idle;
-    loop {
-        if *cancel.borrow() {
+    // lapin services the connection by itself; we only wait for the idle to
+    // end, the peer to end it, or Ctrl-C.
+    tokio::select! {
+        _ = super::cancelled(&mut cancel) => {
             out.interrupted = true;
             tl.push(EventKind::Interrupted);
-            break;
         }
-        tokio::select! {
-            _ = tokio::time::sleep_until(idle_end) => break,
-            o = async {
-                match observer.as_mut() {
-                    Some(obs) => obs.fired().await,
-                    None => std::future::pending().await,
-                }
-            } => {
-                observed = Some(o);
-                out.idle_cut_short_at_ms = Some(tl.ms_at(o.at));
-                break;
+        _ = tokio::time::sleep_until(idle_end) => {}
+        o = async {
+            match observer.as_mut() {
+                Some(obs) => obs.fired().await,
+                None => std::future::pending().await,
             }
-            _ = cancel.changed() => {
-                if cancel.has_changed().is_err() { break; }
-            }
+        } => {
+            observed = Some(o);
+            out.idle_cut_short_at_ms = Some(tl.ms_at(o.at));
         }
     }
     let after = observed
