@@ -250,19 +250,15 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
         .collect();
     let mut runs = Vec::new();
     for h in handles {
-        let outcome = h.await.context("a probe task failed")?;
+        let mut outcome = h.await.context("a probe task failed")?;
+        // lapin cannot see the Tune proposal; the preflight did.
+        if let Some(n) = &mut outcome.negotiation {
+            n.server_heartbeat_s.get_or_insert(proposal);
+        }
         runs.push(Run::classify(outcome, duration_ms(cfg.confirm_timeout)));
     }
     countdown.finish();
 
-    // lapin cannot see the Tune proposal; the preflight did.
-    for r in &mut runs {
-        if let Some(n) = &mut r.negotiation {
-            if n.server_heartbeat_s.is_none() {
-                n.server_heartbeat_s = Some(proposal);
-            }
-        }
-    }
     let interrupted = runs.iter().any(|r| {
         r.events
             .iter()

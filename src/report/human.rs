@@ -127,15 +127,13 @@ fn render_run(run: &Run, style: Style) -> String {
         out.push_str(&indent(
             &table(
                 &[
-                    "heartbeat",
-                    "server proposed",
+                    "heartbeat proposed (Tune)",
                     "client requested",
-                    "negotiated",
+                    "negotiated (Tune-Ok)",
                     "frame_max",
                     "channel_max",
                 ],
                 vec![vec![
-                    "".into(),
                     server,
                     requested,
                     negotiated,
@@ -381,4 +379,123 @@ fn conclusion(report: &Report, style: Style) -> String {
         n => format!("result: exit {n}"),
     };
     format!("{line}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::{Mode, PublishAttempt};
+    use crate::modes::{Negotiation, RunOutcome};
+    use crate::report::{ProbeSettings, Report, Run};
+    use crate::timeline::{EventKind as K, TcpEnd, Timeline};
+
+    /// The measured starved run: T = 2 s, RST at 6.007 s, publishes fail.
+    fn starved_report() -> Report {
+        let mut tl = Timeline::new(false);
+        tl.push_at(
+            0,
+            K::TcpConnected {
+                local: "127.0.0.1:5000".into(),
+                peer: "127.0.0.1:5672".into(),
+            },
+        );
+        tl.push_at(11, K::IdleStart { planned_ms: 8000 });
+        tl.client_writes_ms = vec![0, 11];
+        tl.push_at(
+            6007,
+            K::PeerEnded {
+                how: TcpEnd::Reset,
+                tcp_state: "CLOSE".into(),
+                since_last_client_byte_ms: 5996,
+                since_last_server_byte_ms: 998,
+            },
+        );
+        tl.push_at(
+            6008,
+            K::PublishFailed {
+                seq: 1,
+                errno: Some(104),
+                errno_name: "ECONNRESET".into(),
+            },
+        );
+        tl.heartbeats.received = Some(5);
+        let outcome = RunOutcome {
+            mode: Mode::Starved,
+            server: None,
+            negotiation: Some(Negotiation {
+                server_heartbeat_s: Some(60),
+                requested_heartbeat_s: Some(2),
+                negotiated_heartbeat_s: 2,
+                frame_max: 131072,
+                channel_max: 2047,
+            }),
+            idle_ms: 8000,
+            idle_cut_short_at_ms: Some(6007),
+            pump_every_ms: None,
+            timeline: tl,
+            attempts: vec![PublishAttempt {
+                seq: 1,
+                at_ms: 6008,
+                write_error: Some((Some(104), "ECONNRESET".into())),
+                acked: None,
+                returned: false,
+            }],
+            setup_failure: None,
+            interrupted: false,
+            queue: Some("amq.gen-x".into()),
+            notes: vec![],
+        };
+        Report {
+            tool: "amqpdoctor",
+            version: "0.1.0",
+            command: "probe",
+            target: "amqp://guest:***@127.0.0.1:5672/%2f".into(),
+            server: None,
+            settings: ProbeSettings {
+                idle_ms: 8000,
+                idle_auto: false,
+                heartbeat: "2s".into(),
+                publishes: 1,
+                confirm_timeout_ms: 5000,
+                pump_every_ms: None,
+                destination: "own_queue".into(),
+            },
+            runs: vec![Run::classify(outcome, 5000)],
+            setup_failure: None,
+            interrupted: false,
+            exit_code: 0,
+        }
+    }
+
+    #[test]
+    fn renders_the_starved_story() {
+        let out = render(&starved_report(), Style { color: false });
+        for needle in [
+            "amqpdoctor probe amqp://guest:***@127.0.0.1:5672/%2f",
+            "── starved",
+            "6.007  ✗ peer reset the connection (RST) — TCP state CLOSE; client silent 5.996 s",
+            "6.008  ✗ publish #1 failed: ECONNRESET (errno 104)",
+            "heartbeats  sent 0, received 5",
+            "verdict     broker_heartbeat_timeout (as predicted)",
+            "2T = 4 s",
+            "missed heartbeats from client, timeout: 2s",
+            "--pump-every 1s",
+            "│ starved ┆ 2 s       ┆ 0 / 5          ┆ RST at 6.007 s ┆ 1 failed  ┆ broker_heartbeat_timeout ┆ yes          │",
+            "result: every run ended as its mode predicts (exit 0)",
+        ] {
+            assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+        }
+        assert!(!out.contains('\x1b'), "no escape codes without colour");
+    }
+
+    #[test]
+    fn json_renders_the_contract_shape() {
+        let v: serde_json::Value =
+            serde_json::from_str(&crate::report::json::render(&starved_report())).unwrap();
+        assert_eq!(v["runs"][0]["verdict"]["code"], "broker_heartbeat_timeout");
+        assert_eq!(v["runs"][0]["end"]["kind"], "reset");
+        assert_eq!(v["runs"][0]["end"]["since_last_client_byte_ms"], 5996);
+        assert_eq!(v["runs"][0]["publishes"][0]["outcome"], "failed");
+        assert_eq!(v["runs"][0]["heartbeats"]["received"], 5);
+    }
 }
