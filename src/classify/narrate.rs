@@ -108,12 +108,28 @@ fn heartbeat_counts(f: &RunFacts) -> String {
     }
 }
 
-const PUMP_REMEDY: &str = "Service the connection: run the client library's I/O pump at least \
-    every T/2 (pika: connection.process_data_events(time_limit=0); kombu: \
-    connection.heartbeat_check(); php-amqplib: PCNTLHeartbeatSender), or use a client whose \
-    I/O runs on its own thread (Java, .NET, Go amqp091-go, lapin). Do not \"fix\" it with \
-    heartbeat 0: that hides this reset and leaves the connection exposed to load balancers and \
-    NAT gateways that drop idle flows (AWS NLB 350 s, Azure LB 4 min).";
+/// The remedy the knowledge base gives for a verdict code, as one paragraph
+/// (one source of truth with `explain` and docs/errors.md).
+fn kb_remedy(code: VerdictCode) -> String {
+    knowledge::verdict(code)
+        .map(|v| {
+            v.remedy
+                .split('\n')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// "AWS Network Load Balancer 350 s, …" from the knowledge base's table.
+fn middleboxes() -> String {
+    knowledge::MIDDLEBOXES
+        .iter()
+        .filter_map(|m| m.idle_timeout_s.map(|s| format!("{} {s} s", m.name)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
     let end = f.end;
@@ -139,18 +155,22 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                 Mode::Starved if t > 0 => (
                     format!("healthy, but only because the idle ({}) was shorter than 2T = {}", secs(f.idle_ms), secs(2 * t * 1000)),
                     format!(
-                        "Rerun with --idle {} to reproduce the broker's reset. {PUMP_REMEDY}",
-                        secs(3 * t * 1000 + 2000).replace(' ', "")
+                        "Rerun with --idle {} to reproduce the broker's reset. {}",
+                        secs(3 * t * 1000 + 2000).replace(' ', ""),
+                        kb_remedy(VerdictCode::BrokerHeartbeatTimeout)
                     ),
                 ),
                 _ => (
                     format!("healthy here, with heartbeats off, over a {} idle", secs(f.idle_ms)),
-                    "Healthy only because nothing on this path drops idle connections. Behind a \
-                     load balancer or NAT gateway whose idle timeout is shorter than your \
-                     quietest period, this connection would be dropped without either side \
-                     knowing; the next publish would fail or be silently lost. Enable heartbeats \
-                     (5–20 s, and below the smallest idle timeout on the path)."
-                        .to_string(),
+                    format!(
+                        "Healthy only because nothing on this path drops idle connections. \
+                         Behind a load balancer or NAT gateway whose idle timeout is shorter \
+                         than your quietest period ({}), this connection would be dropped \
+                         without either side knowing; the next publish would fail or be \
+                         silently lost. Enable heartbeats (5–20 s, and below the smallest idle \
+                         timeout on the path).",
+                        middleboxes()
+                    ),
                 ),
             };
             if f.interrupted {
@@ -180,7 +200,8 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                 lowercase_first(&pubs),
             ),
             remedy: format!(
-                "{PUMP_REMEDY} Rerun with --pump-every {} to watch the remedy work.",
+                "{} Rerun with --pump-every {} to watch the remedy work.",
+                kb_remedy(code),
                 secs((t * 500).max(1000)).replace(' ', "")
             ),
         },
@@ -219,9 +240,9 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                 format!(
                     "Nothing had crossed the connection in either direction for {} before it \
                      ended: the signature of an idle timeout in a load balancer, NAT gateway or \
-                     firewall (AWS NLB/NAT 350 s, Azure LB and NAT 4 min, GCP Cloud NAT 1200 s, \
-                     kube-proxy IPVS 900 s).",
-                    secs(end.since_last_server_byte_ms.unwrap_or(0).min(end.since_last_client_byte_ms.unwrap_or(0)))
+                     firewall ({}).",
+                    secs(end.since_last_server_byte_ms.unwrap_or(0).min(end.since_last_client_byte_ms.unwrap_or(0))),
+                    middleboxes()
                 )
             } else if t > 0 {
                 format!(
@@ -238,11 +259,7 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
             Words {
                 summary: format!("the peer {how} the connection at {at}, {silence} after the client's last byte"),
                 explanation: format!("{neg} At {at} the connection was {how} without a Connection.Close frame. {why} {pubs}"),
-                remedy: "Find the hop with an idle timeout (load balancer, NAT, proxy) and set the \
-                         heartbeat below it (5–20 s is RabbitMQ's advice); heartbeats count as \
-                         traffic for every middlebox on the path. If it is a proxy that closes \
-                         with FIN (HAProxy's timeout client/server), raise its timeout above 2T."
-                    .into(),
+                remedy: kb_remedy(code),
             }
         }
         VerdictCode::SilentLoss => Words {
@@ -253,10 +270,7 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                  confirms the application would never know.",
                 secs(f.confirm_timeout_ms)
             ),
-            remedy: "Use publisher confirms and treat a missing confirm as a failure; enable \
-                     heartbeats so a vanished peer is detected within 2T; TCP_USER_TIMEOUT \
-                     bounds how long unacknowledged writes may wait."
-                .into(),
+            remedy: kb_remedy(code),
         },
         VerdictCode::Blocked => Words {
             summary: "the broker blocked publishing (Connection.Blocked): a resource alarm".into(),
@@ -265,9 +279,7 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                  from reading publishing connections, so publishes wait unconfirmed (and it \
                  suspends heartbeat monitoring for them). {pubs}"
             ),
-            remedy: "Check `rabbitmqctl status` (alarms) and `rabbitmqctl list_connections name state`; \
-                     free memory or disk, or consume faster."
-                .into(),
+            remedy: kb_remedy(code),
         },
         VerdictCode::Timeout => Words {
             summary: format!("the broker did not answer in time ({})", secs(f.confirm_timeout_ms)),
@@ -275,9 +287,7 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                 "{neg} The connection stayed open but the broker did not answer within the \
                  timeout. {pubs}"
             ),
-            remedy: "Check the broker's load and alarms; raise --confirm-timeout if the broker is \
-                     merely slow."
-                .into(),
+            remedy: kb_remedy(code),
         },
         VerdictCode::ConnectFailed | VerdictCode::ProtocolMismatch => Words {
             summary: "could not talk AMQP 0-9-1 to the target".into(),
