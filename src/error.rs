@@ -24,6 +24,19 @@ pub enum ExitStatus {
     Interrupted = 130,
 }
 
+impl ExitStatus {
+    /// The status a report's `exit_code` stands for.
+    pub fn from_code(code: u8) -> Self {
+        match code {
+            0 => ExitStatus::Ok,
+            1 => ExitStatus::Fault,
+            2 => ExitStatus::Usage,
+            130 => ExitStatus::Interrupted,
+            _ => ExitStatus::CannotDiagnose,
+        }
+    }
+}
+
 impl From<ExitStatus> for ExitCode {
     fn from(s: ExitStatus) -> Self {
         ExitCode::from(s as u8)
@@ -44,5 +57,29 @@ pub fn exit_status_for(err: &anyhow::Error) -> ExitStatus {
         ExitStatus::Usage
     } else {
         ExitStatus::CannotDiagnose
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for s in [
+            ExitStatus::Ok,
+            ExitStatus::Fault,
+            ExitStatus::Usage,
+            ExitStatus::CannotDiagnose,
+            ExitStatus::Interrupted,
+        ] {
+            assert_eq!(ExitStatus::from_code(s as u8), s);
+        }
+        let usage = anyhow::Error::new(UsageError("x".into()));
+        assert_eq!(exit_status_for(&usage), ExitStatus::Usage);
+        assert_eq!(
+            exit_status_for(&anyhow::anyhow!("io")),
+            ExitStatus::CannotDiagnose
+        );
     }
 }

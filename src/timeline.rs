@@ -202,6 +202,26 @@ impl Timeline {
         self.client_writes_ms.push(now);
     }
 
+    /// Record a publish whose write failed; returns the (errno, name) pair
+    /// the publish attempt keeps.
+    pub fn publish_failed(
+        &mut self,
+        at_ms: u64,
+        seq: u32,
+        errno: Option<i32>,
+        errno_name: String,
+    ) -> (Option<i32>, String) {
+        self.push_at(
+            at_ms,
+            EventKind::PublishFailed {
+                seq,
+                errno,
+                errno_name: errno_name.clone(),
+            },
+        );
+        (errno, errno_name)
+    }
+
     /// The client's last write at or before `at_ms`.
     pub fn last_client_byte_before(&self, at_ms: u64) -> Option<u64> {
         self.client_writes_ms

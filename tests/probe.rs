@@ -256,28 +256,44 @@ fn wrong_vhost_is_530_and_exit_3() {
     assert_eq!(doc["runs"][0]["end"]["reply_code"], 530);
 }
 
+/// Run the probe in both formats and return (format, exit code, stdout,
+/// stdout + stderr) for each, asserting the secret appears in neither.
+fn both_formats_without(
+    secret: &str,
+    args: &[&str],
+) -> Vec<(&'static str, Option<i32>, Vec<u8>, String)> {
+    ["json", "human"]
+        .into_iter()
+        .map(|format| {
+            let out = amqpdoctor()
+                .arg("probe")
+                .args(args)
+                .args(["--trace", "--format", format])
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !all.contains(secret),
+                "password leaked in {format} output:\n{all}"
+            );
+            (format, out.status.code(), out.stdout, all)
+        })
+        .collect()
+}
+
 #[test]
 fn wrong_password_is_403_exit_3_and_never_printed() {
     require_broker();
     let secret = "Zq9-wrong-secret-pw";
     let url = url_with(Some(&format!("guest:{secret}")), None);
-    for format in ["json", "human"] {
-        let out = amqpdoctor()
-            .args(["probe", &url, "--trace", "--format", format])
-            .output()
-            .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(out.status.code(), Some(3), "{all}");
-        assert!(
-            !all.contains(secret),
-            "password leaked in {format} output:\n{all}"
-        );
+    for (format, code, stdout, all) in both_formats_without(secret, &[&url]) {
+        assert_eq!(code, Some(3), "{all}");
         if format == "json" {
-            let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let doc: Value = serde_json::from_slice(&stdout).unwrap();
             assert_eq!(doc["setup_failure"]["code"], "auth_failed");
             assert_eq!(doc["setup_failure"]["close"]["reply_code"], 403);
             assert!(doc["target"].as_str().unwrap().contains(":***@"));
@@ -316,33 +332,17 @@ fn a_working_password_never_appears_in_any_output() {
     let secret = "Pw-7f3c-never-print-me";
     let user = TempUser::new(secret);
     let url = url_with(Some(&format!("{}:{secret}", user.name)), Some("%2f"));
-    for format in ["json", "human"] {
-        let out = amqpdoctor()
-            .args([
-                "probe",
-                &url,
-                "--mode",
-                "all",
-                "--idle",
-                "1s",
-                "--heartbeat",
-                "2s",
-                "--trace",
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(out.status.code(), Some(0), "{all}");
-        assert!(
-            !all.contains(secret),
-            "password leaked in {format} output:\n{all}"
-        );
+    let args = [
+        url.as_str(),
+        "--mode",
+        "all",
+        "--idle",
+        "1s",
+        "--heartbeat",
+        "2s",
+    ];
+    for (_, code, _, all) in both_formats_without(secret, &args) {
+        assert_eq!(code, Some(0), "{all}");
     }
 }
 

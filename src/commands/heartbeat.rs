@@ -132,11 +132,7 @@ pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
         ),
     };
     print!("{out}");
-    Ok(match report.exit_code {
-        0 => ExitStatus::Ok,
-        1 => ExitStatus::Fault,
-        _ => ExitStatus::CannotDiagnose,
-    })
+    Ok(ExitStatus::from_code(report.exit_code))
 }
 
 async fn heartbeat(

@@ -108,12 +108,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitStatus> {
         ),
     };
     print!("{out}");
-    Ok(match report.exit_code {
-        0 => ExitStatus::Ok,
-        1 => ExitStatus::Fault,
-        130 => ExitStatus::Interrupted,
-        _ => ExitStatus::CannotDiagnose,
-    })
+    Ok(ExitStatus::from_code(report.exit_code))
 }
 
 /// Run the whole probe and build its report.

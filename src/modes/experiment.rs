@@ -260,15 +260,7 @@ async fn publish_and_confirm(spec: &RunSpec, conn: &mut WireConn<TcpStream>, out
                     WireError::Io { err, .. } => crate::classify::errno_label(err),
                     other => other.to_string(),
                 };
-                conn.tl.push_at(
-                    at_ms,
-                    EventKind::PublishFailed {
-                        seq,
-                        errno,
-                        errno_name: name.clone(),
-                    },
-                );
-                Some((errno, name))
+                Some(conn.tl.publish_failed(at_ms, seq, errno, name))
             }
         };
         out.attempts.push(PublishAttempt {

@@ -298,27 +298,9 @@ pub async fn run(spec: RunSpec) -> RunOutcome {
                 }
                 Ok(Err(e)) => {
                     let (errno, name) = lapin_errno(&e);
-                    tl.push_at(
-                        at_ms,
-                        EventKind::PublishFailed {
-                            seq,
-                            errno,
-                            errno_name: name.clone(),
-                        },
-                    );
-                    Some((errno, name))
+                    Some(tl.publish_failed(at_ms, seq, errno, name))
                 }
-                Err(_) => {
-                    tl.push_at(
-                        at_ms,
-                        EventKind::PublishFailed {
-                            seq,
-                            errno: None,
-                            errno_name: "timeout".into(),
-                        },
-                    );
-                    Some((None, "timeout".into()))
-                }
+                Err(_) => Some(tl.publish_failed(at_ms, seq, None, "timeout".into())),
             };
             out.attempts.push(PublishAttempt {
                 seq,

@@ -55,21 +55,25 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push('\n');
     }
     let st = &report.settings;
-    out.push_str(&format!(
-        "probe    idle {}{}, heartbeat {}, {} publish(es), confirm timeout {}{}\n",
-        secs(st.idle_ms),
-        if st.idle_auto {
-            " (auto: 3T + 2 s)"
-        } else {
-            ""
-        },
-        st.heartbeat,
-        st.publishes,
-        secs(st.confirm_timeout_ms),
-        st.pump_every_ms
-            .map(|p| format!(", starved pumped every {}", secs(p)))
-            .unwrap_or_default(),
-    ));
+    // Without a connection the settings were never resolved (auto idle
+    // needs the server's proposal): don't print half of them.
+    if report.setup_failure.is_none() {
+        out.push_str(&format!(
+            "probe    idle {}{}, heartbeat {}, {} publish(es), confirm timeout {}{}\n",
+            secs(st.idle_ms),
+            if st.idle_auto {
+                " (auto: 3T + 2 s)"
+            } else {
+                ""
+            },
+            st.heartbeat,
+            st.publishes,
+            secs(st.confirm_timeout_ms),
+            st.pump_every_ms
+                .map(|p| format!(", starved pumped every {}", secs(p)))
+                .unwrap_or_default(),
+        ));
+    }
 
     if let Some(f) = &report.setup_failure {
         out.push('\n');

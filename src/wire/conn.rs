@@ -32,7 +32,7 @@ pub struct CloseInfo {
 /// Why a wire operation did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
-    #[error("no answer while waiting for {waiting_for} after {after:?}")]
+    #[error("no answer while waiting for {waiting_for} (gave up {} after connecting)", crate::classify::secs(crate::timeline::duration_ms(*.after)))]
     Timeout {
         waiting_for: String,
         after: Duration,

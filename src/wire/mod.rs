@@ -33,11 +33,11 @@ pub enum ConnectError {
     Resolve { host: String, err: io::Error },
     #[error("resolving {host}: no addresses")]
     NoAddress { host: String },
-    #[error("resolving {host}: no answer within {after:?}")]
+    #[error("resolving {host}: no answer within {}", crate::classify::secs(crate::timeline::duration_ms(*.after)))]
     ResolveTimeout { host: String, after: Duration },
     #[error("connecting to {addr}: {}{}", crate::classify::describe_io_error(.err), connect_hint(.err))]
     Connect { addr: SocketAddr, err: io::Error },
-    #[error("connecting to {addr}: no answer within {after:?} — a firewall may be dropping packets, or nothing routes there")]
+    #[error("connecting to {addr}: no answer within {} — a firewall may be dropping packets, or nothing routes there", crate::classify::secs(crate::timeline::duration_ms(*.after)))]
     Timeout { addr: SocketAddr, after: Duration },
 }
 
@@ -144,9 +144,10 @@ pub async fn open(
     match conn.handshake(params).await {
         Ok(hs) => Ok((conn, hs)),
         Err(e) => {
-            if !conn.is_dead() {
-                let _ = conn.close().await;
-            }
+            // No polite Connection.Close here: before Open-Ok there is no
+            // connection to close, and a mute server would make us wait a
+            // second timeout for a Close-Ok that never comes. Dropping the
+            // socket is the honest end.
             Err(Box::new(OpenFailure {
                 timeline: conn.tl,
                 failure: crate::modes::SetupFailure::wire("handshake", &e),
