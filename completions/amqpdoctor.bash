@@ -109,7 +109,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__heartbeat)
-            opts="-h -V --connect-timeout --interval --observe --client --format --color --help --version"
+            opts="-h -V --connect-timeout --heartbeat --interval --observe --client --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -120,6 +120,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -259,7 +263,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__probe)
-            opts="-h -V --connect-timeout --idle --mode --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
+            opts="-h -V --connect-timeout --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +282,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

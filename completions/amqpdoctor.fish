@@ -38,7 +38,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l mode -d 
 starved\t'Heartbeat agreed, then never serviced: no heartbeats sent, nothing read'
 disabled\t'Heartbeat turned off in Tune-Ok (0)'
 all\t'All three, concurrently'"
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker\'s proposal' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker\'s proposal' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l pump-every -d 'starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l publishes -d 'Messages to publish after the idle' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l confirm-timeout -d 'How long to wait for publisher confirms after publishing' -r
@@ -49,11 +49,11 @@ json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l trace -d 'List every frame in the timeline, heartbeats included'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l trace -d 'List every frame in the timeline, heartbeats included. (lapin\'s frames in the serviced mode are not visible to amqpdoctor: its heartbeats are counted from TCP_INFO, not listed.)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step' -r
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l observe -d 'Keep the connection serviced this long and measure heartbeat cadence in both directions' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l client -d 'Narrow the client-library explanation to one library (see `amqpdoctor explain lapin`)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''

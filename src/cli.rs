@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::target::DEFAULT_URL;
+use crate::vocab::HeartbeatRequest;
 
 /// Find out why AMQP 0-9-1 connections die, and explain it.
 ///
@@ -95,15 +96,6 @@ pub enum ModeArg {
     All,
 }
 
-/// The heartbeat a client asks for in Tune-Ok.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeartbeatRequest {
-    /// Accept whatever the server proposes in Connection.Tune.
-    Server,
-    /// Ask for this many seconds (0 disables heartbeats).
-    Seconds(u16),
-}
-
 /// How long to idle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdleArg {
@@ -126,7 +118,7 @@ pub struct ProbeArgs {
     pub mode: Vec<ModeArg>,
 
     /// Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker's proposal.
-    #[arg(long, value_name = "DUR|server", default_value = "server", value_parser = parse_heartbeat)]
+    #[arg(long, visible_alias = "interval", value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
     pub heartbeat: HeartbeatRequest,
 
     /// starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy.
@@ -149,7 +141,9 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "KEY", requires = "exchange")]
     pub routing_key: Option<String>,
 
-    /// List every frame in the timeline, heartbeats included.
+    /// List every frame in the timeline, heartbeats included. (lapin's frames in the
+    /// serviced mode are not visible to amqpdoctor: its heartbeats are counted from
+    /// TCP_INFO, not listed.)
     #[arg(long)]
     pub trace: bool,
 
@@ -163,7 +157,7 @@ pub struct HeartbeatArgs {
     pub connect: ConnectArgs,
 
     /// Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker's proposal.
-    #[arg(long, value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
+    #[arg(long, visible_alias = "heartbeat", value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
     pub interval: HeartbeatRequest,
 
     /// Keep the connection serviced this long and measure heartbeat cadence in both directions.

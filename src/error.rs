@@ -7,6 +7,7 @@
 
 use std::process::ExitCode;
 
+use serde::{Serialize, Serializer};
 use thiserror::Error;
 
 /// What a finished command concluded.
@@ -25,15 +26,15 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// The status a report's `exit_code` stands for.
-    pub fn from_code(code: u8) -> Self {
-        match code {
-            0 => ExitStatus::Ok,
-            1 => ExitStatus::Fault,
-            2 => ExitStatus::Usage,
-            130 => ExitStatus::Interrupted,
-            _ => ExitStatus::CannotDiagnose,
-        }
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// As the number the process exits with (the reports' `exit_code`).
+impl Serialize for ExitStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
     }
 }
 
@@ -48,6 +49,11 @@ impl From<ExitStatus> for ExitCode {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Ctrl-C came before anything worth reporting was learned.
+#[derive(Debug, Error)]
+#[error("interrupted {0}")]
+pub struct Interrupted(pub &'static str);
+
 /// The exit status for an error that reached `main`.
 pub fn exit_status_for(err: &anyhow::Error) -> ExitStatus {
     if err
@@ -55,6 +61,8 @@ pub fn exit_status_for(err: &anyhow::Error) -> ExitStatus {
         .any(|e| e.is::<UsageError>() || e.is::<crate::target::TargetError>())
     {
         ExitStatus::Usage
+    } else if err.chain().any(|e| e.is::<Interrupted>()) {
+        ExitStatus::Interrupted
     } else {
         ExitStatus::CannotDiagnose
     }
@@ -73,7 +81,7 @@ mod tests {
             ExitStatus::CannotDiagnose,
             ExitStatus::Interrupted,
         ] {
-            assert_eq!(ExitStatus::from_code(s as u8), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
         }
         let usage = anyhow::Error::new(UsageError("x".into()));
         assert_eq!(exit_status_for(&usage), ExitStatus::Usage);

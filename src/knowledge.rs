@@ -18,7 +18,9 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::classify::VerdictCode;
+use strum::VariantArray;
+
+use crate::vocab::{Heartbeat, VerdictCode};
 
 /// An errno the tool can meet on a broker connection (Linux numbers).
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -265,18 +267,6 @@ pub const TCP_RETRANSMIT_GIVE_UP_S: u32 = 15 * 60;
 /// Seconds until TCP keepalive with Linux defaults declares a silent peer dead.
 pub const fn tcp_keepalive_detection_s() -> u32 {
     TCP_KEEPALIVE_IDLE_S + TCP_KEEPALIVE_PROBES * TCP_KEEPALIVE_INTERVAL_S
-}
-
-/// The window after the client's last byte within which RabbitMQ drops a
-/// silent client: it samples received bytes once per T and gives up after
-/// two unchanged samples, i.e. between 2T and 3T.
-pub const fn broker_gives_up_s(t_s: u16) -> (u32, u32) {
-    (2 * t_s as u32, 3 * t_s as u32)
-}
-
-/// Peers send a heartbeat after T/2 without other outgoing traffic.
-pub const fn heartbeat_every_ms(t_s: u16) -> u64 {
-    t_s as u64 * 500
 }
 
 /// The shortest default idle timeout in [`MIDDLEBOXES`] (Azure, 4 min).
@@ -1947,7 +1937,7 @@ pub fn topic_names() -> Vec<String> {
     names.extend(REPLY_CODES.iter().map(|r| r.code.to_string()));
     names.extend(REPLY_CODES.iter().map(|r| r.name.to_string()));
     names.extend(CLIENTS.iter().map(|c| c.id.to_string()));
-    names.extend(VerdictCode::ALL.iter().map(|v| v.as_str().to_string()));
+    names.extend(VerdictCode::VARIANTS.iter().map(|v| v.as_str().to_string()));
     names
 }
 
@@ -2469,13 +2459,17 @@ pub fn markdown_measured_timeline() -> String {
 
 pub fn markdown_timings() -> String {
     let t = RABBITMQ_DEFAULT_HEARTBEAT_S;
-    let (lo, hi) = broker_gives_up_s(t);
+    let hb = Heartbeat::from_secs(t);
+    let (lo, hi) = (
+        hb.broker_may_drop_ms() / 1000,
+        hb.broker_drops_by_ms() / 1000,
+    );
     let keepalive = tcp_keepalive_detection_s();
     [
         format!(
             "- Heartbeat frames: each side sends one after T/2 without other outgoing \
              traffic (at RabbitMQ's default T = {t} s: every {} s).",
-            heartbeat_every_ms(t) / 1000
+            hb.send_every_ms() / 1000
         ),
         format!(
             "- The broker declares a silent client dead between 2T and 3T after its last byte \
@@ -2656,10 +2650,10 @@ mod tests {
 
     #[test]
     fn tables_are_complete_and_unique() {
-        for code in VerdictCode::ALL {
+        for &code in VerdictCode::VARIANTS {
             assert!(verdict(code).is_some(), "no VerdictInfo for {code}");
         }
-        assert_eq!(VERDICTS.len(), VerdictCode::ALL.len());
+        assert_eq!(VERDICTS.len(), VerdictCode::VARIANTS.len());
         let errnos = [104, 32, 110, 111, 113, 101, 103, 112, 107, 99];
         for n in errnos {
             assert!(errno_by_number(n).is_some(), "errno {n}");
@@ -2842,7 +2836,7 @@ mod tests {
                 "query {q:?}"
             );
         }
-        for code in VerdictCode::ALL {
+        for &code in VerdictCode::VARIANTS {
             assert_eq!(topic(code.as_str()).0, "verdict");
         }
         for name in topic_names() {
@@ -3052,9 +3046,6 @@ mod tests {
 
     #[test]
     fn heartbeat_timings_and_warnings() {
-        assert_eq!(broker_gives_up_s(60), (120, 180));
-        assert_eq!(broker_gives_up_s(2), (4, 6));
-        assert_eq!(heartbeat_every_ms(2), 1000);
         assert_eq!(tcp_keepalive_detection_s(), 7875);
         assert_eq!(smallest_middlebox_idle_s(), 240);
         assert!(heartbeat_warnings(10).is_empty());

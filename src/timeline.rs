@@ -6,10 +6,16 @@
 //! are counted with their timestamps in [`Heartbeats`] rather than listed as
 //! events (a 3-minute idle at T = 2 s would otherwise bury the story), unless
 //! tracing is on.
+//!
+//! [`PublishAttempt`] is the other record the network layer keeps: what it
+//! saw of each publish, before the classifier settles its outcome.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
+
+use crate::vocab::units::duration_ms;
+use crate::vocab::{Awaiting, Op};
 
 /// One timestamped event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,13 +113,13 @@ pub enum EventKind {
     Eof,
     /// A read or write failed with this errno.
     IoError {
-        op: String,
+        op: Op,
         errno: Option<i32>,
         errno_name: String,
     },
     /// We waited for something and it did not come.
     Timeout {
-        waiting_for: String,
+        waiting_for: Awaiting,
         after_ms: u64,
     },
     /// Something worth recording that fits no other shape.
@@ -269,8 +275,24 @@ impl Timeline {
     }
 }
 
-pub fn duration_ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+/// How the broker settled one published message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Ack,
+    Nack,
+    /// Basic.Return (unroutable), then Basic.Ack.
+    Returned,
+}
+
+/// What the network layer saw of one publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishAttempt {
+    pub seq: u32,
+    pub at_ms: u64,
+    /// `Some((errno, name))` when the write failed.
+    pub write_error: Option<(Option<i32>, String)>,
+    /// `None`: no confirm came.
+    pub settled: Option<Settled>,
 }
 
 #[cfg(test)]

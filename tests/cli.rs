@@ -171,6 +171,6 @@ fn man_prints_the_man_page() {
     let out = amqpdoctor().arg("man").assert().success();
     assert_eq!(
         out.get_output().stdout,
-        amqpdoctor::commands::completions::man_page()
+        amqpdoctor::commands::man::man_page()
     );
 }

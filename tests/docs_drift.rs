@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use amqpdoctor::classify::VerdictCode;
 use amqpdoctor::knowledge::{self, GeneratedSection};
+use amqpdoctor::vocab::VerdictCode;
+use strum::VariantArray;
 
 const BLESS_HINT: &str = "AMQPDOCTOR_BLESS=1 cargo test --test docs_drift";
 
@@ -161,7 +162,7 @@ fn docs_mention_every_entry() {
             }
         }
     }
-    for code in VerdictCode::ALL {
+    for code in VerdictCode::VARIANTS {
         if !errors.contains(&format!("`{}`", code.as_str())) {
             missing.push(format!("docs/errors.md: verdict {code}"));
         }

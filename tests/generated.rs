@@ -8,7 +8,8 @@
 
 use std::path::PathBuf;
 
-use amqpdoctor::commands::completions::{completion_script, man_page, BIN_NAME};
+use amqpdoctor::commands::completions::{completion_script, BIN_NAME};
+use amqpdoctor::commands::man::man_page;
 use clap::ValueEnum;
 use clap_complete::{Generator, Shell};
 

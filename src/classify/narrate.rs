@@ -1,10 +1,20 @@
-//! The words of a verdict: summary, explanation and remedy, built from the
-//! facts of one run. Pure string building; no I/O.
+//! Every sentence the classifier writes: the prediction, and a verdict's
+//! summary, explanation and remedy, built from the facts of one run. The
+//! other classify files decide; this one only words their decisions. Pure
+//! string building; no I/O.
+//!
+//! Every command line suggested here must parse (a test runs them through
+//! clap), so durations in suggestions go through [`flag_duration`].
 
-use super::{secs, EndKind, Mode, Outcome, RunFacts, VerdictCode};
+use super::attribute::RunFacts;
+use super::end::EndKind;
+use super::predict::{predict, Prediction};
+use super::publish::Outcome;
 use crate::knowledge;
+use crate::vocab::units::{duration_ms, flag_duration, secs};
+use crate::vocab::{CloseInfo, Heartbeat, Mode, Stage, VerdictCode};
 
-pub(super) struct Words {
+pub struct Words {
     pub summary: String,
     pub explanation: String,
     pub remedy: String,
@@ -12,10 +22,12 @@ pub(super) struct Words {
 
 /// How the heartbeat was negotiated and who dispatches its timer, in this mode.
 pub fn negotiation_sentence(f: &RunFacts) -> String {
-    let t = f.heartbeat_s;
+    let t = f.heartbeat.secs();
     let proposed = f
-        .server_heartbeat_s
-        .map_or("an unknown value".to_string(), |s| format!("{s} s"));
+        .server_heartbeat
+        .map_or("an unknown value".to_string(), |s| {
+            format!("{} s", s.secs())
+        });
     let asked = match f.requested_heartbeat_s {
         None => "accepted the server's proposal".to_string(),
         Some(0) => "asked for 0 (off)".to_string(),
@@ -27,7 +39,8 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
                 "The broker proposed a heartbeat of {proposed} and lapin {asked}; lapin's rule \
                  (0 means \"take the server's value\", otherwise the lower of the two) gave T = {t} s."
             );
-            if f.requested_heartbeat_s == Some(0) && f.server_heartbeat_s.is_some_and(|s| s > 0) {
+            if f.requested_heartbeat_s == Some(0) && f.server_heartbeat.is_some_and(|s| !s.is_off())
+            {
                 s.push_str(
                     " lapin cannot disable heartbeats against a broker that proposes one: \
                      it treats 0 as \"accept the server's value\".",
@@ -37,7 +50,7 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
                 s.push_str(&format!(
                     " lapin's own I/O task sends a heartbeat after T/2 = {} without other \
                      traffic and reads continuously, whatever the application is doing.",
-                    secs(u64::from(t) * 500)
+                    secs(f.heartbeat.send_every_ms())
                 ));
             }
             s
@@ -131,9 +144,10 @@ fn middleboxes() -> String {
         .join(", ")
 }
 
-pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
+pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
     let end = f.end;
-    let t = u64::from(f.heartbeat_s);
+    let hb = f.heartbeat;
+    let t = hb.secs();
     let neg = negotiation_sentence(f);
     let pubs = publish_sentence(f);
     let silence = end
@@ -152,11 +166,11 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                     format!("healthy: pumping every {} kept the broker satisfied", secs(f.pump_every_ms.unwrap_or(0))),
                     "This is the remedy: pump the connection (or let a thread do it) at least every T/2.".to_string(),
                 ),
-                Mode::Starved if t > 0 => (
-                    format!("healthy, but only because the idle ({}) was shorter than 2T = {}", secs(f.idle_ms), secs(2 * t * 1000)),
+                Mode::Starved if !hb.is_off() => (
+                    format!("healthy, but only because the idle ({}) was shorter than 2T = {}", secs(f.idle_ms), secs(hb.broker_may_drop_ms())),
                     format!(
                         "Rerun with --idle {} to reproduce the broker's reset. {}",
-                        secs(3 * t * 1000 + 2000).replace(' ', ""),
+                        flag_duration(duration_ms(hb.auto_idle())),
                         kb_remedy(VerdictCode::BrokerHeartbeatTimeout)
                     ),
                 ),
@@ -195,14 +209,14 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                  know: {}",
                 heartbeat_counts(f),
                 if end.kind == EndKind::Reset { "reset (RST)" } else { "closed" },
-                secs(2 * t * 1000),
-                secs(3 * t * 1000),
+                secs(hb.broker_may_drop_ms()),
+                secs(hb.broker_drops_by_ms()),
                 lowercase_first(&pubs),
             ),
             remedy: format!(
                 "{} Rerun with --pump-every {} to watch the remedy work.",
                 kb_remedy(code),
-                secs((t * 500).max(1000)).replace(' ', "")
+                flag_duration(hb.send_every_ms().max(1000))
             ),
         },
         VerdictCode::ServerClosed => {
@@ -244,12 +258,12 @@ pub(super) fn words(f: &RunFacts, code: VerdictCode) -> Words {
                     secs(end.since_last_server_byte_ms.unwrap_or(0).min(end.since_last_client_byte_ms.unwrap_or(0))),
                     middleboxes()
                 )
-            } else if t > 0 {
+            } else if !hb.is_off() {
                 format!(
                     "That is not the broker's heartbeat check, which needs 2T = {} of client \
                      silence; something else ended it — a proxy or load balancer, a broker \
                      restart, or a network device.",
-                    secs(2 * t * 1000)
+                    secs(hb.broker_may_drop_ms())
                 )
             } else {
                 "Heartbeats were off, so it was not the broker's heartbeat check; something \
@@ -329,5 +343,134 @@ pub fn operator_hint(text: &str) -> &'static str {
          their own text)."
     } else {
         "The reply text names the cause."
+    }
+}
+
+/// The prediction in words, e.g. "a starved client survives at least
+/// 2T = 120 s of silence and is dropped by 3T = 180 s".
+pub fn prediction_text(
+    mode: Mode,
+    t: Heartbeat,
+    idle_ms: u64,
+    pump_every_ms: Option<u64>,
+) -> String {
+    let idle = secs(idle_ms);
+    match (mode, t.is_off()) {
+        (Mode::Serviced, true) => "heartbeats are off, so the broker never checks for silence: \
+            predicted healthy (unless something in the path drops idle connections)"
+            .into(),
+        (Mode::Serviced, false) => format!(
+            "lapin sends a heartbeat every T/2 = {} whatever the application does: \
+             predicted healthy for any idle",
+            secs(t.send_every_ms())
+        ),
+        (Mode::Disabled, _) | (Mode::Starved, true) => format!(
+            "heartbeats are off, so the broker never checks for silence: predicted healthy after \
+             the {idle} idle (unless something in the path drops idle connections)"
+        ),
+        (Mode::Starved, false) => {
+            let window = format!(
+                "a starved client survives at least 2T = {} of silence and is dropped by 3T = {}",
+                secs(t.broker_may_drop_ms()),
+                secs(t.broker_drops_by_ms())
+            );
+            match (pump_every_ms, predict(mode, t, idle_ms, pump_every_ms)) {
+                (Some(pump), Prediction::Healthy) => format!(
+                    "{window}; pumped every {}, it is never silent that long: predicted healthy",
+                    secs(pump)
+                ),
+                (Some(pump), _) => format!(
+                    "{window}; pumped only every {}, it can still be dropped",
+                    secs(pump)
+                ),
+                (None, Prediction::Healthy) => format!(
+                    "{window}, so the {idle} idle alone will not reproduce the reset \
+                     (use --idle {} or more): predicted healthy",
+                    flag_duration(duration_ms(t.auto_idle()))
+                ),
+                (None, Prediction::BrokerHeartbeatTimeout) => {
+                    format!(
+                        "{window}; the {idle} idle is longer: predicted broker_heartbeat_timeout"
+                    )
+                }
+                (None, Prediction::Either) => format!(
+                    "{window}; the {idle} idle falls between the two, so either outcome is possible"
+                ),
+            }
+        }
+    }
+}
+
+/// The words for a run that could not start its experiment: the tool could
+/// not diagnose (exit 3), and says why in actionable words.
+pub fn setup_words(
+    code: VerdictCode,
+    stage: Stage,
+    message: &str,
+    close: Option<&CloseInfo>,
+) -> Words {
+    let (explanation, remedy) = match code {
+        VerdictCode::AuthFailed => (
+            format!("The broker refused the login during the {stage}: {message}."),
+            "Check the user name and password in the URL, and that the user may connect from \
+             this host (RabbitMQ's guest user may only connect from localhost)."
+                .to_string(),
+        ),
+        VerdictCode::VhostNotAllowed => (
+            format!("The broker refused to open the virtual host: {message}."),
+            "Check the vhost in the URL (the last path segment; write the default vhost `/` as \
+             %2f) and the user's permissions: `rabbitmqctl list_vhosts`, \
+             `rabbitmqctl list_permissions -p <vhost>`."
+                .to_string(),
+        ),
+        VerdictCode::ConnectFailed => (
+            format!("No TCP connection: {message}."),
+            "Check the host and port (AMQP listens on 5672) and that the broker is running \
+             (`rabbitmqctl status`; start it with `rabbitmq-server -detached`)."
+                .to_string(),
+        ),
+        VerdictCode::ProtocolMismatch => (
+            format!("The peer does not speak AMQP 0-9-1: {message}."),
+            "Point amqpdoctor at the broker's AMQP 0-9-1 listener (5672), not at the \
+             management UI (15672), an AMQP 1.0 or TLS port."
+                .to_string(),
+        ),
+        VerdictCode::Timeout => (
+            format!("The broker did not answer during the {stage}: {message}."),
+            "The broker may be overloaded, blocked, or something in the path drops packets; \
+             raise --connect-timeout to tell slow from dead."
+                .to_string(),
+        ),
+        _ => (
+            format!("The connection failed during the {stage}: {message}."),
+            close
+                .and_then(|c| knowledge::reply_by_code(c.reply_code))
+                .map_or_else(
+                    || "Rerun with --trace to see every frame.".to_string(),
+                    |r| r.remedy.to_string(),
+                ),
+        ),
+    };
+    Words {
+        summary: format!("could not diagnose: {code} during the {stage}"),
+        explanation,
+        remedy,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prediction_words() {
+        let text = prediction_text(Mode::Starved, Heartbeat::from_secs(60), 90_000, None);
+        assert!(
+            text.contains("2T = 120 s")
+                && text.contains("3T = 180 s")
+                && text.contains("will not reproduce")
+                && text.contains("--idle 182s or more"),
+            "{text}"
+        );
     }
 }

@@ -6,17 +6,21 @@
 //! rendering in [`crate::report::explain`]; this file only wires them to
 //! stdout and turns an unknown topic into a usage error (exit 2).
 
-use std::io::{IsTerminal, Write};
+use anyhow::Context;
 
-use crate::cli::{ColorChoice, ExplainArgs, Format};
+use crate::cli::{ExplainArgs, Format};
 use crate::error::{ExitStatus, UsageError};
 use crate::knowledge;
 use crate::report::explain::{render_human, render_json};
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
     let query = args.topic.join(" ");
-    let out = render(&query, args.output.format, use_color(args.output.color))?;
-    print_result(&out)?;
+    let out = render(
+        &query,
+        args.output.format,
+        super::style_for(args.output.color).color,
+    )?;
+    crate::report::emit(out).context("writing the explanation")?;
     Ok(ExitStatus::Ok)
 }
 
@@ -47,33 +51,6 @@ pub fn unknown_topic(query: &str, near: &[String]) -> String {
          a client (pika-blocking), a verdict (broker_heartbeat_timeout) or paste a log line in \
          quotes"
     )
-}
-
-/// hyperfine's rule: auto means stdout is a terminal, NO_COLOR is unset and
-/// TERM is not "dumb".
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
-    }
-}
-
-/// Writes the result; a closed stdout (`amqpdoctor explain 104 | head -1`)
-/// is not an error worth reporting, and `print!` would panic on it.
-fn print_result(out: &str) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -1,19 +1,80 @@
-//! One file per subcommand. [`run`] dispatches.
+//! One file per subcommand; each wires the layers below (parse into the
+//! vocabulary, run, build a report, [`emit`](crate::report::emit) it) and
+//! nothing else. [`run`] dispatches.
 
 pub mod completions;
 pub mod explain;
 pub mod heartbeat;
+pub mod man;
 pub mod probe;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, ColorChoice, Command};
 use crate::error::ExitStatus;
+use crate::report::{self, style};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Probe(args) => probe::run(args),
         Command::Heartbeat(args) => heartbeat::run(args),
         Command::Explain(args) => explain::run(args),
-        Command::Completions { shell } => completions::run_completions(shell),
-        Command::Man => completions::run_man(),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man => man::run(),
     }
+}
+
+/// The house style for `--color`.
+pub fn style_for(choice: ColorChoice) -> style::Style {
+    style::Style {
+        color: style::use_color(match choice {
+            ColorChoice::Auto => style::ColorChoice::Auto,
+            ColorChoice::Always => style::ColorChoice::Always,
+            ColorChoice::Never => style::ColorChoice::Never,
+        }),
+    }
+}
+
+/// A multi-threaded runtime for the network commands.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Watch Ctrl-C and SIGTERM (call inside the runtime): the first flips the
+/// returned flag, so every wait stops, connections close and the partial
+/// report is printed (exit 130); a second one exits at once.
+pub fn interrupt_flag() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut signals = 0;
+        loop {
+            let got = tokio::select! {
+                r = tokio::signal::ctrl_c() => r.is_ok(),
+                s = async {
+                    match term.as_mut() {
+                        Some(t) => t.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => s.is_some(),
+            };
+            if !got {
+                return;
+            }
+            signals += 1;
+            if signals == 1 {
+                report::notice(
+                    "interrupted — closing connections and reporting what was seen \
+                     (again to quit at once)",
+                );
+                let _ = tx.send(true);
+            } else {
+                std::process::exit(i32::from(ExitStatus::Interrupted.code()));
+            }
+        }
+    });
+    rx
 }

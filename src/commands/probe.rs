@@ -3,22 +3,24 @@
 //!
 //! Flow: a preflight wire handshake learns the server (product, Tune
 //! proposal) and proves we can log in — without it there is no diagnosis
-//! (exit 3). Then the modes run concurrently on one runtime, so wall time is
-//! about idle + handshake, not one idle per mode.
+//! (exit 3). Then the modes run concurrently through the one run driver, so
+//! wall time is about idle + handshake, not one idle per mode.
 
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::classify::Mode;
-use crate::cli::{Format, HeartbeatRequest, IdleArg, ModeArg, ProbeArgs};
-use crate::error::{ExitStatus, UsageError};
-use crate::modes::{self, Destination, RunSpec};
-use crate::report::{self, ProbeSettings, Report, Run, ServerSummary};
+use crate::classify::SetupFailure;
+use crate::cli::{Format, IdleArg, ModeArg, ProbeArgs};
+use crate::error::{ExitStatus, Interrupted, UsageError};
+use crate::report::progress::Countdown;
+use crate::report::{self, Header, ProbeSettings, Report, Run, ServerSummary, Tune};
+use crate::run::{self, RunOutcome, RunSpec};
 use crate::target::Target;
-use crate::timeline::{duration_ms, Timeline};
-use crate::wire::{self, HandshakeParams};
+use crate::timeline::Timeline;
+use crate::vocab::units::{duration_ms, secs};
+use crate::vocab::{Destination, Heartbeat, HeartbeatRequest, Mode};
+use crate::wire::{self, HandshakeParams, OpenFailure};
 
 /// Validated probe settings.
 #[derive(Debug, Clone)]
@@ -74,54 +76,38 @@ impl ProbeConfig {
             trace: a.trace,
         })
     }
-}
 
-/// The idle `--idle auto` picks: long enough for a starved connection at T
-/// to be dropped (3T) plus 2 s of margin; 10 s when heartbeats are off.
-pub fn auto_idle(t_s: u16) -> Duration {
-    if t_s == 0 {
-        Duration::from_secs(10)
-    } else {
-        Duration::from_secs(3 * u64::from(t_s) + 2)
+    fn settings(&self, idle: Duration) -> ProbeSettings {
+        ProbeSettings {
+            idle_ms: duration_ms(idle),
+            idle_auto: matches!(self.idle, IdleArg::Auto),
+            heartbeat: self.heartbeat.label(),
+            publishes: self.publishes,
+            confirm_timeout_ms: duration_ms(self.confirm_timeout),
+            pump_every_ms: self.pump_every.map(duration_ms),
+            destination: self.destination.to_string(),
+        }
     }
 }
 
 pub fn run(args: ProbeArgs) -> anyhow::Result<ExitStatus> {
     let cfg = ProbeConfig::from_args(&args)?;
     if matches!(cfg.destination, Destination::Exchange { .. }) {
-        eprintln!(
-            "amqpdoctor: publishing to a user exchange as asked: messages may reach user queues"
-        );
+        report::notice("publishing to a user exchange as asked: messages may reach user queues");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let report = runtime.block_on(probe(cfg))?;
+    let report = super::runtime()?.block_on(probe(cfg))?;
     let out = match args.output.format {
         Format::Json => report::json::render(&report),
-        Format::Human => report::human::render(
-            &report,
-            report::style::Style {
-                color: report::style::use_color(args.output.color),
-            },
-        ),
+        Format::Human => report::human::render(&report, super::style_for(args.output.color)),
     };
-    print!("{out}");
-    Ok(ExitStatus::from_code(report.exit_code))
+    report::emit(out).context("writing the report")?;
+    Ok(report.exit_code)
 }
 
 /// Run the whole probe and build its report.
 pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
-    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\namqpdoctor: interrupted — closing connections and reporting what was seen"
-            );
-            let _ = cancel_tx.send(true);
-        }
-    });
+    let mut cancel = super::interrupt_flag();
+    let header = Header::new("probe", cfg.target.to_string());
 
     // Preflight: who is the server, what does it propose, can we log in?
     let params = HandshakeParams {
@@ -131,94 +117,53 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
         heartbeat: HeartbeatRequest::Server,
         connection_name: "amqpdoctor/preflight".into(),
     };
-    let mut settings = ProbeSettings {
-        idle_ms: 0,
-        idle_auto: matches!(cfg.idle, IdleArg::Auto),
-        heartbeat: match cfg.heartbeat {
-            HeartbeatRequest::Server => "server".into(),
-            HeartbeatRequest::Seconds(s) => format!("{s}s"),
-        },
-        publishes: cfg.publishes,
-        confirm_timeout_ms: duration_ms(cfg.confirm_timeout),
-        pump_every_ms: cfg.pump_every.map(duration_ms),
-        destination: match &cfg.destination {
-            Destination::OwnQueue => "own_queue".into(),
-            Destination::Exchange {
-                exchange,
-                routing_key,
-            } => {
-                format!("exchange:{exchange}/{routing_key}")
-            }
-        },
-    };
-    let (server, proposal) = match wire::open(
+    let preflight = wire::open(
         &cfg.target,
         &params,
         cfg.step_timeout,
         Timeline::new(cfg.trace),
-    )
-    .await
-    {
+    );
+    let opened = tokio::select! {
+        o = preflight => o,
+        _ = run::cancelled(&mut cancel) => {
+            return Err(Interrupted("before the preflight handshake finished").into());
+        }
+    };
+    let (server, proposal) = match opened {
         Ok((mut conn, hs)) => {
             let _ = conn.close().await;
+            let tune = Tune {
+                heartbeat: hs.server_heartbeat,
+                frame_max: hs.server_frame_max,
+                channel_max: hs.server_channel_max,
+            };
             (
-                ServerSummary::new(
-                    &hs.server,
-                    Some((
-                        hs.server_heartbeat_s,
-                        hs.server_frame_max,
-                        hs.server_channel_max,
-                    )),
-                ),
-                hs.server_heartbeat_s,
+                ServerSummary::new(&hs.server, Some(tune)),
+                hs.server_heartbeat,
             )
         }
         Err(f) => {
-            let verdict = crate::classify::setup_verdict(
-                f.failure.code,
-                f.failure.stage,
-                &f.failure.message,
-                f.failure.close.as_ref(),
-            );
-            let end = crate::classify::end_of(&f.timeline);
-            let run = Run {
-                mode: cfg.modes.first().copied().unwrap_or(Mode::Starved),
-                negotiation: None,
-                idle_ms: 0,
-                idle_cut_short_at_ms: None,
-                pump_every_ms: None,
-                heartbeats: f.timeline.heartbeats.clone(),
-                events: f.timeline.events.clone(),
-                publishes: Vec::new(),
-                end,
-                verdict,
-                setup_failure: Some(f.failure.clone()),
-                queue: None,
-                notes: vec!["preflight connection (before any mode ran)".into()],
-            };
-            return Ok(Report {
-                tool: "amqpdoctor",
-                version: env!("CARGO_PKG_VERSION"),
-                command: "probe",
-                target: cfg.target.to_string(),
-                server: None,
-                settings,
-                runs: vec![run],
-                setup_failure: Some(f.failure),
-                interrupted: false,
-                exit_code: ExitStatus::CannotDiagnose as u8,
-            });
+            let OpenFailure { timeline, error } = *f;
+            let failure = SetupFailure::classify(&error);
+            let run = preflight_run(&cfg, timeline, failure.clone());
+            return Ok(Report::new(
+                header,
+                None,
+                cfg.settings(Duration::ZERO),
+                vec![run],
+                Some(failure),
+            ));
         }
     };
 
-    let starved_t = wire::conn::tune_ok_heartbeat(cfg.heartbeat, proposal);
+    let starved_t = cfg.heartbeat.tune_ok(proposal);
     let idle = match cfg.idle {
         IdleArg::Fixed(d) => d,
-        IdleArg::Auto => auto_idle(starved_t),
+        IdleArg::Auto => starved_t.auto_idle(),
     };
-    settings.idle_ms = duration_ms(idle);
-
-    let countdown = Countdown::start(idle, &cfg.modes);
+    let names: Vec<&str> = cfg.modes.iter().map(|m| m.as_str()).collect();
+    report::notice(&plan_line(&cfg, &names, idle, starved_t));
+    let countdown = Countdown::start(&format!("idling {}", names.join(", ")), idle);
     let handles: Vec<_> = cfg
         .modes
         .iter()
@@ -228,24 +173,20 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
                 target: cfg.target.clone(),
                 heartbeat: cfg.heartbeat,
                 idle,
-                pump_every: if mode == Mode::Starved {
-                    cfg.pump_every
-                } else {
-                    None
-                },
+                pump_every: cfg.pump_every.filter(|_| mode == Mode::Starved),
                 publishes: cfg.publishes,
                 confirm_timeout: cfg.confirm_timeout,
                 step_timeout: cfg.step_timeout,
                 destination: cfg.destination.clone(),
                 trace: cfg.trace,
-                cancel: cancel_rx.clone(),
+                cancel: cancel.clone(),
             };
-            tokio::spawn(modes::run(spec))
+            tokio::spawn(run::run(spec))
         })
         .collect();
     let mut runs = Vec::new();
     for h in handles {
-        let mut outcome = h.await.context("a probe task failed")?;
+        let mut outcome: RunOutcome = h.await.context("a probe task failed")?;
         // lapin cannot see the Tune proposal; the preflight did.
         if let Some(n) = &mut outcome.negotiation {
             n.server_heartbeat_s.get_or_insert(proposal);
@@ -253,94 +194,53 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
         runs.push(Run::classify(outcome, duration_ms(cfg.confirm_timeout)));
     }
     countdown.finish();
-
-    let interrupted = runs.iter().any(|r| {
-        r.events
-            .iter()
-            .any(|e| matches!(e.kind, crate::timeline::EventKind::Interrupted))
-    });
-    let exit = if interrupted {
-        ExitStatus::Interrupted
-    } else if runs.iter().any(|r| r.setup_failure.is_some()) {
-        ExitStatus::CannotDiagnose
-    } else if runs.iter().all(|r| r.verdict.expected) {
-        ExitStatus::Ok
-    } else {
-        ExitStatus::Fault
-    };
-    Ok(Report {
-        tool: "amqpdoctor",
-        version: env!("CARGO_PKG_VERSION"),
-        command: "probe",
-        target: cfg.target.to_string(),
-        server: Some(server),
-        settings,
+    Ok(Report::new(
+        header,
+        Some(server),
+        cfg.settings(idle),
         runs,
-        setup_failure: None,
-        interrupted,
-        exit_code: exit as u8,
-    })
+        None,
+    ))
 }
 
-/// A countdown on stderr while the runs idle; only on a terminal.
-struct Countdown {
-    bar: Option<indicatif::ProgressBar>,
-    ticker: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Countdown {
-    fn start(idle: Duration, modes: &[Mode]) -> Self {
-        if !std::io::stderr().is_terminal() || idle.is_zero() {
-            return Countdown {
-                bar: None,
-                ticker: None,
-            };
-        }
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(duration_ms(idle)),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} idling {msg} [{bar:30}] {elapsed} / {len_s}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        let names: Vec<&str> = modes.iter().map(|&m| modes::mode_name(m)).collect();
-        bar.set_message(names.join(", "));
-        let b = bar.clone();
-        let started = Instant::now();
-        let ticker = tokio::spawn(async move {
-            let mut i = tokio::time::interval(Duration::from_millis(250));
-            loop {
-                i.tick().await;
-                b.set_position(duration_ms(started.elapsed()));
-            }
-        });
-        Countdown {
-            bar: Some(bar),
-            ticker: Some(ticker),
-        }
-    }
-
-    fn finish(self) {
-        if let Some(t) = self.ticker {
-            t.abort();
-        }
-        if let Some(b) = self.bar {
-            b.finish_and_clear();
-        }
+/// The run that stands for a preflight that failed or was interrupted.
+fn preflight_run(cfg: &ProbeConfig, timeline: Timeline, failure: SetupFailure) -> Run {
+    let verdict = crate::classify::setup_verdict(&failure);
+    Run {
+        mode: cfg.modes.first().copied().unwrap_or(Mode::Starved),
+        negotiation: None,
+        idle_ms: 0,
+        idle_cut_short_at_ms: None,
+        pump_every_ms: None,
+        heartbeats: timeline.heartbeats.clone(),
+        end: crate::classify::end_of(&timeline),
+        events: timeline.events,
+        publishes: Vec::new(),
+        verdict,
+        setup_failure: Some(failure),
+        queue: None,
+        notes: vec!["preflight connection (before any mode ran)".into()],
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auto_idle_covers_three_t() {
-        assert_eq!(auto_idle(0), Duration::from_secs(10));
-        assert_eq!(auto_idle(2), Duration::from_secs(8));
-        assert_eq!(auto_idle(60), Duration::from_secs(182));
-    }
+/// One line on stderr before the idle: what will happen and when it ends,
+/// for terminals and CI logs alike.
+pub fn plan_line(cfg: &ProbeConfig, modes: &[&str], idle: Duration, t: Heartbeat) -> String {
+    let how = match cfg.idle {
+        IdleArg::Auto if t.is_off() => " (auto: heartbeats off)".to_string(),
+        IdleArg::Auto => format!(" (auto: 3T + 2 s, T = {t})"),
+        IdleArg::Fixed(_) => String::new(),
+    };
+    // Handshakes, publishes and confirms add a little to the idle; the
+    // confirm timeout bounds the worst case.
+    let worst = idle + cfg.confirm_timeout + cfg.step_timeout;
+    format!(
+        "probing {} with {}: idle {}{how}, then {} publish(es); done in about {} (at most {})",
+        cfg.target,
+        modes.join(", "),
+        secs(duration_ms(idle)),
+        cfg.publishes,
+        humantime::format_duration(Duration::from_secs(idle.as_secs() + 1)),
+        humantime::format_duration(Duration::from_secs(worst.as_secs())),
+    )
 }

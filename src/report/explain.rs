@@ -12,6 +12,7 @@ use crate::knowledge::{
     self, ClientLib, EofInfo, ErrnoInfo, LogMatch, ReplyCode, Topic, VerdictInfo,
     RABBITMQ_DEFAULT_HEARTBEAT_S,
 };
+use crate::vocab::units::secs;
 
 const WIDTH: usize = 80;
 /// A pasted line is echoed back at most this long (chars).
@@ -196,11 +197,13 @@ fn client(out: &mut Out, c: &ClientLib) {
     out.para_section("Who sends heartbeats", c.dispatch);
     out.section("Starves when idle");
     if c.starves_when_idle {
-        let (lo, hi) = knowledge::broker_gives_up_s(s);
+        let t = crate::vocab::Heartbeat::from_secs(s);
         out.para(&format!(
             "Yes: while the application does not pump the connection, no heartbeats go out, \
-             and the broker drops it between 2T and 3T after its last byte ({lo}–{hi} s at \
-             T = {s} s). The next publish then fails with ECONNRESET."
+             and the broker drops it between 2T and 3T after its last byte ({}–{} at \
+             T = {s} s). The next publish then fails with ECONNRESET.",
+            secs(t.broker_may_drop_ms()),
+            secs(t.broker_drops_by_ms())
         ));
     } else {
         out.para("No: heartbeats go out while the application is idle.");

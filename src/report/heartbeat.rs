@@ -1,17 +1,139 @@
-//! Human output for `amqpdoctor heartbeat`.
+//! The `heartbeat` report: its types, how they are built from a handshake
+//! (pure), and its human rendering.
 
-use comfy_table::presets;
+use serde::Serialize;
 
-use super::human::table;
-use super::style::{wrap, Style};
-use crate::classify::{secs, Cadence};
-use crate::commands::heartbeat::HeartbeatReport;
-use crate::knowledge::ClientLib;
+use super::style::{table, wrap, Style, WIDTH};
+use super::{Header, ServerSummary};
+use crate::classify::{Cadence, SetupFailure};
+use crate::error::ExitStatus;
+use crate::knowledge::{self, ClientLib};
+use crate::run::cadence::Observed;
+use crate::vocab::units::secs;
+use crate::vocab::{Heartbeat, HeartbeatRequest, Negotiation};
 
-const WIDTH: usize = 100;
+/// One client library against this server and the user's setting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientRow {
+    pub client: &'static str,
+    pub name: &'static str,
+    pub negotiated_heartbeat_s: Heartbeat,
+    pub dispatch: &'static str,
+    pub starves_when_idle: bool,
+    /// False when the library cannot give the heartbeat the user asked for.
+    pub honours_setting: bool,
+    pub note: Option<String>,
+}
+
+/// What the protocol timings are for a T.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timings {
+    /// Whose T these are: "amqpdoctor" (our own connection) or the client
+    /// library named with `--client`.
+    pub timings_for: String,
+    pub heartbeat_s: Heartbeat,
+    /// Each peer sends a heartbeat after this long without other traffic (T/2).
+    pub heartbeat_every_ms: u64,
+    /// The broker drops a silent client between these two (2T, 3T).
+    pub broker_gives_up_after_s: Option<(u64, u64)>,
+    /// With heartbeats off, TCP keepalive's default detection time (when enabled at all).
+    pub tcp_keepalive_detection_s: u32,
+}
+
+impl Timings {
+    pub fn new(timings_for: &str, t: Heartbeat) -> Self {
+        Timings {
+            timings_for: timings_for.to_string(),
+            heartbeat_s: t,
+            heartbeat_every_ms: t.send_every_ms(),
+            broker_gives_up_after_s: (!t.is_off())
+                .then(|| (t.broker_may_drop_ms() / 1000, t.broker_drops_by_ms() / 1000)),
+            tcp_keepalive_detection_s: knowledge::tcp_keepalive_detection_s(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeartbeatReport {
+    #[serde(flatten)]
+    pub header: Header,
+    pub server: Option<ServerSummary>,
+    pub negotiation: Option<Negotiation>,
+    pub clients: Vec<ClientRow>,
+    pub timings: Option<Timings>,
+    pub warnings: Vec<String>,
+    pub observed: Option<Observed>,
+    pub setup_failure: Option<SetupFailure>,
+    pub exit_code: ExitStatus,
+}
+
+/// The client table for a server proposal and the user's setting (pure).
+pub fn client_rows(
+    server: Heartbeat,
+    request: HeartbeatRequest,
+    only: Option<&ClientLib>,
+) -> Vec<ClientRow> {
+    let requested = request.requested_s();
+    let server_s = server.secs();
+    knowledge::CLIENTS
+        .iter()
+        .filter(|c| only.is_none_or(|o| o.id == c.id))
+        .map(|c| {
+            let negotiated = knowledge::negotiate_for(c, server_s, requested);
+            let note = requested.and_then(|r| knowledge::why_not_honoured(c, server_s, r));
+            ClientRow {
+                client: c.id,
+                name: c.name,
+                negotiated_heartbeat_s: Heartbeat::from_secs(negotiated),
+                dispatch: c.dispatch,
+                starves_when_idle: c.starves_when_idle,
+                honours_setting: note.is_none(),
+                note,
+            }
+        })
+        .collect()
+}
+
+/// The timings and warnings to show: for the one library the user named,
+/// what that library would negotiate; otherwise our own connection's T.
+pub fn timings_and_warnings(
+    negotiated: Heartbeat,
+    clients: &[ClientRow],
+    only: Option<&ClientLib>,
+) -> (Timings, Vec<String>) {
+    let (whose, t) = match (only, clients) {
+        (Some(lib), [row]) => (lib.id, row.negotiated_heartbeat_s),
+        _ => ("amqpdoctor", negotiated),
+    };
+    (
+        Timings::new(whose, t),
+        knowledge::heartbeat_warnings(t.secs()),
+    )
+}
+
+/// The exit status of `heartbeat`: a fault when observed heartbeats were
+/// late or missing, or came while they were off.
+pub fn heartbeat_exit(
+    observed: Option<&Observed>,
+    t: Heartbeat,
+    observe_failed: bool,
+) -> ExitStatus {
+    match observed {
+        Some(o) if o.interrupted => ExitStatus::Interrupted,
+        Some(o) if o.server_to_client.faulty() || (t.is_off() && o.server_to_client.count > 0) => {
+            ExitStatus::Fault
+        }
+        _ if observe_failed => ExitStatus::Fault,
+        _ => ExitStatus::Ok,
+    }
+}
 
 pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> String {
-    let mut out = format!("{} {}\n", style.bold("amqpdoctor heartbeat"), r.target);
+    let mut out = format!(
+        "{} {}\n",
+        style.bold("amqpdoctor heartbeat"),
+        r.header.target
+    );
     if let Some(f) = &r.setup_failure {
         out.push_str(&style.bad(&format!(
             "could not diagnose: {} during the {}\n",
@@ -28,13 +150,6 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
         ));
     }
     if let Some(n) = &r.negotiation {
-        let show = |v: u16| {
-            if v == 0 {
-                "0 (off)".to_string()
-            } else {
-                format!("{v} s")
-            }
-        };
         out.push('\n');
         out.push_str(&table(
             &[
@@ -45,36 +160,46 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
                 "channel_max",
             ],
             vec![vec![
-                n.server_heartbeat_s.map_or("?".into(), show),
+                n.server_heartbeat_s.map_or("?".into(), |s| s.to_string()),
                 n.requested_heartbeat_s
-                    .map_or("server's value".into(), show),
-                show(n.negotiated_heartbeat_s),
+                    .map_or("server's value".into(), |s| {
+                        Heartbeat::from_secs(s).to_string()
+                    }),
+                n.negotiated_heartbeat_s.to_string(),
                 n.frame_max.to_string(),
                 n.channel_max.to_string(),
             ]],
-            presets::UTF8_FULL_CONDENSED,
         ));
         out.push('\n');
-        let t = n.negotiated_heartbeat_s;
-        let mut timing = if t > 0 {
-            format!(
-                "With T = {t} s each side sends a heartbeat after {} without other traffic, and \
-                 RabbitMQ drops a client that sent nothing between 2T = {} s and 3T = {} s after \
-                 its last byte (it samples received bytes once per T and gives up after two empty \
-                 samples).",
-                secs(u64::from(t) * 500),
-                2 * u32::from(t),
-                3 * u32::from(t)
-            )
+        out.push_str(&wrap(
+            "RabbitMQ adopts the Tune-Ok value as it is.",
+            WIDTH,
+            "",
+        ));
+    }
+    if let Some(t) = &r.timings {
+        let whose = if t.timings_for == "amqpdoctor" {
+            String::new()
         } else {
-            format!(
-                "Heartbeats are off: nothing but TCP keepalive would notice a dead peer, and Linux \
-                 keepalive (when an application enables it at all) takes {} s — over two hours.",
-                crate::knowledge::tcp_keepalive_detection_s()
-            )
+            format!("For {} (it negotiates {}): ", t.timings_for, t.heartbeat_s)
         };
-        timing.push_str(" RabbitMQ adopts the Tune-Ok value as it is.");
-        out.push_str(&wrap(&timing, WIDTH, ""));
+        // With heartbeats off the warning below says it all.
+        if let Some((lo, hi)) = t.broker_gives_up_after_s {
+            out.push_str(&wrap(
+                &format!(
+                    "{whose}with T = {} each side sends a heartbeat after {} without other \
+                     traffic, and RabbitMQ drops a client that sent nothing between 2T = {lo} s \
+                     and 3T = {hi} s after its last byte (it samples received bytes once per T \
+                     and gives up after two empty samples).",
+                    t.heartbeat_s,
+                    secs(t.heartbeat_every_ms),
+                ),
+                WIDTH,
+                "",
+            ));
+        } else if !whose.is_empty() {
+            out.push_str(&wrap(&format!("{whose}heartbeats are off."), WIDTH, ""));
+        }
     }
     for w in &r.warnings {
         out.push_str(&style.bad(&wrap(&format!("warning: {w}"), WIDTH, "")));
@@ -86,11 +211,7 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
         .map(|c| {
             vec![
                 c.client.to_string(),
-                if c.negotiated_heartbeat_s == 0 {
-                    "0 (off)".into()
-                } else {
-                    format!("{} s", c.negotiated_heartbeat_s)
-                },
+                c.negotiated_heartbeat_s.to_string(),
                 c.dispatch.to_string(),
                 if c.starves_when_idle {
                     style.bad("yes")
@@ -117,7 +238,6 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
             "honours setting",
         ],
         rows,
-        presets::UTF8_FULL_CONDENSED,
     ));
     out.push('\n');
     for c in r.clients.iter().filter_map(|c| c.note.as_ref()) {
@@ -129,7 +249,11 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
         out.push_str(&wrap(&format!("source: {}", lib.source), WIDTH, "  "));
     }
     if let Some(o) = &r.observed {
-        out.push_str(&format!("\nObserved for {}:\n", secs(o.duration_ms)));
+        out.push_str(&format!(
+            "\nObserved for {}{}:\n",
+            secs(o.duration_ms),
+            if o.interrupted { " (interrupted)" } else { "" }
+        ));
         let line = |dir: &str, c: &Cadence| {
             vec![
                 dir.to_string(),
@@ -141,7 +265,7 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
                 } else {
                     secs(c.expected_gap_ms)
                 },
-                if c.late > 0 || c.missing {
+                if c.faulty() {
                     style.bad(&format!(
                         "{} late{}",
                         c.late,
@@ -165,7 +289,6 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
                 line("server → client", &o.server_to_client),
                 line("client → server", &o.client_to_server),
             ],
-            presets::UTF8_FULL_CONDENSED,
         ));
         out.push('\n');
         if o.server_to_client.expected_gap_ms == 0 {
@@ -184,4 +307,90 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row<'a>(rows: &'a [ClientRow], id: &str) -> &'a ClientRow {
+        rows.iter().find(|r| r.client == id).expect(id)
+    }
+
+    #[test]
+    fn client_table_hand_computed() {
+        // (server S, setting, client, negotiated, honours)
+        let cases: &[(u16, HeartbeatRequest, &str, u16, bool)] = &[
+            (60, HeartbeatRequest::Server, "pika-blocking", 60, true),
+            (60, HeartbeatRequest::Seconds(0), "pika-0.10", 0, true),
+            (60, HeartbeatRequest::Seconds(0), "lapin", 60, false),
+            (60, HeartbeatRequest::Seconds(0), "java", 60, false),
+            (60, HeartbeatRequest::Seconds(30), "go-amqp091", 30, true),
+            (60, HeartbeatRequest::Server, "go-amqp091", 10, true),
+            (60, HeartbeatRequest::Seconds(120), "rabbitmq-c", 120, true),
+            (60, HeartbeatRequest::Seconds(120), "kombu", 60, false),
+            (0, HeartbeatRequest::Seconds(0), "lapin", 0, true),
+        ];
+        for &(s, setting, id, want, honours) in cases {
+            let rows = client_rows(Heartbeat::from_secs(s), setting, None);
+            let r = row(&rows, id);
+            assert_eq!(
+                (r.negotiated_heartbeat_s.secs(), r.honours_setting),
+                (want, honours),
+                "{id} S={s} {setting:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn client_filter_narrows_to_one_and_its_timings_are_its_own() {
+        let lapin = knowledge::client("lapin");
+        let s = Heartbeat::from_secs(60);
+        let rows = client_rows(s, HeartbeatRequest::Seconds(0), lapin);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].client, "lapin");
+        // We negotiated 0, but lapin would get 60: the timings are lapin's.
+        let (t, warnings) = timings_and_warnings(Heartbeat::OFF, &rows, lapin);
+        assert_eq!((t.timings_for.as_str(), t.heartbeat_s), ("lapin", s));
+        assert!(
+            warnings.iter().all(|w| !w.contains("heartbeats are off")),
+            "{warnings:?}"
+        );
+        // Without a filter they are ours.
+        let all = client_rows(s, HeartbeatRequest::Seconds(0), None);
+        let (t, warnings) = timings_and_warnings(Heartbeat::OFF, &all, None);
+        assert_eq!(t.timings_for, "amqpdoctor");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn exit_decision() {
+        use crate::classify::cadence;
+        let ok = cadence(&[1000, 2000, 3000], 0, 3500, 1000);
+        let late = cadence(&[1000, 4000], 0, 4500, 1000);
+        let obs = |c: &Cadence, interrupted| Observed {
+            duration_ms: 3500,
+            server_to_client: c.clone(),
+            client_to_server: ok.clone(),
+            interrupted,
+        };
+        let two = Heartbeat::from_secs(2);
+        // (observed, T, observe failed, exit)
+        let rows = [
+            (None, two, false, ExitStatus::Ok),
+            (None, two, true, ExitStatus::Fault),
+            (Some(obs(&ok, false)), two, false, ExitStatus::Ok),
+            (Some(obs(&late, false)), two, false, ExitStatus::Fault),
+            (
+                Some(obs(&ok, false)),
+                Heartbeat::OFF,
+                false,
+                ExitStatus::Fault,
+            ),
+            (Some(obs(&ok, true)), two, false, ExitStatus::Interrupted),
+        ];
+        for (i, (o, t, failed, want)) in rows.into_iter().enumerate() {
+            assert_eq!(heartbeat_exit(o.as_ref(), t, failed), want, "row {i}");
+        }
+    }
 }

@@ -2,35 +2,20 @@
 //! its prediction, explanation and remedy; then a comparison table of the
 //! runs and the overall result, last, where the terminal leaves the eye.
 
-use comfy_table::{presets, ContentArrangement, Table};
-
-use super::style::{wrap, Style};
+use super::style::{indent, table, table_unwrapped, wrap, Style, WIDTH};
 use super::{Report, Run};
-use crate::classify::{secs, EndKind, Outcome};
-use crate::modes::mode_name;
+use crate::classify::{EndKind, Outcome};
+use crate::error::ExitStatus;
 use crate::timeline::{EventKind, TcpEnd};
-
-const WIDTH: usize = 100;
-
-/// A table in our house style; `preset` is a comfy-table preset string.
-pub fn table(header: &[&str], rows: Vec<Vec<String>>, preset: &str) -> String {
-    let mut t = Table::new();
-    t.load_preset(preset)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH as u16)
-        .set_header(header.to_vec());
-    for r in rows {
-        t.add_row(r);
-    }
-    t.to_string()
-}
+use crate::vocab::units::secs;
+use crate::vocab::Op;
 
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "{} {}\n",
-        style.bold(&format!("amqpdoctor {}", report.command)),
-        report.target
+        style.bold(&format!("amqpdoctor {}", report.header.command)),
+        report.header.target
     ));
     if let Some(s) = &report.server {
         let name = [s.product.as_deref(), s.version.as_deref()]
@@ -46,7 +31,7 @@ pub fn render(report: &Report, style: Style) -> String {
             line.push_str(&format!(" on {p}"));
         }
         if let Some(h) = s.proposed_heartbeat_s {
-            line.push_str(&format!(" — proposes heartbeat {h} s"));
+            line.push_str(&format!(" — proposes heartbeat {h}"));
         }
         if let (Some(f), Some(c)) = (s.frame_max, s.channel_max) {
             line.push_str(&format!(", frame_max {f}, channel_max {c}"));
@@ -104,7 +89,7 @@ pub fn render(report: &Report, style: Style) -> String {
 
 fn render_run(run: &Run, style: Style) -> String {
     let mut out = String::new();
-    let title = format!("── {} ", mode_name(run.mode));
+    let title = format!("── {} ", run.mode);
     out.push_str(&style.bold(&format!(
         "{title}{}",
         "─".repeat(WIDTH.saturating_sub(title.chars().count()))
@@ -113,21 +98,13 @@ fn render_run(run: &Run, style: Style) -> String {
     if let Some(n) = &run.negotiation {
         let server = n
             .server_heartbeat_s
-            .map_or("(not visible to lapin)".to_string(), |s| format!("{s} s"));
+            .map_or("(not visible to lapin)".to_string(), |s| s.to_string());
         let requested = n
             .requested_heartbeat_s
             .map_or("server's value".to_string(), |r| {
-                if r == 0 {
-                    "0 (off)".into()
-                } else {
-                    format!("{r} s")
-                }
+                crate::vocab::Heartbeat::from_secs(r).to_string()
             });
-        let negotiated = if n.negotiated_heartbeat_s == 0 {
-            "0 (off)".to_string()
-        } else {
-            format!("{} s", n.negotiated_heartbeat_s)
-        };
+        let negotiated = n.negotiated_heartbeat_s.to_string();
         out.push_str(&indent(
             &table(
                 &[
@@ -144,7 +121,6 @@ fn render_run(run: &Run, style: Style) -> String {
                     n.frame_max.to_string(),
                     n.channel_max.to_string(),
                 ]],
-                presets::UTF8_FULL_CONDENSED,
             ),
             "  ",
         ));
@@ -153,7 +129,13 @@ fn render_run(run: &Run, style: Style) -> String {
     out.push_str("  timeline (s since connect)\n");
     for e in &run.events {
         // publish_failed says the same as the write error, with its number.
-        if matches!(&e.kind, EventKind::IoError { op, .. } if op == "writing Basic.Publish") {
+        if matches!(
+            &e.kind,
+            EventKind::IoError {
+                op: Op::Publish,
+                ..
+            }
+        ) {
             continue;
         }
         out.push_str(&format!(
@@ -187,10 +169,6 @@ fn render_run(run: &Run, style: Style) -> String {
     out.push_str("  remedy\n");
     out.push_str(&wrap(&v.remedy, WIDTH, "              "));
     out
-}
-
-fn indent(s: &str, by: &str) -> String {
-    s.lines().map(|l| format!("{by}{l}\n")).collect()
 }
 
 /// One line of the timeline.
@@ -280,7 +258,7 @@ pub fn event_text(kind: &EventKind, style: Style) -> String {
             waiting_for,
             after_ms,
         } => style.bad(&format!(
-            "… no answer: {waiting_for} (gave up at {})",
+            "… no answer: {waiting_for} (gave up {} after connecting)",
             secs(*after_ms)
         )),
         EventKind::Note { text } => style.dim(&format!("· {text}")),
@@ -314,13 +292,7 @@ fn publishes_text(run: &Run) -> String {
     }
     counts
         .iter()
-        .map(|(o, n)| {
-            let name = serde_json::to_value(o)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            format!("{n} {name}")
-        })
+        .map(|(o, n)| format!("{n} {o}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -331,12 +303,13 @@ fn comparison(report: &Report, style: Style) -> String {
         .iter()
         .map(|r| {
             vec![
-                mode_name(r.mode).to_string(),
+                r.mode.to_string(),
                 r.negotiation.map_or("-".into(), |n| {
-                    if n.negotiated_heartbeat_s == 0 {
+                    let t = n.negotiated_heartbeat_s;
+                    if t.is_off() {
                         "off".into()
                     } else {
-                        format!("{} s", n.negotiated_heartbeat_s)
+                        t.to_string()
                     }
                 }),
                 format!(
@@ -355,11 +328,9 @@ fn comparison(report: &Report, style: Style) -> String {
             ]
         })
         .collect();
-    let mut t = Table::new();
     // Never wrap verdict codes: they are what users grep for.
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
+    table_unwrapped(
+        &[
             "mode",
             "heartbeat",
             "beats out / in",
@@ -367,139 +338,20 @@ fn comparison(report: &Report, style: Style) -> String {
             "publishes",
             "verdict",
             "as predicted",
-        ]);
-    for r in rows {
-        t.add_row(r);
-    }
-    t.to_string()
+        ],
+        rows,
+    )
 }
 
 fn conclusion(report: &Report, style: Style) -> String {
     let line = match report.exit_code {
-        0 => style.good("result: every run ended as its mode predicts (exit 0)"),
-        1 => style.bad("result: a liveness fault was found — see the runs marked NO (exit 1)"),
-        3 => style.bad("result: could not diagnose (exit 3)"),
-        130 => style.bad("result: interrupted; partial report (exit 130)"),
-        n => format!("result: exit {n}"),
+        ExitStatus::Ok => style.good("result: every run ended as its mode predicts (exit 0)"),
+        ExitStatus::Fault => {
+            style.bad("result: a liveness fault was found — see the runs marked NO (exit 1)")
+        }
+        ExitStatus::CannotDiagnose => style.bad("result: could not diagnose (exit 3)"),
+        ExitStatus::Interrupted => style.bad("result: interrupted; partial report (exit 130)"),
+        ExitStatus::Usage => style.bad("result: bad input (exit 2)"),
     };
     format!("{line}\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::classify::{Mode, PublishAttempt};
-    use crate::modes::{Negotiation, RunOutcome};
-    use crate::report::{ProbeSettings, Report, Run};
-    use crate::timeline::{EventKind as K, TcpEnd, Timeline};
-
-    /// The measured starved run: T = 2 s, RST at 6.007 s, publishes fail.
-    fn starved_report() -> Report {
-        let mut tl = Timeline::new(false);
-        tl.push_at(
-            0,
-            K::TcpConnected {
-                local: "127.0.0.1:5000".into(),
-                peer: "127.0.0.1:5672".into(),
-            },
-        );
-        tl.push_at(11, K::IdleStart { planned_ms: 8000 });
-        tl.client_writes_ms = vec![0, 11];
-        tl.push_at(
-            6007,
-            K::PeerEnded {
-                how: TcpEnd::Reset,
-                tcp_state: "CLOSE".into(),
-                since_last_client_byte_ms: 5996,
-                since_last_server_byte_ms: 998,
-            },
-        );
-        tl.push_at(
-            6008,
-            K::PublishFailed {
-                seq: 1,
-                errno: Some(104),
-                errno_name: "ECONNRESET".into(),
-            },
-        );
-        tl.heartbeats.received = Some(5);
-        let outcome = RunOutcome {
-            mode: Mode::Starved,
-            server: None,
-            negotiation: Some(Negotiation {
-                server_heartbeat_s: Some(60),
-                requested_heartbeat_s: Some(2),
-                negotiated_heartbeat_s: 2,
-                frame_max: 131072,
-                channel_max: 2047,
-            }),
-            idle_ms: 8000,
-            idle_cut_short_at_ms: Some(6007),
-            pump_every_ms: None,
-            timeline: tl,
-            attempts: vec![PublishAttempt {
-                seq: 1,
-                at_ms: 6008,
-                write_error: Some((Some(104), "ECONNRESET".into())),
-                acked: None,
-                returned: false,
-            }],
-            setup_failure: None,
-            interrupted: false,
-            queue: Some("amq.gen-x".into()),
-            notes: vec![],
-        };
-        Report {
-            tool: "amqpdoctor",
-            version: "0.1.0",
-            command: "probe",
-            target: "amqp://guest:***@127.0.0.1:5672/%2f".into(),
-            server: None,
-            settings: ProbeSettings {
-                idle_ms: 8000,
-                idle_auto: false,
-                heartbeat: "2s".into(),
-                publishes: 1,
-                confirm_timeout_ms: 5000,
-                pump_every_ms: None,
-                destination: "own_queue".into(),
-            },
-            runs: vec![Run::classify(outcome, 5000)],
-            setup_failure: None,
-            interrupted: false,
-            exit_code: 0,
-        }
-    }
-
-    #[test]
-    fn renders_the_starved_story() {
-        let out = render(&starved_report(), Style { color: false });
-        for needle in [
-            "amqpdoctor probe amqp://guest:***@127.0.0.1:5672/%2f",
-            "── starved",
-            "6.007  ✗ peer reset the connection (RST) — TCP state CLOSE; client silent 5.996 s",
-            "6.008  ✗ publish #1 failed: ECONNRESET (errno 104)",
-            "heartbeats  sent 0, received 5",
-            "verdict     broker_heartbeat_timeout (as predicted)",
-            "2T = 4 s",
-            "missed heartbeats from client, timeout: 2s",
-            "--pump-every 1s",
-            "│ starved ┆ 2 s       ┆ 0 / 5          ┆ RST at 6.007 s ┆ 1 failed  ┆ broker_heartbeat_timeout ┆ yes          │",
-            "result: every run ended as its mode predicts (exit 0)",
-        ] {
-            assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
-        }
-        assert!(!out.contains('\x1b'), "no escape codes without colour");
-    }
-
-    #[test]
-    fn json_renders_the_contract_shape() {
-        let v: serde_json::Value =
-            serde_json::from_str(&crate::report::json::render(&starved_report())).unwrap();
-        assert_eq!(v["runs"][0]["verdict"]["code"], "broker_heartbeat_timeout");
-        assert_eq!(v["runs"][0]["end"]["kind"], "reset");
-        assert_eq!(v["runs"][0]["end"]["since_last_client_byte_ms"], 5996);
-        assert_eq!(v["runs"][0]["publishes"][0]["outcome"], "failed");
-        assert_eq!(v["runs"][0]["heartbeats"]["received"], 5);
-    }
 }

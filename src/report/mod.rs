@@ -1,20 +1,65 @@
-//! The report every command renders, and its renderers (`Report -> String`).
+//! Reports and their renderers (`Report -> String`), and the one path by
+//! which any command's output reaches stdout ([`emit`]).
 //!
 //! [`Report`] serializes to the JSON contract in docs/json.md; `human`
-//! renders the same data for a terminal. Nothing here touches a socket.
+//! renders the same data for a terminal. Apart from [`emit`] and
+//! [`progress`] (stderr), nothing here does I/O.
 
 pub mod explain;
 pub mod heartbeat;
 pub mod human;
 pub mod json;
+pub mod progress;
 pub mod style;
+
+use std::io::Write;
 
 use serde::Serialize;
 
-use crate::classify::{self, End, Mode, PublishReport, RunFacts, Verdict};
-use crate::modes::{Negotiation, RunOutcome, SetupFailure};
+use crate::classify::{self, End, PublishReport, RunFacts, SetupFailure, Verdict};
+use crate::error::ExitStatus;
+use crate::run::RunOutcome;
 use crate::timeline::{Event, Heartbeats};
+use crate::vocab::{Heartbeat, Mode, Negotiation};
 use crate::wire::ServerInfo;
+
+/// Write a rendered report to stdout. A closed pipe (`amqpdoctor … | head
+/// -1`) ends the output quietly: the reader has what it wanted, and the
+/// exit status stays the diagnosis's.
+pub fn emit(bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes.as_ref()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// One line on stderr, for notices while a command runs. Never panics (an
+/// `eprintln!` would, on a closed stderr).
+pub fn notice(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "amqpdoctor: {line}");
+}
+
+/// The "tool, version, command, target" header every JSON report starts with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Header {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub command: &'static str,
+    /// The target URL with the password replaced by `***`.
+    pub target: String,
+}
+
+impl Header {
+    pub fn new(command: &'static str, target: String) -> Self {
+        Header {
+            tool: "amqpdoctor",
+            version: env!("CARGO_PKG_VERSION"),
+            command,
+            target,
+        }
+    }
+}
 
 /// What the server said about itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,23 +69,31 @@ pub struct ServerSummary {
     pub platform: Option<String>,
     pub cluster_name: Option<String>,
     /// Connection.Tune's heartbeat: what the server proposes to every client.
-    pub proposed_heartbeat_s: Option<u16>,
+    pub proposed_heartbeat_s: Option<Heartbeat>,
     pub frame_max: Option<u32>,
     pub channel_max: Option<u16>,
     pub capabilities: Vec<String>,
     pub mechanisms: Vec<String>,
 }
 
+/// Connection.Tune as the server proposed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tune {
+    pub heartbeat: Heartbeat,
+    pub frame_max: u32,
+    pub channel_max: u16,
+}
+
 impl ServerSummary {
-    pub fn new(info: &ServerInfo, tune: Option<(u16, u32, u16)>) -> Self {
+    pub fn new(info: &ServerInfo, tune: Option<Tune>) -> Self {
         ServerSummary {
             product: info.product.clone(),
             version: info.version.clone(),
             platform: info.platform.clone(),
             cluster_name: info.cluster_name.clone(),
-            proposed_heartbeat_s: tune.map(|t| t.0),
-            frame_max: tune.map(|t| t.1),
-            channel_max: tune.map(|t| t.2),
+            proposed_heartbeat_s: tune.map(|t| t.heartbeat),
+            frame_max: tune.map(|t| t.frame_max),
+            channel_max: tune.map(|t| t.channel_max),
             capabilities: info
                 .capabilities
                 .iter()
@@ -78,14 +131,16 @@ impl Run {
     pub fn classify(o: RunOutcome, confirm_timeout_ms: u64) -> Run {
         let end = classify::end_of(&o.timeline);
         let publishes = classify::publish_reports(&o.attempts, o.interrupted);
-        let heartbeat_s = o.negotiation.map_or(0, |n| n.negotiated_heartbeat_s);
-        let verdict = match &o.setup_failure {
-            Some(f) => classify::setup_verdict(f.code, f.stage, &f.message, f.close.as_ref()),
+        let setup_failure = o.setup_error.as_ref().map(SetupFailure::classify);
+        let verdict = match &setup_failure {
+            Some(f) => classify::setup_verdict(f),
             None => classify::verdict(&RunFacts {
                 mode: o.mode,
-                server_heartbeat_s: o.negotiation.and_then(|n| n.server_heartbeat_s),
+                server_heartbeat: o.negotiation.and_then(|n| n.server_heartbeat_s),
                 requested_heartbeat_s: o.negotiation.and_then(|n| n.requested_heartbeat_s),
-                heartbeat_s,
+                heartbeat: o
+                    .negotiation
+                    .map_or(Heartbeat::OFF, |n| n.negotiated_heartbeat_s),
                 idle_ms: o.idle_ms,
                 pump_every_ms: o.pump_every_ms,
                 confirm_timeout_ms,
@@ -102,32 +157,75 @@ impl Run {
             idle_cut_short_at_ms: o.idle_cut_short_at_ms,
             pump_every_ms: o.pump_every_ms,
             heartbeats: o.timeline.heartbeats.clone(),
-            events: o.timeline.events.clone(),
+            events: o.timeline.events,
             publishes,
             end,
             verdict,
-            setup_failure: o.setup_failure,
+            setup_failure,
             queue: o.queue,
             notes: o.notes,
         }
     }
+
+    pub fn interrupted(&self) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e.kind, crate::timeline::EventKind::Interrupted))
+    }
 }
 
-/// The whole report of one command.
+/// The probe's exit status, from its runs (the contract in the README):
+/// interrupted beats everything, then "could not diagnose", then a fault.
+pub fn probe_exit(runs: &[Run]) -> ExitStatus {
+    if runs.iter().any(Run::interrupted) {
+        ExitStatus::Interrupted
+    } else if runs.iter().any(|r| r.setup_failure.is_some()) {
+        ExitStatus::CannotDiagnose
+    } else if runs.iter().all(|r| r.verdict.expected) {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Fault
+    }
+}
+
+/// The whole report of one probe.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
-    pub tool: &'static str,
-    pub version: &'static str,
-    pub command: &'static str,
-    /// The target URL with the password replaced by `***`.
-    pub target: String,
+    #[serde(flatten)]
+    pub header: Header,
     pub server: Option<ServerSummary>,
     pub settings: ProbeSettings,
     pub runs: Vec<Run>,
     /// Set when the preflight connection failed and no run could start.
     pub setup_failure: Option<SetupFailure>,
     pub interrupted: bool,
-    pub exit_code: u8,
+    pub exit_code: ExitStatus,
+}
+
+impl Report {
+    /// A report whose exit status is decided from its runs, never given.
+    pub fn new(
+        header: Header,
+        server: Option<ServerSummary>,
+        settings: ProbeSettings,
+        runs: Vec<Run>,
+        setup_failure: Option<SetupFailure>,
+    ) -> Self {
+        let exit_code = if setup_failure.is_some() {
+            ExitStatus::CannotDiagnose
+        } else {
+            probe_exit(&runs)
+        };
+        Report {
+            header,
+            server,
+            settings,
+            interrupted: runs.iter().any(Run::interrupted),
+            runs,
+            setup_failure,
+            exit_code,
+        }
+    }
 }
 
 /// The probe's settings as resolved (auto idle computed, defaults filled).

@@ -1,21 +1,49 @@
-//! Colour and text layout helpers for human output.
+//! The house style of human output: one colour rule, one painter
+//! (anstyle), one wrapper (textwrap), one table (comfy-table).
 //!
 //! Colour only when it helps (hyperfine's rule): `--color auto` colours when
-//! stdout is a terminal, NO_COLOR is unset and TERM is not `dumb`.
+//! stdout is a terminal, `NO_COLOR` is unset or empty, and `TERM` is not
+//! `dumb`.
 
 use std::io::IsTerminal;
 
-use crate::cli::ColorChoice;
+use anstyle::{AnsiColor, Effects};
+use comfy_table::{presets, ContentArrangement, Table};
+
+/// Human output is laid out for this many columns.
+pub const WIDTH: usize = 100;
+
+/// `--color`: when to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 /// Decide once whether to colour.
 pub fn use_color(choice: ColorChoice) -> bool {
+    let env = |k: &str| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned());
+    color_rule(
+        choice,
+        std::io::stdout().is_terminal(),
+        env("NO_COLOR").as_deref(),
+        env("TERM").as_deref(),
+    )
+}
+
+/// The rule itself, pure, for the table test.
+pub fn color_rule(
+    choice: ColorChoice,
+    stdout_is_tty: bool,
+    no_color: Option<&str>,
+    term: Option<&str>,
+) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            stdout_is_tty && no_color.is_none_or(str::is_empty) && term != Some("dumb")
         }
     }
 }
@@ -26,49 +54,87 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
+    pub const PLAIN: Style = Style { color: false };
+
+    fn paint(&self, style: anstyle::Style, s: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{}{s}{}", style.render(), style.render_reset())
         } else {
             s.to_string()
         }
     }
     pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(anstyle::Style::new().effects(Effects::BOLD), s)
+    }
+    pub fn heading(&self, s: &str) -> String {
+        self.paint(
+            anstyle::Style::new().effects(Effects::BOLD | Effects::UNDERLINE),
+            s,
+        )
     }
     pub fn good(&self, s: &str) -> String {
-        self.paint("32", s)
+        self.paint(AnsiColor::Green.on_default(), s)
     }
     pub fn bad(&self, s: &str) -> String {
-        self.paint("31;1", s)
+        self.paint(AnsiColor::Red.on_default().effects(Effects::BOLD), s)
     }
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(anstyle::Style::new().effects(Effects::DIMMED), s)
     }
+}
+
+/// Wrap `text` at `width` columns (display width), the first line prefixed
+/// with `first`, the others with `rest`; one `\n` after each line.
+pub fn wrap_with(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let opts = textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    // Words are separated by any run of white space in the source text.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.is_empty() {
+        return String::new();
+    }
+    textwrap::wrap(&flat, opts)
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// Wrap `text` at `width` columns, every line prefixed with `indent`.
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && indent.len() + line.len() + 1 + word.chars().count() > width {
-            out.push_str(indent);
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
+    wrap_with(text, width, indent, indent)
+}
+
+/// A table in our house style.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH as u16)
+        .set_header(header.to_vec());
+    for r in rows {
+        t.add_row(r);
     }
-    if !line.is_empty() {
-        out.push_str(indent);
-        out.push_str(&line);
-        out.push('\n');
+    t.to_string()
+}
+
+/// A table whose cells never wrap (verdict codes are what users grep for).
+pub fn table_unwrapped(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.to_vec());
+    for r in rows {
+        t.add_row(r);
     }
-    out
+    t.to_string()
+}
+
+/// Prefix every line of `s` with `by`.
+pub fn indent(s: &str, by: &str) -> String {
+    s.lines().map(|l| format!("{by}{l}\n")).collect()
 }
 
 #[cfg(test)]
@@ -77,15 +143,43 @@ mod tests {
 
     #[test]
     fn wraps_at_width_with_indent() {
-        let w = wrap("aaa bbb ccc ddd", 10, "  ");
-        assert_eq!(w, "  aaa bbb\n  ccc ddd\n");
+        assert_eq!(wrap("aaa bbb ccc ddd", 10, "  "), "  aaa bbb\n  ccc ddd\n");
         assert_eq!(wrap("", 10, "  "), "");
+        assert_eq!(
+            wrap_with("aaa bbb ccc", 8, "- ", "  "),
+            "- aaa\n  bbb\n  ccc\n"
+        );
+        // Display width, not bytes: "é" is one column, two bytes.
+        assert_eq!(wrap("éé éé éé", 5, ""), "éé éé\néé\n");
+        // Never splits a word, however long.
+        assert_eq!(wrap("--idle 182s", 4, ""), "--idle\n182s\n");
+    }
+
+    #[test]
+    fn colour_rule_is_hyperfines() {
+        use ColorChoice::*;
+        // (choice, tty, NO_COLOR, TERM, colour?)
+        let rows = [
+            (Always, false, Some("1"), Some("dumb"), true),
+            (Never, true, None, None, false),
+            (Auto, true, None, Some("xterm"), true),
+            (Auto, false, None, Some("xterm"), false),
+            (Auto, true, Some("1"), None, false),
+            (Auto, true, Some(""), None, true),
+            (Auto, true, None, Some("dumb"), false),
+        ];
+        for (choice, tty, no_color, term, want) in rows {
+            assert_eq!(
+                color_rule(choice, tty, no_color, term),
+                want,
+                "{choice:?} tty={tty} NO_COLOR={no_color:?} TERM={term:?}"
+            );
+        }
     }
 
     #[test]
     fn no_escape_codes_without_colour() {
-        let s = Style { color: false };
-        assert_eq!(s.bad("x"), "x");
+        assert_eq!(Style::PLAIN.bad("x"), "x");
         let s = Style { color: true };
         assert_eq!(s.good("x"), "\x1b[32mx\x1b[0m");
     }

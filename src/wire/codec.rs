@@ -5,6 +5,7 @@
 //! tool needs in front of a parser that may be fed anything (an HTTP server,
 //! a TLS listener, a truncated stream), and human names for frames.
 
+use amq_protocol::auth::{Credentials, SASLMechanism};
 use amq_protocol::frame::{gen_frame, parse_frame, AMQPFrame, WriteContext};
 use amq_protocol::protocol::AMQPClass;
 use amq_protocol::types::{AMQPValue, FieldTable, LongString, ShortString};
@@ -320,14 +321,10 @@ pub fn client_properties(connection_name: &str) -> FieldTable {
     t
 }
 
-/// SASL PLAIN response: `\0user\0password`.
+/// SASL PLAIN response: `\0user\0password`, built by amq-protocol (the
+/// code lapin uses), not by hand.
 pub fn plain_response(user: &str, password: &str) -> LongString {
-    let mut v = Vec::with_capacity(user.len() + password.len() + 2);
-    v.push(0);
-    v.extend_from_slice(user.as_bytes());
-    v.push(0);
-    v.extend_from_slice(password.as_bytes());
-    LongString::from(v)
+    Credentials::new(user.into(), password.into()).sasl_auth_string(SASLMechanism::Plain)
 }
 
 #[cfg(test)]

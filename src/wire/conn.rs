@@ -17,30 +17,24 @@ use amq_protocol::types::ShortString;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::codec::{self, Decoded, ServerInfo};
-use crate::cli::HeartbeatRequest;
 use crate::timeline::{EventKind, Timeline};
-
-/// How a Connection.Close or Channel.Close described an error.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CloseInfo {
-    pub reply_code: u16,
-    pub reply_text: String,
-    pub class_id: u16,
-    pub method_id: u16,
-}
+use crate::vocab::units::{duration_ms, errno_label, secs};
+use crate::vocab::{
+    Awaiting, CloseInfo, FailureKind, Heartbeat, HeartbeatRequest, Op, SetupError, Stage,
+};
 
 /// Why a wire operation did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
-    #[error("no answer while waiting for {waiting_for} (gave up {} after connecting)", crate::classify::secs(crate::timeline::duration_ms(*.after)))]
+    #[error("no answer while waiting for {waiting_for} (gave up {} after connecting)", secs(duration_ms(*.after)))]
     Timeout {
-        waiting_for: String,
+        waiting_for: Awaiting,
         after: Duration,
     },
     #[error("the server closed the TCP connection while we waited for {waiting_for}")]
-    Eof { waiting_for: String },
+    Eof { waiting_for: Awaiting },
     #[error("{op}: {err}")]
-    Io { op: String, err: io::Error },
+    Io { op: Op, err: io::Error },
     #[error("the server does not speak AMQP 0-9-1: {0}")]
     ProtocolMismatch(String),
     #[error("protocol violation: {0}")]
@@ -57,6 +51,40 @@ impl WireError {
         match self {
             WireError::Io { err, .. } => err.raw_os_error(),
             _ => None,
+        }
+    }
+
+    /// The typed facts of this failure, for the classifier.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            WireError::Timeout { .. } => FailureKind::Timeout,
+            WireError::Eof { waiting_for } => FailureKind::Eof {
+                awaiting: waiting_for.clone(),
+            },
+            WireError::Io { err, op } if err.kind() == io::ErrorKind::UnexpectedEof => {
+                FailureKind::Eof {
+                    awaiting: match op {
+                        Op::Read(a) => a.clone(),
+                        _ => Awaiting::PendingFrames,
+                    },
+                }
+            }
+            WireError::Io { err, .. } => FailureKind::Io {
+                errno: err.raw_os_error(),
+            },
+            WireError::ProtocolMismatch(_) => FailureKind::ProtocolMismatch,
+            WireError::Invalid(_) => FailureKind::Invalid,
+            WireError::ServerClose(c) => FailureKind::ConnectionClose(c.clone()),
+            WireError::ChannelClose(c) => FailureKind::ChannelClose(c.clone()),
+        }
+    }
+
+    /// This failure as the setup of a run at `stage` saw it.
+    pub fn setup_error(&self, stage: Stage) -> SetupError {
+        SetupError {
+            stage,
+            kind: self.failure_kind(),
+            message: self.to_string(),
         }
     }
 }
@@ -79,20 +107,11 @@ pub struct Handshake {
     /// Connection.Tune as the server proposed it.
     pub server_channel_max: u16,
     pub server_frame_max: u32,
-    pub server_heartbeat_s: u16,
+    pub server_heartbeat: Heartbeat,
     /// Connection.Tune-Ok as we answered.
     pub channel_max: u16,
     pub frame_max: u32,
-    pub heartbeat_s: u16,
-}
-
-/// The Tune-Ok heartbeat the wire client sends: the user's request as it is
-/// (RabbitMQ adopts the client's value), or the server's proposal.
-pub fn tune_ok_heartbeat(request: HeartbeatRequest, server_s: u16) -> u16 {
-    match request {
-        HeartbeatRequest::Server => server_s,
-        HeartbeatRequest::Seconds(s) => s,
-    }
+    pub heartbeat: Heartbeat,
 }
 
 /// A publisher confirm, or a return, for one published message.
@@ -169,6 +188,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             .first()
             .map(codec::describe)
             .unwrap_or_else(|| "nothing".into());
+        let op = match frames.first() {
+            Some(AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Publish(_)))) => {
+                Op::Publish
+            }
+            _ => Op::Write(what.clone()),
+        };
         let res = tokio::time::timeout(self.step_timeout, async {
             self.stream.write_all(&bytes).await?;
             self.stream.flush().await
@@ -201,22 +226,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             }
             Ok(Err(err)) => {
                 self.dead = true;
-                self.tl.push(io_event(&format!("writing {what}"), &err));
-                Err(WireError::Io {
-                    op: format!("writing {what}"),
-                    err,
-                })
+                self.tl.push(io_event(op.clone(), &err));
+                Err(WireError::Io { op, err })
             }
             Err(_) => {
                 let after = self.step_timeout;
+                let waiting_for = Awaiting::WriteAccepted(what);
                 self.tl.push(EventKind::Timeout {
-                    waiting_for: format!("the kernel to accept {what}"),
-                    after_ms: crate::timeline::duration_ms(after),
+                    waiting_for: waiting_for.clone(),
+                    after_ms: duration_ms(after),
                 });
-                Err(WireError::Timeout {
-                    waiting_for: format!("the kernel to accept {what}"),
-                    after,
-                })
+                Err(WireError::Timeout { waiting_for, after })
             }
         }
     }
@@ -231,7 +251,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
     /// the module docs) and never returned.
     pub async fn read_frame(
         &mut self,
-        waiting_for: &str,
+        waiting_for: &Awaiting,
         deadline: Instant,
     ) -> Result<AMQPFrame, WireError> {
         loop {
@@ -259,11 +279,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
                 Err(_) => {
                     let after = deadline.saturating_duration_since(self.tl.start());
                     self.tl.push(EventKind::Timeout {
-                        waiting_for: waiting_for.to_string(),
-                        after_ms: crate::timeline::duration_ms(after),
+                        waiting_for: waiting_for.clone(),
+                        after_ms: duration_ms(after),
                     });
                     return Err(WireError::Timeout {
-                        waiting_for: waiting_for.to_string(),
+                        waiting_for: waiting_for.clone(),
                         after,
                     });
                 }
@@ -271,14 +291,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
                     self.dead = true;
                     self.tl.push(EventKind::Eof);
                     return Err(WireError::Eof {
-                        waiting_for: waiting_for.to_string(),
+                        waiting_for: waiting_for.clone(),
                     });
                 }
                 Ok(Ok(_)) => self.tl.server_spoke(),
                 Ok(Err(err)) => {
                     self.dead = true;
-                    let op = format!("reading ({waiting_for})");
-                    self.tl.push(io_event(&op, &err));
+                    let op = Op::Read(waiting_for.clone());
+                    self.tl.push(io_event(op.clone(), &err));
                     return Err(WireError::Io { op, err });
                 }
             }
@@ -384,17 +404,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
     async fn expect<T>(
         &mut self,
         channel: u16,
-        what: &str,
+        what: Awaiting,
         want: impl Fn(&AMQPClass) -> Option<T>,
     ) -> Result<T, WireError> {
         let deadline = Instant::now() + self.step_timeout;
         loop {
-            match self.read_frame(what, deadline).await? {
+            match self.read_frame(&what, deadline).await? {
                 AMQPFrame::Method(ch, m) if ch == channel => {
                     if let Some(t) = want(&m) {
                         return Ok(t);
                     }
-                    self.unexpected(&m, what)?;
+                    self.unexpected(&m, &what)?;
                 }
                 other => {
                     self.tl.push(EventKind::Note {
@@ -408,7 +428,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         }
     }
 
-    fn unexpected(&mut self, m: &AMQPClass, what: &str) -> Result<(), WireError> {
+    fn unexpected(&mut self, m: &AMQPClass, what: &Awaiting) -> Result<(), WireError> {
         match m {
             // Confirms and returns can interleave with any request.
             AMQPClass::Basic(_) => Ok(()),
@@ -425,7 +445,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         self.send(&[AMQPFrame::ProtocolHeader(ProtocolVersion::amqp_0_9_1())])
             .await?;
         let start = self
-            .expect(0, "Connection.Start", |m| match m {
+            .expect(0, Awaiting::ConnectionStart, |m| match m {
                 AMQPClass::Connection(connection::AMQPMethod::Start(s)) => Some(s.clone()),
                 _ => None,
             })
@@ -453,12 +473,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         )
         .await?;
         let tune = self
-            .expect(0, "Connection.Tune", |m| match m {
+            .expect(0, Awaiting::ConnectionTune, |m| match m {
                 AMQPClass::Connection(connection::AMQPMethod::Tune(t)) => Some(t.clone()),
                 _ => None,
             })
             .await?;
-        let heartbeat_s = tune_ok_heartbeat(p.heartbeat, tune.heartbeat);
+        let heartbeat = p.heartbeat.tune_ok(Heartbeat::from_secs(tune.heartbeat));
         let frame_max = if tune.frame_max == 0 {
             131_072
         } else {
@@ -472,7 +492,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         let tune_ok = connection::TuneOk {
             channel_max,
             frame_max,
-            heartbeat: heartbeat_s,
+            heartbeat: heartbeat.secs(),
         };
         self.send_method(
             0,
@@ -489,20 +509,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             })),
         )
         .await?;
-        self.expect(0, "Connection.Open-Ok", |m| match m {
+        self.expect(0, Awaiting::ConnectionOpenOk, |m| match m {
             AMQPClass::Connection(connection::AMQPMethod::OpenOk(_)) => Some(()),
             _ => None,
         })
         .await?;
-        self.tl.push(EventKind::ConnectionOpen { heartbeat_s });
+        self.tl.push(EventKind::ConnectionOpen {
+            heartbeat_s: heartbeat.secs(),
+        });
         Ok(Handshake {
             server,
             server_channel_max: tune.channel_max,
             server_frame_max: tune.frame_max,
-            server_heartbeat_s: tune.heartbeat,
+            server_heartbeat: Heartbeat::from_secs(tune.heartbeat),
             channel_max,
             frame_max,
-            heartbeat_s,
+            heartbeat,
         })
     }
 
@@ -512,7 +534,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             AMQPClass::Channel(channel::AMQPMethod::Open(channel::Open {})),
         )
         .await?;
-        self.expect(ch, "Channel.Open-Ok", |m| match m {
+        self.expect(ch, Awaiting::ChannelOpenOk, |m| match m {
             AMQPClass::Channel(channel::AMQPMethod::OpenOk(_)) => Some(()),
             _ => None,
         })
@@ -528,7 +550,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             })),
         )
         .await?;
-        self.expect(ch, "Confirm.Select-Ok", |m| match m {
+        self.expect(ch, Awaiting::ConfirmSelectOk, |m| match m {
             AMQPClass::Confirm(confirm::AMQPMethod::SelectOk(_)) => Some(()),
             _ => None,
         })
@@ -547,7 +569,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         };
         self.send_method(ch, AMQPClass::Queue(queue::AMQPMethod::Declare(flags)))
             .await?;
-        self.expect(ch, "Queue.Declare-Ok", |m| match m {
+        self.expect(ch, Awaiting::QueueDeclareOk, |m| match m {
             AMQPClass::Queue(queue::AMQPMethod::DeclareOk(ok)) => Some(ok.queue.to_string()),
             _ => None,
         })
@@ -608,7 +630,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
     ) -> (BTreeMap<u64, Confirm>, Option<WireError>) {
         let mut settled = BTreeMap::new();
         while !pending.is_empty() {
-            let frame = match self.read_frame("publisher confirms", deadline).await {
+            let frame = match self.read_frame(&Awaiting::Confirms, deadline).await {
                 Ok(f) => f,
                 Err(e) => return (settled, Some(e)),
             };
@@ -655,7 +677,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
     pub async fn drain_available(&mut self) -> Result<(), WireError> {
         loop {
             let deadline = Instant::now() + Duration::from_millis(2);
-            match self.read_frame("pending frames", deadline).await {
+            match self.read_frame(&Awaiting::PendingFrames, deadline).await {
                 Ok(_) => continue,
                 Err(WireError::Timeout { .. }) => {
                     // Nothing more to read; the timeout is not news.
@@ -695,7 +717,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         )
         .await?;
         let res = self
-            .expect(0, "Connection.Close-Ok", |m| match m {
+            .expect(0, Awaiting::ConnectionCloseOk, |m| match m {
                 AMQPClass::Connection(connection::AMQPMethod::CloseOk(_)) => Some(()),
                 _ => None,
             })
@@ -710,10 +732,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
 }
 
 /// An `io_error` event naming the errno.
-pub fn io_event(op: &str, err: &io::Error) -> EventKind {
+pub fn io_event(op: Op, err: &io::Error) -> EventKind {
     EventKind::IoError {
-        op: op.to_string(),
+        op,
         errno: err.raw_os_error(),
-        errno_name: crate::classify::errno_label(err),
+        errno_name: errno_label(err),
     }
 }

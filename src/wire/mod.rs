@@ -10,6 +10,10 @@
 //! - [`conn`]: [`WireConn`], generic over `AsyncRead + AsyncWrite` so TLS can
 //!   wrap it later; every step has a deadline
 //! - [`connect_tcp`]: resolve and connect, with a timeout per address
+//!
+//! Everything here returns typed results and typed errors ([`WireError`],
+//! [`ConnectError`], and [`SetupError`] for a failed opening); it never
+//! decides a verdict. The classifier reads those facts.
 
 pub mod codec;
 pub mod conn;
@@ -21,10 +25,12 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 
 pub use codec::ServerInfo;
-pub use conn::{CloseInfo, Confirm, Handshake, HandshakeParams, WireConn, WireError};
+pub use conn::{Confirm, Handshake, HandshakeParams, WireConn, WireError};
 
 use crate::target::Target;
 use crate::timeline::{EventKind, Timeline};
+use crate::vocab::units::{describe_io_error, duration_ms, secs};
+use crate::vocab::{Awaiting, FailureKind, Op, SetupError, Stage};
 
 /// Why the TCP connection could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +39,11 @@ pub enum ConnectError {
     Resolve { host: String, err: io::Error },
     #[error("resolving {host}: no addresses")]
     NoAddress { host: String },
-    #[error("resolving {host}: no answer within {}", crate::classify::secs(crate::timeline::duration_ms(*.after)))]
+    #[error("resolving {host}: no answer within {}", secs(duration_ms(*.after)))]
     ResolveTimeout { host: String, after: Duration },
-    #[error("connecting to {addr}: {}{}", crate::classify::describe_io_error(.err), connect_hint(.err))]
+    #[error("connecting to {addr}: {}{}", describe_io_error(.err), connect_hint(.err))]
     Connect { addr: SocketAddr, err: io::Error },
-    #[error("connecting to {addr}: no answer within {} — a firewall may be dropping packets, or nothing routes there", crate::classify::secs(crate::timeline::duration_ms(*.after)))]
+    #[error("connecting to {addr}: no answer within {} — a firewall may be dropping packets, or nothing routes there", secs(duration_ms(*.after)))]
     Timeout { addr: SocketAddr, after: Duration },
 }
 
@@ -48,6 +54,22 @@ impl ConnectError {
                 err.raw_os_error()
             }
             _ => None,
+        }
+    }
+
+    /// The typed facts of this failure, for the classifier.
+    pub fn setup_error(&self) -> SetupError {
+        SetupError {
+            stage: Stage::Connect,
+            kind: match self {
+                ConnectError::Timeout { .. } | ConnectError::ResolveTimeout { .. } => {
+                    FailureKind::Timeout
+                }
+                _ => FailureKind::Io {
+                    errno: self.raw_os_error(),
+                },
+            },
+            message: self.to_string(),
         }
     }
 }
@@ -100,13 +122,13 @@ pub async fn connect_tcp(
                 return Ok(stream);
             }
             Ok(Err(err)) => {
-                tl.push(conn::io_event(&format!("connecting to {addr}"), &err));
+                tl.push(conn::io_event(Op::Connect(addr.to_string()), &err));
                 last = Some(ConnectError::Connect { addr, err });
             }
             Err(_) => {
                 tl.push(EventKind::Timeout {
-                    waiting_for: format!("TCP connect to {addr}"),
-                    after_ms: crate::timeline::duration_ms(timeout),
+                    waiting_for: Awaiting::TcpConnect(addr.to_string()),
+                    after_ms: duration_ms(timeout),
                 });
                 last = Some(ConnectError::Timeout {
                     addr,
@@ -119,9 +141,10 @@ pub async fn connect_tcp(
 }
 
 /// A failure to open a connection, with the record of how far it got.
+#[derive(Debug)]
 pub struct OpenFailure {
     pub timeline: Timeline,
-    pub failure: crate::modes::SetupFailure,
+    pub error: SetupError,
 }
 
 /// Connect and handshake: the common opening of every wire connection.
@@ -136,7 +159,7 @@ pub async fn open(
         Err(e) => {
             return Err(Box::new(OpenFailure {
                 timeline: tl,
-                failure: crate::modes::SetupFailure::connect(&e),
+                error: e.setup_error(),
             }))
         }
     };
@@ -150,7 +173,7 @@ pub async fn open(
             // socket is the honest end.
             Err(Box::new(OpenFailure {
                 timeline: conn.tl,
-                failure: crate::modes::SetupFailure::wire("handshake", &e),
+                error: e.setup_error(Stage::Handshake),
             }))
         }
     }

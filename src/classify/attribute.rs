@@ -1,0 +1,249 @@
+//! The attribution rule: which hop ended a connection, from its timeline
+//! and the negotiated T.
+//!
+//! RabbitMQ samples the bytes it received once per T and gives up after two
+//! empty samples, closing with linger 0: a silent client sees RST between 2T
+//! and 3T after its last byte. An ending outside that window, or with
+//! heartbeats off, was caused by something else in the path.
+
+use super::end::{End, EndKind};
+use super::publish::{Outcome, PublishReport};
+use crate::timeline::{EventKind, Timeline};
+use crate::vocab::{Heartbeat, Mode, VerdictCode};
+
+/// Everything the classifier needs to know about one run.
+#[derive(Debug, Clone)]
+pub struct RunFacts<'a> {
+    pub mode: Mode,
+    pub server_heartbeat: Option<Heartbeat>,
+    /// None: the client accepted the server's proposal.
+    pub requested_heartbeat_s: Option<u16>,
+    pub heartbeat: Heartbeat,
+    pub idle_ms: u64,
+    pub pump_every_ms: Option<u64>,
+    pub confirm_timeout_ms: u64,
+    pub timeline: &'a Timeline,
+    pub end: &'a End,
+    pub publishes: &'a [PublishReport],
+    pub interrupted: bool,
+}
+
+/// Extra tolerance around RabbitMQ's [2T, 3T] window: scheduling jitter on
+/// both hosts plus the half-second granularity of our own idle.
+pub fn attribution_tolerance_ms(t: Heartbeat) -> u64 {
+    500 + 50 * u64::from(t.secs())
+}
+
+/// Both directions must have been silent at least this long before an
+/// ending for it to look like an idle-timeout kill.
+pub const PATH_IDLE_MIN_MS: u64 = 1000;
+
+/// Whether `client_silence_ms` before an ending falls in the broker's
+/// heartbeat window [2T, 3T], with tolerance.
+pub fn in_broker_window(t: Heartbeat, client_silence_ms: u64) -> bool {
+    let tol = attribution_tolerance_ms(t);
+    !t.is_off()
+        && client_silence_ms + tol >= t.broker_may_drop_ms()
+        && client_silence_ms <= t.broker_drops_by_ms() + tol
+}
+
+/// The attribution rule: which verdict an ending gets.
+pub fn attribute(f: &RunFacts) -> VerdictCode {
+    let end = f.end;
+    let blocked = f
+        .timeline
+        .find(|k| matches!(k, EventKind::Blocked { .. }))
+        .is_some();
+    let unsettled = f
+        .publishes
+        .iter()
+        .any(|p| matches!(p.outcome, Outcome::Lost | Outcome::Unknown));
+    match end.kind {
+        EndKind::ServerClose => match (end.reply_code, end.class_id, end.method_id) {
+            (Some(403), Some(10), _) => VerdictCode::AuthFailed,
+            (Some(530 | 402), Some(10), Some(40)) => VerdictCode::VhostNotAllowed,
+            _ => VerdictCode::ServerClosed,
+        },
+        EndKind::Reset | EndKind::Fin => {
+            let client_silence = end.since_last_client_byte_ms.unwrap_or(0);
+            if in_broker_window(f.heartbeat, client_silence) {
+                VerdictCode::BrokerHeartbeatTimeout
+            } else if client_silence >= PATH_IDLE_MIN_MS
+                && end
+                    .since_last_server_byte_ms
+                    .is_some_and(|s| s >= PATH_IDLE_MIN_MS)
+            {
+                VerdictCode::PathIdleTimeout
+            } else if end.kind == EndKind::Reset {
+                VerdictCode::PeerReset
+            } else {
+                VerdictCode::PeerClosed
+            }
+        }
+        EndKind::Silence => {
+            if blocked && unsettled {
+                VerdictCode::Blocked
+            } else if f.publishes.iter().any(|p| p.outcome == Outcome::Lost) {
+                VerdictCode::SilentLoss
+            } else {
+                VerdictCode::Timeout
+            }
+        }
+        EndKind::Alive | EndKind::ClientClose => {
+            if blocked && unsettled {
+                VerdictCode::Blocked
+            } else {
+                VerdictCode::Healthy
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::classify::end::tests::tl;
+    use crate::classify::end::SeenBy;
+    use crate::classify::publish::publish_reports;
+    use crate::timeline::{EventKind as K, PublishAttempt};
+
+    pub(crate) fn end(kind: EndKind, client_silence: u64, server_silence: Option<u64>) -> End {
+        let mut e = End::new(kind, client_silence + 10, SeenBy::Observer);
+        e.since_last_client_byte_ms = Some(client_silence);
+        e.since_last_server_byte_ms = server_silence;
+        e
+    }
+
+    pub(crate) fn facts<'a>(
+        mode: Mode,
+        t: u16,
+        idle: u64,
+        tl: &'a Timeline,
+        e: &'a End,
+        p: &'a [PublishReport],
+    ) -> RunFacts<'a> {
+        RunFacts {
+            mode,
+            server_heartbeat: Some(Heartbeat::from_secs(60)),
+            requested_heartbeat_s: Some(t),
+            heartbeat: Heartbeat::from_secs(t),
+            idle_ms: idle,
+            pump_every_ms: None,
+            confirm_timeout_ms: 5000,
+            timeline: tl,
+            end: e,
+            publishes: p,
+            interrupted: false,
+        }
+    }
+
+    #[test]
+    fn attribution_rule() {
+        let empty = Timeline::new(false);
+        // (end, T, verdict)
+        let rows: Vec<(End, u16, VerdictCode)> = vec![
+            // the measured case: RST 5.99 s after the last byte, T = 2
+            (
+                end(EndKind::Reset, 5990, Some(990)),
+                2,
+                VerdictCode::BrokerHeartbeatTimeout,
+            ),
+            (
+                end(EndKind::Reset, 4100, Some(100)),
+                2,
+                VerdictCode::BrokerHeartbeatTimeout,
+            ),
+            // at T = 60: 120–180 s
+            (
+                end(EndKind::Reset, 150_000, Some(20_000)),
+                60,
+                VerdictCode::BrokerHeartbeatTimeout,
+            ),
+            // too early for the broker: something else, path not idle
+            (
+                end(EndKind::Reset, 1500, Some(200)),
+                2,
+                VerdictCode::PeerReset,
+            ),
+            (
+                end(EndKind::Fin, 1500, Some(200)),
+                2,
+                VerdictCode::PeerClosed,
+            ),
+            // far past 3T: not the broker's window
+            (
+                end(EndKind::Reset, 60_000, Some(500)),
+                2,
+                VerdictCode::PeerReset,
+            ),
+            // heartbeats off, both directions silent: an idle timeout in the path
+            (
+                end(EndKind::Reset, 350_000, Some(350_000)),
+                0,
+                VerdictCode::PathIdleTimeout,
+            ),
+            (
+                end(EndKind::Fin, 30_000, Some(30_000)),
+                0,
+                VerdictCode::PathIdleTimeout,
+            ),
+            // heartbeats off but the server was talking: a plain reset
+            (
+                end(EndKind::Reset, 30_000, Some(10)),
+                0,
+                VerdictCode::PeerReset,
+            ),
+            (end(EndKind::Alive, 0, None), 2, VerdictCode::Healthy),
+            (end(EndKind::Silence, 0, None), 2, VerdictCode::Timeout),
+        ];
+        for (i, (e, t, want)) in rows.iter().enumerate() {
+            let f = facts(Mode::Starved, *t, 8000, &empty, e, &[]);
+            assert_eq!(attribute(&f), *want, "row {i}: {e:?} T={t}");
+        }
+        let mut close = End::new(EndKind::ServerClose, 100, SeenBy::CloseFrame);
+        for (code, class, method, want) in [
+            (320, 0, 0, VerdictCode::ServerClosed),
+            (403, 10, 11, VerdictCode::AuthFailed),
+            (530, 10, 40, VerdictCode::VhostNotAllowed),
+            (541, 0, 0, VerdictCode::ServerClosed),
+        ] {
+            close.reply_code = Some(code);
+            close.class_id = Some(class);
+            close.method_id = Some(method);
+            let f = facts(Mode::Disabled, 0, 0, &empty, &close, &[]);
+            assert_eq!(attribute(&f), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn silence_with_lost_publishes_is_silent_loss_and_blocked_wins() {
+        let lost = publish_reports(
+            &[PublishAttempt {
+                seq: 1,
+                at_ms: 1,
+                write_error: None,
+                settled: None,
+            }],
+            false,
+        );
+        let e = end(EndKind::Silence, 0, None);
+        let empty = Timeline::new(false);
+        assert_eq!(
+            attribute(&facts(Mode::Disabled, 0, 0, &empty, &e, &lost)),
+            VerdictCode::SilentLoss
+        );
+        let blocked = tl(
+            &[(
+                5,
+                K::Blocked {
+                    reason: "low on memory".into(),
+                },
+            )],
+            &[],
+        );
+        assert_eq!(
+            attribute(&facts(Mode::Disabled, 0, 0, &blocked, &e, &lost)),
+            VerdictCode::Blocked
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! Runs that failed before their experiment began: the one rule that maps
+//! a typed setup failure (from the wire client or from lapin) to a verdict.
+
+use serde::Serialize;
+
+use super::errno::ErrnoClass;
+use crate::vocab::{Awaiting, CloseInfo, FailureKind, SetupError, Stage, VerdictCode};
+
+/// A run that could not get as far as the experiment, classified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetupFailure {
+    pub code: VerdictCode,
+    pub stage: Stage,
+    pub message: String,
+    pub errno: Option<i32>,
+    pub close: Option<CloseInfo>,
+}
+
+impl SetupFailure {
+    pub fn classify(err: &SetupError) -> Self {
+        SetupFailure {
+            code: setup_code(err),
+            stage: err.stage,
+            message: err.message.clone(),
+            errno: err.errno(),
+            close: err.close().cloned(),
+        }
+    }
+}
+
+/// The verdict for a run that failed before its experiment began.
+pub fn setup_code(err: &SetupError) -> VerdictCode {
+    let handshake = err.stage == Stage::Handshake;
+    match &err.kind {
+        _ if err.stage == Stage::Connect => VerdictCode::ConnectFailed,
+        FailureKind::ConnectionClose(c) | FailureKind::ChannelClose(c) => match c.reply_code {
+            403 if handshake => VerdictCode::AuthFailed,
+            530 | 402 if handshake => VerdictCode::VhostNotAllowed,
+            _ => VerdictCode::ServerClosed,
+        },
+        FailureKind::ProtocolMismatch | FailureKind::Invalid => VerdictCode::ProtocolMismatch,
+        FailureKind::Timeout => VerdictCode::Timeout,
+        // RabbitMQ without the authentication_failure_close capability, and
+        // other brokers, drop the socket after a refused login: the EOF
+        // comes where Connection.Tune should have.
+        FailureKind::Eof {
+            awaiting: Awaiting::ConnectionTune,
+        } if handshake => VerdictCode::AuthFailed,
+        FailureKind::Eof { .. } => VerdictCode::PeerClosed,
+        FailureKind::Io { errno } => match ErrnoClass::from_raw(*errno) {
+            ErrnoClass::Reset => VerdictCode::PeerReset,
+            ErrnoClass::BrokenPipe | ErrnoClass::Eof => VerdictCode::PeerClosed,
+            // An I/O failure without an errno is a library's word for a
+            // connection that went away.
+            ErrnoClass::Other if errno.is_none() => VerdictCode::PeerClosed,
+            _ => VerdictCode::ConnectFailed,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_failures() {
+        let close = |code| {
+            FailureKind::ConnectionClose(CloseInfo {
+                reply_code: code,
+                reply_text: String::new(),
+                class_id: 10,
+                method_id: 40,
+            })
+        };
+        let eof = |awaiting| FailureKind::Eof { awaiting };
+        let io = |n| FailureKind::Io { errno: Some(n) };
+        use Stage::{Channel, Connect, Handshake};
+        let rows = [
+            (Handshake, close(403), VerdictCode::AuthFailed),
+            (Handshake, close(530), VerdictCode::VhostNotAllowed),
+            (Handshake, close(402), VerdictCode::VhostNotAllowed),
+            (Channel, close(403), VerdictCode::ServerClosed),
+            (Channel, close(530), VerdictCode::ServerClosed),
+            (
+                Handshake,
+                FailureKind::ProtocolMismatch,
+                VerdictCode::ProtocolMismatch,
+            ),
+            (
+                Handshake,
+                FailureKind::Invalid,
+                VerdictCode::ProtocolMismatch,
+            ),
+            (
+                Handshake,
+                eof(Awaiting::ConnectionTune),
+                VerdictCode::AuthFailed,
+            ),
+            (
+                Handshake,
+                eof(Awaiting::ConnectionStart),
+                VerdictCode::PeerClosed,
+            ),
+            (Handshake, FailureKind::Timeout, VerdictCode::Timeout),
+            (Handshake, io(104), VerdictCode::PeerReset),
+            (Handshake, io(32), VerdictCode::PeerClosed),
+            (
+                Handshake,
+                FailureKind::Io { errno: None },
+                VerdictCode::PeerClosed,
+            ),
+            (Connect, io(111), VerdictCode::ConnectFailed),
+            (Connect, FailureKind::Timeout, VerdictCode::ConnectFailed),
+        ];
+        for (stage, kind, want) in rows {
+            let err = SetupError {
+                stage,
+                kind: kind.clone(),
+                message: String::new(),
+            };
+            assert_eq!(setup_code(&err), want, "{stage} {kind:?}");
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! lapin behind the driver: the serviced mode. A real async client whose
+//! own I/O task sends heartbeats every T/2 and reads continuously.
+//!
+//! We open the socket ourselves through `Connection::connector` so we keep a
+//! duplicate of its fd: the observer watches it, and TCP_INFO counts the
+//! heartbeats. While idle lapin sends nothing but heartbeats and the broker
+//! too, so bytes ÷ 8 over the idle counts them in each direction.
+//!
+//! lapin cannot show the server's Tune proposal (the probe's preflight
+//! handshake supplies it) and cannot negotiate heartbeat 0 against a broker
+//! that proposes one: its rule is "client 0 → the server's value, else the
+//! lower". The report says so when the user asked for 0.
+
+use std::collections::BTreeMap;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
+use lapin::PublisherConfirm;
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+
+use super::driver::{self, Opened};
+use super::{Policy, RunSpec};
+use crate::observe::TcpInfo;
+use crate::timeline::{EventKind, Settled, Timeline};
+use crate::vocab::units::{duration_ms, errno_label};
+use crate::vocab::{
+    Awaiting, CloseInfo, Destination, FailureKind, Heartbeat, Negotiation, Op, SetupError, Stage,
+};
+use crate::wire::OpenFailure;
+
+pub(super) struct LapinConnection {
+    conn: Connection,
+    channel: Option<Channel>,
+    confirms: Vec<(u32, PublisherConfirm)>,
+    tl: Timeline,
+    step: std::time::Duration,
+    next_seq: u32,
+}
+
+/// What the connect callback learned about the socket it opened.
+struct Socket {
+    fd: OwnedFd,
+    local: String,
+    peer: String,
+    at: Instant,
+}
+
+/// Connect through lapin, on a socket we open ourselves.
+pub(super) async fn open(
+    spec: &RunSpec,
+    policy: &Policy,
+) -> Result<Opened<LapinConnection>, Box<OpenFailure>> {
+    let mut tl = Timeline::new(spec.trace);
+    let slot: Arc<Mutex<Option<Socket>>> = Arc::new(Mutex::new(None));
+    let requested = policy.tune_ok.requested_s();
+    let step = spec.step_timeout;
+    let uri = AMQPUri {
+        scheme: AMQPScheme::AMQP,
+        authority: AMQPAuthority {
+            userinfo: AMQPUserInfo {
+                username: spec.target.user().to_string(),
+                password: spec.target.password().to_string(),
+            },
+            host: spec.target.host().to_string(),
+            port: spec.target.port(),
+        },
+        vhost: spec.target.vhost().to_string(),
+        query: AMQPQueryString {
+            heartbeat: requested,
+            connection_timeout: Some(duration_ms(step)),
+            ..Default::default()
+        },
+    };
+    let props =
+        ConnectionProperties::default().with_connection_name(spec.mode.connection_name().into());
+    let runtime = async_rs::Runtime::tokio_current();
+    let cb_slot = slot.clone();
+    let host = spec.target.host().to_string();
+    let port = spec.target.port();
+    let connect = async move |_uri: AMQPUri, _rt: async_rs::TokioRuntime| {
+        let stream =
+            tokio::time::timeout(step, tokio::net::TcpStream::connect((host.as_str(), port)))
+                .await
+                .map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "TCP connect timed out")
+                })??;
+        let _ = stream.set_nodelay(true);
+        let socket = Socket {
+            fd: stream.as_fd().try_clone_to_owned()?,
+            local: stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            peer: stream
+                .peer_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            at: Instant::now(),
+        };
+        if let Ok(mut s) = cb_slot.lock() {
+            *s = Some(socket);
+        }
+        Ok(lapin::AsyncTcpStream::Plain(async_compat::Compat::new(
+            stream,
+        )))
+    };
+
+    // The whole handshake: TCP connect plus six frames, each bounded by the
+    // step timeout inside lapin; the outer bound keeps a mute server from
+    // holding us forever.
+    let connected = tokio::time::timeout(
+        step * 4,
+        Connection::connector(uri, runtime, connect, props),
+    )
+    .await;
+    let socket = slot.lock().ok().and_then(|mut s| s.take());
+    if let Some(s) = &socket {
+        let at = tl.ms_at(s.at);
+        tl.push_at(
+            at,
+            EventKind::TcpConnected {
+                local: s.local.clone(),
+                peer: s.peer.clone(),
+            },
+        );
+    }
+    let stage = if socket.is_some() {
+        Stage::Handshake
+    } else {
+        Stage::Connect
+    };
+    let conn = match connected {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            return Err(Box::new(OpenFailure {
+                timeline: tl,
+                error: setup_error(stage, &e),
+            }))
+        }
+        Err(_) => {
+            return Err(Box::new(OpenFailure {
+                timeline: tl,
+                error: SetupError {
+                    stage,
+                    kind: FailureKind::Timeout,
+                    message: format!(
+                        "lapin did not finish the handshake within {}",
+                        crate::vocab::units::secs(duration_ms(step * 4))
+                    ),
+                },
+            }))
+        }
+    };
+    let cfg = conn.configuration();
+    let negotiated = Heartbeat::from_secs(cfg.heartbeat());
+    tl.push(EventKind::ConnectionOpen {
+        heartbeat_s: negotiated.secs(),
+    });
+    let mut notes = Vec::new();
+    if requested == Some(0) && !negotiated.is_off() {
+        notes.push(format!(
+            "You asked for heartbeat 0, but lapin cannot disable heartbeats against a broker that \
+             proposes one: it treats 0 as \"accept the server's value\" and negotiated {negotiated}."
+        ));
+    }
+    Ok(Opened {
+        negotiation: Negotiation {
+            server_heartbeat_s: None,
+            requested_heartbeat_s: requested,
+            negotiated_heartbeat_s: negotiated,
+            frame_max: cfg.frame_max(),
+            channel_max: cfg.channel_max(),
+        },
+        conn: LapinConnection {
+            conn,
+            channel: None,
+            confirms: Vec::new(),
+            tl,
+            step,
+            next_seq: 1,
+        },
+        fd: socket.map(|s| s.fd),
+        server: None,
+        notes,
+    })
+}
+
+impl driver::Connection for LapinConnection {
+    fn timeline(&mut self) -> &mut Timeline {
+        &mut self.tl
+    }
+
+    fn into_timeline(self) -> Timeline {
+        self.tl
+    }
+
+    async fn prepare(&mut self, dest: &Destination) -> Result<Option<String>, SetupError> {
+        let setup = async {
+            let ch = self.conn.create_channel().await?;
+            ch.confirm_select(ConfirmSelectOptions::default()).await?;
+            let queue = match dest {
+                Destination::OwnQueue => {
+                    let opts = QueueDeclareOptions {
+                        exclusive: true,
+                        auto_delete: true,
+                        ..Default::default()
+                    };
+                    Some(
+                        ch.queue_declare("".into(), opts, FieldTable::default())
+                            .await?
+                            .name()
+                            .to_string(),
+                    )
+                }
+                Destination::Exchange { .. } => None,
+            };
+            Ok::<_, lapin::Error>((ch, queue))
+        };
+        match tokio::time::timeout(self.step, setup).await {
+            Ok(Ok((ch, queue))) => {
+                for what in ["Channel.Open", "Confirm.Select", "Queue.Declare"] {
+                    self.tl.push(EventKind::Note {
+                        text: format!("lapin: {what} done"),
+                    });
+                }
+                self.channel = Some(ch);
+                Ok(queue)
+            }
+            Ok(Err(e)) => Err(setup_error(Stage::Channel, &e)),
+            Err(_) => Err(SetupError {
+                stage: Stage::Channel,
+                kind: FailureKind::Timeout,
+                message: format!(
+                    "channel setup did not finish within {}",
+                    crate::vocab::units::secs(duration_ms(self.step))
+                ),
+            }),
+        }
+    }
+
+    /// lapin pumps its own connection.
+    async fn pump(&mut self) -> bool {
+        self.conn.status().connected()
+    }
+
+    fn record_idle_traffic(&mut self, before: &TcpInfo, after: &TcpInfo, _pumped: bool) {
+        // Only heartbeats cross an idle lapin connection: 8 bytes each.
+        let beats = |a: u64, b: u64| u32::try_from(a.saturating_sub(b) / 8).unwrap_or(u32::MAX);
+        let tl = &mut self.tl;
+        tl.heartbeats.sent = beats(after.bytes_acked, before.bytes_acked);
+        tl.heartbeats.received = Some(beats(after.bytes_received, before.bytes_received));
+        if after.bytes_acked > before.bytes_acked {
+            // lapin's last write during the idle was a heartbeat.
+            let now = tl.now_ms();
+            tl.client_writes_ms
+                .push(now.saturating_sub(u64::from(after.last_data_sent_ms)));
+        }
+    }
+
+    async fn publish(
+        &mut self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+    ) -> Result<(), (Option<i32>, String)> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let Some(channel) = &self.channel else {
+            return Err((None, "no channel".into()));
+        };
+        let res = tokio::time::timeout(
+            self.step,
+            channel.basic_publish(
+                exchange.into(),
+                routing_key.into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                body,
+                BasicProperties::default().with_app_id("amqpdoctor".into()),
+            ),
+        )
+        .await;
+        match res {
+            Ok(Ok(confirm)) => {
+                self.tl.client_wrote();
+                self.confirms.push((seq, confirm));
+                Ok(())
+            }
+            Ok(Err(e)) => Err(lapin_errno(&e)),
+            Err(_) => Err((None, "timeout".into())),
+        }
+    }
+
+    async fn settle(
+        &mut self,
+        _seqs: &[u32],
+        deadline: tokio::time::Instant,
+    ) -> BTreeMap<u32, Settled> {
+        let mut settled = BTreeMap::new();
+        for (seq, confirm) in std::mem::take(&mut self.confirms) {
+            match tokio::time::timeout_at(deadline, confirm).await {
+                Ok(Ok(Confirmation::Ack(ret))) => {
+                    self.tl.push(EventKind::Confirmed { seq });
+                    let s = if ret.is_some() {
+                        Settled::Returned
+                    } else {
+                        Settled::Ack
+                    };
+                    settled.insert(seq, s);
+                }
+                Ok(Ok(Confirmation::Nack(_))) => {
+                    self.tl.push(EventKind::Nacked { seq });
+                    settled.insert(seq, Settled::Nack);
+                }
+                Ok(Ok(Confirmation::NotRequested)) => {}
+                Ok(Err(e)) => self.record_error("waiting for a confirm", &e),
+                Err(_) => {
+                    let after_ms = self.tl.ms_at(deadline.into_std());
+                    self.tl.push(EventKind::Timeout {
+                        waiting_for: Awaiting::Confirms,
+                        after_ms,
+                    });
+                    break;
+                }
+            }
+        }
+        settled
+    }
+
+    fn is_open(&self) -> bool {
+        self.conn.status().connected()
+    }
+
+    async fn close(&mut self) {
+        self.tl.push(EventKind::ClientClose { reply_code: 200 });
+        let closing = self.conn.close(200, "amqpdoctor: probe finished".into());
+        match tokio::time::timeout(self.step, closing).await {
+            Ok(Ok(())) => {
+                self.tl.push(EventKind::CloseOk);
+            }
+            Ok(Err(e)) => self.record_error("closing", &e),
+            Err(_) => {
+                self.tl.push(EventKind::Timeout {
+                    waiting_for: Awaiting::ConnectionCloseOk,
+                    after_ms: duration_ms(self.step),
+                });
+            }
+        }
+    }
+}
+
+impl LapinConnection {
+    fn record_error(&mut self, op: &'static str, e: &lapin::Error) {
+        if let Some(c) = close_info(e) {
+            self.tl.push(EventKind::ServerClose {
+                reply_code: c.reply_code,
+                reply_text: c.reply_text,
+                class_id: c.class_id,
+                method_id: c.method_id,
+            });
+            return;
+        }
+        let (errno, errno_name) = lapin_errno(e);
+        if errno.is_some() {
+            self.tl.push(EventKind::IoError {
+                op: Op::Library(op),
+                errno,
+                errno_name,
+            });
+        } else {
+            self.tl.push(EventKind::Note {
+                text: format!("lapin: {op}: {e}"),
+            });
+        }
+    }
+}
+
+/// errno (if any) and a label for a lapin error.
+fn lapin_errno(e: &lapin::Error) -> (Option<i32>, String) {
+    match e.kind() {
+        lapin::ErrorKind::IOError(io) => (io.raw_os_error(), errno_label(io)),
+        other => (None, format!("{other:?}")),
+    }
+}
+
+fn close_info(e: &lapin::Error) -> Option<CloseInfo> {
+    match e.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => Some(CloseInfo {
+            reply_code: amqp.get_id(),
+            reply_text: amqp.get_message().to_string(),
+            class_id: 0,
+            method_id: 0,
+        }),
+        _ => None,
+    }
+}
+
+/// A lapin error as typed facts; the classifier's one rule decides the
+/// verdict, as it does for the wire client.
+fn setup_error(stage: Stage, e: &lapin::Error) -> SetupError {
+    let kind = match (close_info(e), e.kind()) {
+        (Some(c), _) if stage == Stage::Channel => FailureKind::ChannelClose(c),
+        (Some(c), _) => FailureKind::ConnectionClose(c),
+        (None, lapin::ErrorKind::InvalidProtocolVersion(_) | lapin::ErrorKind::ParsingError(_)) => {
+            FailureKind::ProtocolMismatch
+        }
+        (None, lapin::ErrorKind::IOError(io)) if io.kind() == std::io::ErrorKind::TimedOut => {
+            FailureKind::Timeout
+        }
+        (None, lapin::ErrorKind::IOError(io)) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            FailureKind::Eof {
+                awaiting: Awaiting::Handshake,
+            }
+        }
+        (None, lapin::ErrorKind::IOError(io)) => FailureKind::Io {
+            errno: io.raw_os_error(),
+        },
+        (None, _) => FailureKind::Io { errno: None },
+    };
+    SetupError {
+        stage,
+        kind,
+        message: format!("lapin: {e}"),
+    }
+}

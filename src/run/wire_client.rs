@@ -1,0 +1,183 @@
+//! Our own frame-level client behind the driver: the starved and disabled
+//! modes. It does exactly what the policy asks (any Tune-Ok heartbeat, no
+//! timer of its own) and records every frame.
+
+use std::collections::BTreeMap;
+use std::os::fd::AsFd;
+
+use tokio::net::TcpStream;
+
+use super::driver::{Connection, Opened};
+use super::{Policy, RunSpec};
+use crate::observe::TcpInfo;
+use crate::timeline::{EventKind, Settled, Timeline};
+use crate::vocab::units::errno_label;
+use crate::vocab::{Destination, Negotiation, SetupError, Stage};
+use crate::wire::{self, Confirm, HandshakeParams, OpenFailure, WireConn, WireError};
+
+const CHANNEL: u16 = 1;
+
+pub(super) struct WireConnection {
+    conn: WireConn<TcpStream>,
+}
+
+/// Connect and handshake with the policy's Tune-Ok heartbeat.
+pub(super) async fn open(
+    spec: &RunSpec,
+    policy: &Policy,
+) -> Result<Opened<WireConnection>, Box<OpenFailure>> {
+    let params = HandshakeParams {
+        user: spec.target.user().to_string(),
+        password: spec.target.password().to_string(),
+        vhost: spec.target.vhost().to_string(),
+        heartbeat: policy.tune_ok,
+        connection_name: spec.mode.connection_name(),
+    };
+    let (conn, hs) = wire::open(
+        &spec.target,
+        &params,
+        spec.step_timeout,
+        Timeline::new(spec.trace),
+    )
+    .await?;
+    // A duplicate of the socket for the observer and TCP_INFO: same socket,
+    // separate descriptor, so the observer never shares a read with us.
+    let fd = conn.stream().as_fd().try_clone_to_owned().ok();
+    Ok(Opened {
+        conn: WireConnection { conn },
+        fd,
+        server: Some(hs.server.clone()),
+        negotiation: Negotiation {
+            server_heartbeat_s: Some(hs.server_heartbeat),
+            requested_heartbeat_s: policy.tune_ok.requested_s(),
+            negotiated_heartbeat_s: hs.heartbeat,
+            frame_max: hs.frame_max,
+            channel_max: hs.channel_max,
+        },
+        notes: Vec::new(),
+    })
+}
+
+impl Connection for WireConnection {
+    fn timeline(&mut self) -> &mut Timeline {
+        &mut self.conn.tl
+    }
+
+    fn into_timeline(self) -> Timeline {
+        self.conn.tl
+    }
+
+    async fn prepare(&mut self, dest: &Destination) -> Result<Option<String>, SetupError> {
+        let c = &mut self.conn;
+        let res = async {
+            c.open_channel(CHANNEL).await?;
+            c.confirm_select(CHANNEL).await?;
+            match dest {
+                Destination::OwnQueue => c.declare_private_queue(CHANNEL).await.map(Some),
+                Destination::Exchange { .. } => Ok(None),
+            }
+        }
+        .await;
+        res.map_err(|e| e.setup_error(Stage::Channel))
+    }
+
+    async fn pump(&mut self) -> bool {
+        self.conn.drain_available().await.is_ok() && self.conn.send_heartbeat().await.is_ok()
+    }
+
+    fn record_idle_traffic(&mut self, before: &TcpInfo, after: &TcpInfo, pumped: bool) {
+        if !pumped {
+            // While nobody reads, the server can only have sent heartbeats
+            // (8 bytes each) unless something else arrived; count them only
+            // when the arithmetic says so.
+            let delta = after.bytes_received.saturating_sub(before.bytes_received);
+            let now = self.conn.tl.now_ms();
+            if delta.is_multiple_of(8) {
+                self.conn
+                    .precount_heartbeats(u32::try_from(delta / 8).unwrap_or(u32::MAX), now);
+            } else {
+                // Something other than heartbeats arrived (a Close, a
+                // Blocked): say when, since nobody read it until now.
+                let last = now.saturating_sub(u64::from(after.last_data_recv_ms));
+                self.conn.tl.push_at(
+                    last,
+                    EventKind::Note {
+                        text: format!(
+                            "{delta} bytes from the server arrived during the idle, the last at \
+                             this moment (TCP_INFO); unread until the application next reads"
+                        ),
+                    },
+                );
+            }
+        }
+        // The wire client can always tell how many it received.
+        self.conn.tl.heartbeats.received.get_or_insert(0);
+    }
+
+    async fn publish(
+        &mut self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+    ) -> Result<(), (Option<i32>, String)> {
+        self.conn
+            .publish(CHANNEL, exchange, routing_key, body)
+            .await
+            .map_err(|e| match &e {
+                WireError::Io { err, .. } => (err.raw_os_error(), errno_label(err)),
+                other => (None, other.to_string()),
+            })
+    }
+
+    async fn settle(
+        &mut self,
+        seqs: &[u32],
+        deadline: tokio::time::Instant,
+    ) -> BTreeMap<u32, Settled> {
+        // Delivery tags count publishes on the channel from 1, so a tag is
+        // the publish's sequence number.
+        let mut pending: Vec<u64> = seqs.iter().map(|&s| u64::from(s)).collect();
+        let returns_before = self.returns();
+        let (settled, _err) = self
+            .conn
+            .await_confirms(&mut pending, deadline.into_std())
+            .await;
+        let mut returns = self.returns() - returns_before;
+        // RabbitMQ sends a message's Basic.Return before its Basic.Ack, in
+        // publish order: the first `returns` acked messages were returned.
+        settled
+            .into_iter()
+            .map(|(tag, c)| {
+                let seq = u32::try_from(tag).unwrap_or(u32::MAX);
+                let s = match c {
+                    Confirm::Ack if returns > 0 => {
+                        returns -= 1;
+                        Settled::Returned
+                    }
+                    Confirm::Ack => Settled::Ack,
+                    Confirm::Nack => Settled::Nack,
+                };
+                (seq, s)
+            })
+            .collect()
+    }
+
+    fn is_open(&self) -> bool {
+        !self.conn.is_dead()
+    }
+
+    async fn close(&mut self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+impl WireConnection {
+    fn returns(&self) -> usize {
+        self.conn
+            .tl
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Returned { .. }))
+            .count()
+    }
+}
