@@ -501,3 +501,44 @@ fn a_probe_leaves_no_queue_behind() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// The reproduction: `probe … --trace | head -1`. The reader closes
+/// the pipe after one line; the tool must end quietly (no panic, nothing on
+/// stderr but its notices) with the diagnosis's status.
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    require_broker();
+    let bin = assert_cmd::cargo::cargo_bin("amqpdoctor");
+    let mut child = Command::new(bin)
+        .args(["probe", &broker_url(), "--mode", "disabled", "--idle", "1s"])
+        .args(["--publishes", "300", "--trace", "--color", "never"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning amqpdoctor");
+    // Read one byte, then close our end: every later write gets EPIPE.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("one byte of output");
+    drop(stdout);
+    let out = child.wait_with_output().expect("waiting");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+/// A probe says on stderr, before it idles, what it will do and when it
+/// will be done (also when stderr is not a terminal, as in CI logs).
+#[test]
+fn the_plan_is_announced_before_the_idle() {
+    let (code, doc, stderr) = probe_json(&["--mode", "disabled", "--idle", "1s"]);
+    assert_eq!(code, 0, "{doc}");
+    let plan = stderr
+        .lines()
+        .find(|l| l.starts_with("amqpdoctor: probing "))
+        .unwrap_or_else(|| panic!("no plan line in stderr:\n{stderr}"));
+    assert!(plan.contains("with disabled: idle 1 s"), "{plan}");
+    assert!(plan.contains("done in about 2s"), "{plan}");
+    assert!(!plan.contains("guest:guest"), "{plan}");
+}

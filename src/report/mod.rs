@@ -240,3 +240,6 @@ pub struct ProbeSettings {
     /// Where the probe published: "own_queue" or "exchange:<name>/<key>".
     pub destination: String,
 }
+
+#[cfg(test)]
+mod tests;

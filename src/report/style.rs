@@ -96,9 +96,38 @@ pub fn wrap_with(text: &str, width: usize, first: &str, rest: &str) -> String {
     if flat.is_empty() {
         return String::new();
     }
-    textwrap::wrap(&flat, opts)
+    textwrap::wrap(&glue_units(&flat), opts)
         .iter()
-        .map(|l| format!("{l}\n"))
+        .map(|l| format!("{}\n", l.replace(NBSP, " ")))
+        .collect()
+}
+
+const NBSP: char = '\u{a0}';
+
+/// Join a number to its unit (`5.996 s`, `350 ms`) with a no-break space
+/// for the wrapper, so a line never ends in a bare number.
+fn glue_units(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let unit_at = |i: usize| {
+        ["ms", "s"].into_iter().any(|u| {
+            let end = i + u.chars().count();
+            chars
+                .get(i..end)
+                .is_some_and(|c| c.iter().copied().eq(u.chars()))
+                && chars.get(end).is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let glued = c == ' ' && i > 0 && chars[i - 1].is_ascii_digit() && unit_at(i + 1);
+            if glued {
+                NBSP
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -153,6 +182,9 @@ mod tests {
         assert_eq!(wrap("éé éé éé", 5, ""), "éé éé\néé\n");
         // Never splits a word, however long.
         assert_eq!(wrap("--idle 182s", 4, ""), "--idle\n182s\n");
+        // Nor a number from its unit.
+        assert_eq!(wrap("after 5.996 s of", 10, ""), "after\n5.996 s of\n");
+        assert_eq!(wrap("a 350 ms b 2 sx", 8, ""), "a 350 ms\nb 2 sx\n");
     }
 
     #[test]
