@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::knowledge::{
-    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, ReplyCode, Topic, VerdictInfo,
+    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode, Topic, VerdictInfo,
     RABBITMQ_DEFAULT_HEARTBEAT_S,
 };
 
@@ -250,8 +250,9 @@ fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
     if !named.is_empty() {
         out.para(&format!("The line also names {}.", named.join(" and ")));
     }
-    if !m.also.is_empty() {
-        let titles: Vec<&str> = m.also.iter().map(|p| p.title).collect();
+    let also = other_matches(m);
+    if !also.is_empty() {
+        let titles: Vec<&str> = also.iter().map(|p| p.title).collect();
         out.para(&format!("Also matches: {}.", titles.join("; ")));
     }
     if let Some(target) = m.target() {
@@ -263,6 +264,21 @@ fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
         out.text.push('\n');
         entry(out, &target);
     }
+}
+
+/// The other matches worth naming, in table order: the first pattern of
+/// each title, and none titled like the primary match. Several patterns
+/// share a title because they recognise one event in different wordings
+/// (Python's ConnectionResetError and the kernel's "connection reset by
+/// peer" often sit in the same line), and naming it twice tells nothing new.
+fn other_matches<'a>(m: &LogMatch<'a>) -> Vec<&'a LogPattern> {
+    let mut out: Vec<&'a LogPattern> = Vec::new();
+    for p in &m.also {
+        if p.title != m.pattern.title && !out.iter().any(|o| o.title == p.title) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The pasted text, shortened and with control characters (a stray ANSI
@@ -396,7 +412,8 @@ fn log_fields<'a>(m: &LogMatch<'a>) -> LogFields<'a> {
         errno_name: m.errno.map(|e| e.name),
         reply_code: m.reply.map(|r| r.code),
         reply_name: m.reply.map(|r| r.name),
-        also_matched: m.also.iter().map(|p| p.id).collect(),
+        // The same patterns the human text names, so both outputs agree.
+        also_matched: other_matches(m).iter().map(|p| p.id).collect(),
         explained_by: m.target().map(|t| {
             Box::new(Explained {
                 kind: t.kind(),
@@ -498,6 +515,33 @@ mod tests {
         assert!(out.contains("verdict broker_heartbeat_timeout"), "{out}");
         let out = human("StreamLostError: ConnectionResetError(104, 'Connection reset by peer')");
         assert!(out.contains("ECONNRESET (errno 104)"), "{out}");
+    }
+
+    #[test]
+    fn other_matches_are_named_once() {
+        // pika_stream_lost_reset first; pika_stream_lost, python_connection_reset
+        // and connection_reset also match, the last two titled alike.
+        let q = "StreamLostError: (\"Stream connection lost: ConnectionResetError(104, \
+                 'Connection reset by peer')\",)";
+        let out = human(q);
+        assert!(
+            out.contains("Also matches: pika lost the TCP connection; the connection was reset.\n"),
+            "{out}"
+        );
+        let v = json(q);
+        assert_eq!(
+            v["also_matched"],
+            serde_json::json!(["pika_stream_lost", "python_connection_reset"])
+        );
+        // The primary's own title is not repeated as another match.
+        let q = "ConnectionResetError: [Errno 104] Connection reset by peer";
+        let out = human(q);
+        assert!(
+            out.starts_with("log line: the connection was reset"),
+            "{out}"
+        );
+        assert!(!out.contains("Also matches"), "{out}");
+        assert_eq!(json(q)["also_matched"], serde_json::json!([]));
     }
 
     #[test]
