@@ -2111,7 +2111,9 @@ fn extract_reply(lower: &str) -> Option<&'static ReplyCode> {
 }
 
 /// Up to five known names nearest to `lower` (edit distance, prefixes
-/// first); numbers are compared with numbers and names with names.
+/// first); numbers are compared with numbers and names with names. The
+/// distance is Damerau–Levenshtein over chars: swapping two neighbours
+/// ("140" for 104) is the commonest typo and counts as one edit.
 fn suggest(lower: &str) -> Vec<String> {
     let q: String = lower.trim().chars().take(SUGGEST_MAX_CHARS).collect();
     let numeric = !q.is_empty() && q.chars().all(|c| c.is_ascii_digit());
@@ -2130,7 +2132,7 @@ fn suggest(lower: &str) -> Vec<String> {
             let d = if !q.is_empty() && (spelling.starts_with(&q) || q.starts_with(&spelling)) {
                 0
             } else {
-                edit_distance(&q, &spelling)
+                strsim::damerau_levenshtein(&q, &spelling)
             };
             (d, n)
         })
@@ -2146,22 +2148,6 @@ fn suggest(lower: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 // ---------------------------------------------------------------------------
@@ -3036,6 +3022,20 @@ mod tests {
         assert!(near("pika-blockin").contains(&"pika-blocking".to_string()));
         assert!(near("105").contains(&"104".to_string()));
         assert!(near("105").iter().all(|n| n.parse::<u32>().is_ok()));
+    }
+
+    #[test]
+    fn transposed_digits_suggest_the_intended_code_first() {
+        // A swap of two neighbours is one edit (Damerau–Levenshtein): plain
+        // Levenshtein counts it as two and put 110, 530 and 103 first.
+        for (typo, want) in [("140", "104"), ("430", "403"), ("23", "32")] {
+            let near = lookup(typo).err().unwrap_or_default();
+            assert_eq!(
+                near.first().map(String::as_str),
+                Some(want),
+                "{typo}: {near:?}"
+            );
+        }
     }
 
     #[test]
