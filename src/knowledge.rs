@@ -1951,6 +1951,97 @@ pub fn topic_names() -> Vec<String> {
     names
 }
 
+/// One topic in `explain --list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedTopic {
+    /// What `explain` takes: the canonical name. For a log line, the pattern
+    /// id (its JSON `topic`); `explain` wants the line itself, see `example`.
+    pub topic: String,
+    /// One line saying what it is.
+    pub title: String,
+    /// Log lines only: who prints such a line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
+    /// Log lines only: a real line of this kind, to paste.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<&'static str>,
+}
+
+/// Every topic `explain` knows, by kind. The field names are the JSON
+/// `kind` values of their topics, so a script can go from the list to an
+/// `explain --format json` document and back.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicList {
+    pub errno: Vec<ListedTopic>,
+    pub reply_code: Vec<ListedTopic>,
+    pub client: Vec<ListedTopic>,
+    pub verdict: Vec<ListedTopic>,
+    pub eof: Vec<ListedTopic>,
+    pub log_line: Vec<ListedTopic>,
+}
+
+impl TopicList {
+    /// The groups in display order, each with its kind.
+    pub fn groups(&self) -> [(&'static str, &[ListedTopic]); 6] {
+        [
+            ("errno", &self.errno),
+            ("reply_code", &self.reply_code),
+            ("client", &self.client),
+            ("verdict", &self.verdict),
+            ("eof", &self.eof),
+            ("log_line", &self.log_line),
+        ]
+    }
+}
+
+/// The topics behind `explain --list`, in table order. Unlike
+/// [`topic_names`] it names each entry once (ECONNRESET, not also 104) and
+/// includes the log patterns.
+pub fn topic_list() -> TopicList {
+    let listed = |topic: String, title: String| ListedTopic {
+        topic,
+        title,
+        source: None,
+        example: None,
+    };
+    TopicList {
+        errno: ERRNOS
+            .iter()
+            .map(|e| listed(e.name.into(), format!("errno {}: {}", e.errno, e.text)))
+            .collect(),
+        reply_code: REPLY_CODES
+            .iter()
+            .map(|r| {
+                let title = format!("{}, {}", r.name, r.class.describe());
+                listed(r.code.to_string(), title)
+            })
+            .collect(),
+        client: CLIENTS
+            .iter()
+            .map(|c| listed(c.id.into(), c.name.into()))
+            .collect(),
+        // VerdictCode::ALL rather than VERDICTS: a code without an entry is
+        // still a topic (lookup would suggest it), so it must be listed.
+        verdict: VerdictCode::ALL
+            .iter()
+            .map(|&code| {
+                let title = verdict(code).map_or("", |v| v.title);
+                listed(code.as_str().into(), title.into())
+            })
+            .collect(),
+        eof: vec![listed(EOF.name.into(), EOF.text.into())],
+        log_line: LOG_PATTERNS
+            .iter()
+            .map(|p| ListedTopic {
+                topic: p.id.into(),
+                title: p.title.into(),
+                source: Some(p.source),
+                example: Some(p.example),
+            })
+            .collect(),
+    }
+}
+
 /// The verdict entry for a code.
 pub fn verdict(code: VerdictCode) -> Option<&'static VerdictInfo> {
     VERDICTS.iter().find(|v| v.code == code)
@@ -2837,6 +2928,55 @@ mod tests {
             // Numbers and names of the same entry resolve to the same canonical name.
             assert_eq!(topic(&canonical).1, canonical, "{name}");
         }
+    }
+
+    #[test]
+    fn topic_list_names_every_topic_under_its_kind() {
+        let list = topic_list();
+        let mut listed = Vec::new();
+        for (kind, topics) in list.groups() {
+            assert!(!topics.is_empty(), "{kind}");
+            for t in topics {
+                assert!(!t.title.trim().is_empty(), "{kind} {}", t.topic);
+                // Each entry resolves to itself under its group's kind; a
+                // log line through its example.
+                let query = t.example.unwrap_or(&t.topic);
+                let found = lookup(query).map(|f| (f.kind(), f.name()));
+                assert_eq!(found, Ok((kind, t.topic.clone())), "{query}");
+                let log = kind == "log_line";
+                assert_eq!(
+                    (t.example.is_some(), t.source.is_some()),
+                    (log, log),
+                    "{}",
+                    t.topic
+                );
+                listed.push((kind, t.topic.clone()));
+            }
+        }
+        // Nothing explain knows is missing: every spelling's canonical name
+        // and every log pattern is listed, each once (a log pattern id may
+        // equal a verdict code: vhost_not_allowed).
+        for name in topic_names() {
+            let (kind, canonical) = topic(&name);
+            assert!(
+                listed.iter().any(|(k, t)| *k == kind && *t == canonical),
+                "{name} ({kind} {canonical}) not listed"
+            );
+        }
+        for p in LOG_PATTERNS {
+            assert!(listed.contains(&("log_line", p.id.to_string())), "{}", p.id);
+        }
+        let mut unique = listed.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), listed.len(), "listed twice: {listed:?}");
+        let v = serde_json::to_value(&list).unwrap_or_default();
+        let keys: Vec<&str> = list.groups().map(|(k, _)| k).to_vec();
+        assert_eq!(v.as_object().map(|o| o.len()), Some(keys.len()), "{v}");
+        assert!(keys.iter().all(|k| v[k].is_array()), "{v}");
+        assert!(v["errno"][0].get("example").is_none(), "{v}");
+        assert!(v["log_line"][0]["example"].is_string(), "{v}");
+        assert_eq!(v["log_line"][0]["source"], "RabbitMQ log", "{v}");
     }
 
     #[test]

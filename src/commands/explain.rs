@@ -1,5 +1,6 @@
 //! `amqpdoctor explain TOPIC…`: offline answers about an errno, an AMQP
-//! reply code, a client library, a verdict code or a pasted log line.
+//! reply code, a client library, a verdict code or a pasted log line;
+//! `amqpdoctor explain --list`: every topic it knows.
 //!
 //! The words of a multi-word topic are joined with spaces, so a log line
 //! works quoted or not. Recognition lives in [`crate::knowledge::lookup`],
@@ -11,13 +12,26 @@ use std::io::{IsTerminal, Write};
 use crate::cli::{ColorChoice, ExplainArgs, Format};
 use crate::error::{ExitStatus, UsageError};
 use crate::knowledge;
-use crate::report::explain::{render_human, render_json};
+use crate::report::explain::{render_human, render_json, render_list_human, render_list_json};
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
-    let query = args.topic.join(" ");
-    let out = render(&query, args.output.format, use_color(args.output.color))?;
+    let color = use_color(args.output.color);
+    let out = if args.list {
+        render_list(args.output.format, color)?
+    } else {
+        render(&args.topic.join(" "), args.output.format, color)?
+    };
     print_result(&out)?;
     Ok(ExitStatus::Ok)
+}
+
+/// The whole output of `explain --list`.
+pub fn render_list(format: Format, color: bool) -> anyhow::Result<String> {
+    let list = knowledge::topic_list();
+    Ok(match format {
+        Format::Human => render_list_human(&list, color),
+        Format::Json => render_list_json(&list)?,
+    })
 }
 
 /// The whole output for `query`, or the usage error for an unknown topic.
@@ -103,6 +117,26 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("try an errno (104, ECONNRESET)"), "{msg}");
+    }
+
+    #[test]
+    fn list_needs_no_topic() {
+        let a = args(&["amqpdoctor", "explain", "--list", "--format", "json"]);
+        assert!(a.list && a.topic.is_empty());
+        let out = render_list(a.output.format, true).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(v["list"]["client"][0]["topic"], "pika-blocking");
+        assert!(!out.contains('\x1b'));
+        let human = render_list(Format::Human, false).unwrap_or_default();
+        assert!(human.contains("\n  lapin "), "{human}");
+        // A topic and --list together, or neither, is a usage error.
+        for argv in [
+            &["amqpdoctor", "explain", "--list", "104"][..],
+            &["amqpdoctor", "explain"][..],
+        ] {
+            let err = Cli::try_parse_from(argv).err().map(|e| e.exit_code());
+            assert_eq!(err, Some(2), "{argv:?}");
+        }
     }
 
     #[test]

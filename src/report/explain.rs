@@ -5,12 +5,15 @@
 //! "What it means", "Usual causes", "How to confirm with amqpdoctor" and
 //! "What to do", wrapped at 80 columns. A log line first says what was
 //! recognised in it, then explains the topic it points to.
+//!
+//! `explain --list` renders [`TopicList`]: a heading per kind with one
+//! topic a line, or a JSON document.
 
 use serde::Serialize;
 
 use crate::knowledge::{
-    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode, Topic, VerdictInfo,
-    RABBITMQ_DEFAULT_HEARTBEAT_S,
+    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode, Topic, TopicList,
+    VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
 };
 
 const WIDTH: usize = 80;
@@ -43,6 +46,56 @@ pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String>
         fields: fields(topic),
     };
     serde_json::to_string_pretty(&doc).map(|s| s + "\n")
+}
+
+/// Every topic `explain` knows, a heading per kind (`explain --list`).
+pub fn render_list_human(list: &TopicList, color: bool) -> String {
+    let mut out = Out {
+        text: String::new(),
+        color,
+    };
+    out.heading("Topics `amqpdoctor explain` knows");
+    for (kind, topics) in list.groups() {
+        out.section(list_heading(kind));
+        // Titles line up after the longest name of the group.
+        let width = topics
+            .iter()
+            .map(|t| t.topic.chars().count())
+            .max()
+            .unwrap_or(0);
+        let rest = " ".repeat(width + 4);
+        for t in topics {
+            let first = format!("  {:<width$}  ", t.topic);
+            wrap_into(&mut out.text, &t.title, &first, &rest);
+        }
+    }
+    out.text
+}
+
+/// `explain --list --format json`: exactly one document, the groups under
+/// `list` keyed by kind.
+pub fn render_list_json(list: &TopicList) -> serde_json::Result<String> {
+    let doc = ListDoc {
+        tool: "amqpdoctor",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "explain",
+        list,
+    };
+    serde_json::to_string_pretty(&doc).map(|s| s + "\n")
+}
+
+/// The heading of a kind in the human list; says what else `explain`
+/// accepts for it, since the list shows canonical names only.
+fn list_heading(kind: &str) -> &'static str {
+    match kind {
+        "errno" => "Errno names (the number works too: 104, errno 104, [Errno 104])",
+        "reply_code" => "AMQP reply codes (the name works too: CONNECTION_FORCED)",
+        "client" => "Client libraries (common aliases work too: pika, celery, go)",
+        "verdict" => "Verdict codes",
+        "eof" => "EOF and other",
+        "log_line" => "Log lines (paste a whole line in quotes; the id is its JSON topic)",
+        _ => "Other",
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -319,6 +372,14 @@ struct Doc<'a> {
     fields: Fields<'a>,
 }
 
+#[derive(Serialize)]
+struct ListDoc<'a> {
+    tool: &'static str,
+    version: &'static str,
+    command: &'static str,
+    list: &'a TopicList,
+}
+
 /// The entry's own fields, flattened into the document.
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -542,6 +603,52 @@ mod tests {
         );
         assert!(!out.contains("Also matches"), "{out}");
         assert_eq!(json(q)["also_matched"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn list_has_a_heading_per_kind_and_every_topic() {
+        let list = knowledge::topic_list();
+        let out = render_list_human(&list, false);
+        assert!(
+            out.starts_with("Topics `amqpdoctor explain` knows\n"),
+            "{out}"
+        );
+        for (kind, topics) in list.groups() {
+            assert!(
+                out.contains(&format!("\n\n{}\n", list_heading(kind))),
+                "{kind}"
+            );
+            for t in topics {
+                let starts = format!("\n  {} ", t.topic);
+                assert!(out.contains(&starts), "{kind} {}:\n{out}", t.topic);
+            }
+        }
+        assert!(out.contains("\n  ECONNRESET     errno 104: Connection reset by peer\n"));
+        for line in out.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert!(!out.contains('\x1b'));
+        assert!(render_list_human(&list, true).contains("\x1b[1m"));
+    }
+
+    #[test]
+    fn list_json_is_one_document() {
+        let list = knowledge::topic_list();
+        let s = render_list_json(&list).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap_or_default();
+        assert_eq!(v["tool"], "amqpdoctor");
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["command"], "explain");
+        for (kind, topics) in list.groups() {
+            assert_eq!(
+                v["list"][kind].as_array().map(Vec::len),
+                Some(topics.len()),
+                "{kind}"
+            );
+        }
+        assert_eq!(v["list"]["errno"][0]["topic"], "ECONNRESET");
+        assert_eq!(v["list"]["eof"][0]["topic"], "EOF");
+        assert!(v["list"]["log_line"][0]["example"].is_string());
     }
 
     #[test]
