@@ -236,3 +236,16 @@ fn explain_list_with_a_topic_is_a_usage_error() {
     // Neither is an error too: TOPIC is only optional with --list.
     usage_error_message(&["explain"]);
 }
+
+#[test]
+fn explain_suggestions_point_at_the_list() {
+    let stderr = usage_error_message(&["explain", "ECONRESET"]);
+    assert!(
+        stderr.contains("nearest known topics: ECONNRESET"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(`amqpdoctor explain --list` shows them all)"),
+        "{stderr}"
+    );
+}

@@ -12,7 +12,9 @@ use std::io::{IsTerminal, Write};
 use crate::cli::{ColorChoice, ExplainArgs, Format};
 use crate::error::{ExitStatus, UsageError};
 use crate::knowledge;
-use crate::report::explain::{render_human, render_json, render_list_human, render_list_json};
+use crate::report::explain::{
+    render_human, render_json, render_list_compact, render_list_human, render_list_json,
+};
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
     let color = use_color(args.output.color);
@@ -44,7 +46,8 @@ pub fn render(query: &str, format: Format, color: bool) -> anyhow::Result<String
 }
 
 /// The message for an unknown topic: the nearest known names and what
-/// kinds of topic exist.
+/// kinds of topic exist. With no near name to offer, the whole list (one
+/// line per kind) follows, so the user is never left without a next step.
 pub fn unknown_topic(query: &str, near: &[String]) -> String {
     const SHOWN: usize = 60;
     let mut shown: String = query.trim().chars().take(SHOWN).collect();
@@ -54,13 +57,22 @@ pub fn unknown_topic(query: &str, near: &[String]) -> String {
     let nearest = if near.is_empty() {
         String::new()
     } else {
-        format!("; nearest known topics: {}", near.join(", "))
+        format!(
+            "; nearest known topics: {} (`amqpdoctor explain --list` shows them all)",
+            near.join(", ")
+        )
     };
-    format!(
+    let msg = format!(
         "unknown topic {shown:?}{nearest}; try an errno (104, ECONNRESET), a reply code (320), \
          a client (pika-blocking), a verdict (broker_heartbeat_timeout) or paste a log line in \
          quotes"
-    )
+    );
+    if near.is_empty() {
+        let list = render_list_compact(&knowledge::topic_list());
+        format!("{msg}. Known topics:\n{list}")
+    } else {
+        msg
+    }
 }
 
 /// hyperfine's rule: auto means stdout is a terminal, NO_COLOR is unset and
@@ -117,6 +129,39 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("try an errno (104, ECONNRESET)"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_topic_points_at_the_list() {
+        let msg = unknown_topic("ECONRESET", &["ECONNRESET".into()]);
+        assert!(
+            msg.starts_with(
+                "unknown topic \"ECONRESET\"; nearest known topics: ECONNRESET \
+                 (`amqpdoctor explain --list` shows them all); try"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+
+    #[test]
+    fn unknown_topic_without_suggestions_lists_every_kind() {
+        let msg = unknown_topic("nothing near", &[]);
+        let list = render_list_compact(&knowledge::topic_list());
+        assert!(
+            msg.ends_with(&format!(" quotes. Known topics:\n{list}")),
+            "{msg}"
+        );
+        for line in [
+            "\n  errno: ECONNRESET, ",
+            "\n  reply codes: 200, ",
+            "\n  clients: pika-blocking, ",
+            "\n  verdicts: healthy, broker_heartbeat_timeout, ",
+            "\n  other: EOF\n",
+            "\n  log lines (paste one): rabbitmq_missed_heartbeats, ",
+        ] {
+            assert!(msg.contains(line), "missing {line:?}: {msg}");
+        }
     }
 
     #[test]

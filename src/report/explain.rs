@@ -7,7 +7,8 @@
 //! recognised in it, then explains the topic it points to.
 //!
 //! `explain --list` renders [`TopicList`]: a heading per kind with one
-//! topic a line, or a JSON document.
+//! topic a line, a JSON document, or (for the usage error on an unknown
+//! topic) one compact line per kind.
 
 use serde::Serialize;
 
@@ -84,6 +85,19 @@ pub fn render_list_json(list: &TopicList) -> serde_json::Result<String> {
     serde_json::to_string_pretty(&doc).map(|s| s + "\n")
 }
 
+/// One line per kind, names comma-separated, each line indented: short
+/// enough to follow an error message, complete enough to pick from.
+pub fn render_list_compact(list: &TopicList) -> String {
+    list.groups()
+        .iter()
+        .map(|(kind, topics)| {
+            let names: Vec<&str> = topics.iter().map(|t| t.topic.as_str()).collect();
+            format!("  {}: {}", list_label(kind), names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The heading of a kind in the human list; says what else `explain`
 /// accepts for it, since the list shows canonical names only.
 fn list_heading(kind: &str) -> &'static str {
@@ -95,6 +109,19 @@ fn list_heading(kind: &str) -> &'static str {
         "eof" => "EOF and other",
         "log_line" => "Log lines (paste a whole line in quotes; the id is its JSON topic)",
         _ => "Other",
+    }
+}
+
+/// The label of a kind in the compact list.
+fn list_label(kind: &str) -> &'static str {
+    match kind {
+        "errno" => "errno",
+        "reply_code" => "reply codes",
+        "client" => "clients",
+        "verdict" => "verdicts",
+        "eof" => "other",
+        "log_line" => "log lines (paste one)",
+        _ => "other",
     }
 }
 
@@ -649,6 +676,24 @@ mod tests {
         assert_eq!(v["list"]["errno"][0]["topic"], "ECONNRESET");
         assert_eq!(v["list"]["eof"][0]["topic"], "EOF");
         assert!(v["list"]["log_line"][0]["example"].is_string());
+    }
+
+    #[test]
+    fn compact_list_is_a_line_per_kind() {
+        let list = knowledge::topic_list();
+        let out = render_list_compact(&list);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), list.groups().len(), "{out}");
+        assert!(
+            lines[0].starts_with("  errno: ECONNRESET, EPIPE, "),
+            "{out}"
+        );
+        assert!(out.contains("\n  reply codes: 200, 311, "), "{out}");
+        assert!(out.contains("pika-blocking, "), "{out}");
+        assert!(out.contains("broker_heartbeat_timeout"), "{out}");
+        assert!(out.contains("\n  other: EOF\n"), "{out}");
+        assert!(out.contains("rabbitmq_missed_heartbeats"), "{out}");
+        assert!(!out.ends_with('\n'));
     }
 
     #[test]
