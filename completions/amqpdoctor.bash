@@ -87,7 +87,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__explain)
-            opts="-h -V --format --color --help --version"
+            opts="-h -V --list --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -64,6 +64,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
+            cand --list 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, EOF and the log lines it recognises'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

@@ -68,6 +68,7 @@ json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l list -d 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, EOF and the log lines it recognises'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s h -l help -d 'Print help'

@@ -176,8 +176,13 @@ pub struct HeartbeatArgs {
 pub struct ExplainArgs {
     /// An errno (104, ECONNRESET), reply code (320), client library (pika-blocking),
     /// verdict code (peer_reset) or a log line pasted in quotes.
-    #[arg(required = true, num_args = 1.., value_name = "TOPIC")]
+    #[arg(required_unless_present = "list", num_args = 1.., value_name = "TOPIC")]
     pub topic: Vec<String>,
+
+    /// List every topic explain knows instead, grouped: errno names, reply codes, client
+    /// libraries, verdict codes, EOF and the log lines it recognises.
+    #[arg(long, conflicts_with = "topic")]
+    pub list: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -1941,6 +1941,97 @@ pub fn topic_names() -> Vec<String> {
     names
 }
 
+/// One topic in `explain --list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedTopic {
+    /// What `explain` takes: the canonical name. For a log line, the pattern
+    /// id (its JSON `topic`); `explain` wants the line itself, see `example`.
+    pub topic: String,
+    /// One line saying what it is.
+    pub title: String,
+    /// Log lines only: who prints such a line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
+    /// Log lines only: a real line of this kind, to paste.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<&'static str>,
+}
+
+/// Every topic `explain` knows, by kind. The field names are the JSON
+/// `kind` values of their topics, so a script can go from the list to an
+/// `explain --format json` document and back.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicList {
+    pub errno: Vec<ListedTopic>,
+    pub reply_code: Vec<ListedTopic>,
+    pub client: Vec<ListedTopic>,
+    pub verdict: Vec<ListedTopic>,
+    pub eof: Vec<ListedTopic>,
+    pub log_line: Vec<ListedTopic>,
+}
+
+impl TopicList {
+    /// The groups in display order, each with its kind.
+    pub fn groups(&self) -> [(&'static str, &[ListedTopic]); 6] {
+        [
+            ("errno", &self.errno),
+            ("reply_code", &self.reply_code),
+            ("client", &self.client),
+            ("verdict", &self.verdict),
+            ("eof", &self.eof),
+            ("log_line", &self.log_line),
+        ]
+    }
+}
+
+/// The topics behind `explain --list`, in table order. Unlike
+/// [`topic_names`] it names each entry once (ECONNRESET, not also 104) and
+/// includes the log patterns.
+pub fn topic_list() -> TopicList {
+    let listed = |topic: String, title: String| ListedTopic {
+        topic,
+        title,
+        source: None,
+        example: None,
+    };
+    TopicList {
+        errno: ERRNOS
+            .iter()
+            .map(|e| listed(e.name.into(), format!("errno {}: {}", e.errno, e.text)))
+            .collect(),
+        reply_code: REPLY_CODES
+            .iter()
+            .map(|r| {
+                let title = format!("{}, {}", r.name, r.class.describe());
+                listed(r.code.to_string(), title)
+            })
+            .collect(),
+        client: CLIENTS
+            .iter()
+            .map(|c| listed(c.id.into(), c.name.into()))
+            .collect(),
+        // VerdictCode::ALL rather than VERDICTS: a code without an entry is
+        // still a topic (lookup would suggest it), so it must be listed.
+        verdict: VerdictCode::VARIANTS
+            .iter()
+            .map(|&code| {
+                let title = verdict(code).map_or("", |v| v.title);
+                listed(code.as_str().into(), title.into())
+            })
+            .collect(),
+        eof: vec![listed(EOF.name.into(), EOF.text.into())],
+        log_line: LOG_PATTERNS
+            .iter()
+            .map(|p| ListedTopic {
+                topic: p.id.into(),
+                title: p.title.into(),
+                source: Some(p.source),
+                example: Some(p.example),
+            })
+            .collect(),
+    }
+}
+
 /// The verdict entry for a code.
 pub fn verdict(code: VerdictCode) -> Option<&'static VerdictInfo> {
     VERDICTS.iter().find(|v| v.code == code)
@@ -2101,7 +2192,9 @@ fn extract_reply(lower: &str) -> Option<&'static ReplyCode> {
 }
 
 /// Up to five known names nearest to `lower` (edit distance, prefixes
-/// first); numbers are compared with numbers and names with names.
+/// first); numbers are compared with numbers and names with names. The
+/// distance is Damerau–Levenshtein over chars: swapping two neighbours
+/// ("140" for 104) is the commonest typo and counts as one edit.
 fn suggest(lower: &str) -> Vec<String> {
     let q: String = lower.trim().chars().take(SUGGEST_MAX_CHARS).collect();
     let numeric = !q.is_empty() && q.chars().all(|c| c.is_ascii_digit());
@@ -2120,7 +2213,7 @@ fn suggest(lower: &str) -> Vec<String> {
             let d = if !q.is_empty() && (spelling.starts_with(&q) || q.starts_with(&spelling)) {
                 0
             } else {
-                edit_distance(&q, &spelling)
+                strsim::damerau_levenshtein(&q, &spelling)
             };
             (d, n)
         })
@@ -2136,22 +2229,6 @@ fn suggest(lower: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 // ---------------------------------------------------------------------------
@@ -2848,6 +2925,55 @@ mod tests {
     }
 
     #[test]
+    fn topic_list_names_every_topic_under_its_kind() {
+        let list = topic_list();
+        let mut listed = Vec::new();
+        for (kind, topics) in list.groups() {
+            assert!(!topics.is_empty(), "{kind}");
+            for t in topics {
+                assert!(!t.title.trim().is_empty(), "{kind} {}", t.topic);
+                // Each entry resolves to itself under its group's kind; a
+                // log line through its example.
+                let query = t.example.unwrap_or(&t.topic);
+                let found = lookup(query).map(|f| (f.kind(), f.name()));
+                assert_eq!(found, Ok((kind, t.topic.clone())), "{query}");
+                let log = kind == "log_line";
+                assert_eq!(
+                    (t.example.is_some(), t.source.is_some()),
+                    (log, log),
+                    "{}",
+                    t.topic
+                );
+                listed.push((kind, t.topic.clone()));
+            }
+        }
+        // Nothing explain knows is missing: every spelling's canonical name
+        // and every log pattern is listed, each once (a log pattern id may
+        // equal a verdict code: vhost_not_allowed).
+        for name in topic_names() {
+            let (kind, canonical) = topic(&name);
+            assert!(
+                listed.iter().any(|(k, t)| *k == kind && *t == canonical),
+                "{name} ({kind} {canonical}) not listed"
+            );
+        }
+        for p in LOG_PATTERNS {
+            assert!(listed.contains(&("log_line", p.id.to_string())), "{}", p.id);
+        }
+        let mut unique = listed.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), listed.len(), "listed twice: {listed:?}");
+        let v = serde_json::to_value(&list).unwrap_or_default();
+        let keys: Vec<&str> = list.groups().map(|(k, _)| k).to_vec();
+        assert_eq!(v.as_object().map(|o| o.len()), Some(keys.len()), "{v}");
+        assert!(keys.iter().all(|k| v[k].is_array()), "{v}");
+        assert!(v["errno"][0].get("example").is_none(), "{v}");
+        assert!(v["log_line"][0]["example"].is_string(), "{v}");
+        assert_eq!(v["log_line"][0]["source"], "RabbitMQ log", "{v}");
+    }
+
+    #[test]
     fn every_log_example_matches_its_own_pattern_first() {
         for p in LOG_PATTERNS {
             assert!(p.needles.iter().all(|n| *n == n.to_lowercase()), "{}", p.id);
@@ -3030,6 +3156,20 @@ mod tests {
         assert!(near("pika-blockin").contains(&"pika-blocking".to_string()));
         assert!(near("105").contains(&"104".to_string()));
         assert!(near("105").iter().all(|n| n.parse::<u32>().is_ok()));
+    }
+
+    #[test]
+    fn transposed_digits_suggest_the_intended_code_first() {
+        // A swap of two neighbours is one edit (Damerau–Levenshtein): plain
+        // Levenshtein counts it as two and put 110, 530 and 103 first.
+        for (typo, want) in [("140", "104"), ("430", "403"), ("23", "32")] {
+            let near = lookup(typo).err().unwrap_or_default();
+            assert_eq!(
+                near.first().map(String::as_str),
+                Some(want),
+                "{typo}: {near:?}"
+            );
+        }
     }
 
     #[test]

@@ -174,3 +174,78 @@ fn man_prints_the_man_page() {
         amqpdoctor::commands::man::man_page()
     );
 }
+
+#[test]
+fn explain_list_prints_every_kind_without_a_topic() {
+    let out = amqpdoctor()
+        .args(["explain", "--list", "--color", "never"])
+        .timeout(NO_NETWORK_TIMEOUT)
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for want in [
+        "\nErrno names",
+        "\n  ECONNRESET ",
+        "\nAMQP reply codes",
+        "\n  320 ",
+        "\nClient libraries",
+        "\n  pika-blocking ",
+        "\nVerdict codes",
+        "\n  broker_heartbeat_timeout ",
+        "\nEOF and other",
+        "\n  EOF ",
+        "\nLog lines",
+        "\n  rabbitmq_missed_heartbeats ",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?}:\n{stdout}");
+    }
+}
+
+#[test]
+fn explain_list_json_is_one_document() {
+    let out = amqpdoctor()
+        .args(["explain", "--list", "--format", "json"])
+        .timeout(NO_NETWORK_TIMEOUT)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document: {e}"));
+    assert_eq!(doc["tool"], "amqpdoctor");
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(doc["command"], "explain");
+    for kind in [
+        "errno",
+        "reply_code",
+        "client",
+        "verdict",
+        "eof",
+        "log_line",
+    ] {
+        let topics = doc["list"][kind].as_array().map_or(0, Vec::len);
+        assert!(topics > 0, "list.{kind} is empty: {doc:#}");
+    }
+    assert_eq!(doc["list"]["errno"][0]["topic"], "ECONNRESET");
+}
+
+#[test]
+fn explain_list_with_a_topic_is_a_usage_error() {
+    let stderr = usage_error_message(&["explain", "--list", "104"]);
+    assert!(stderr.contains("--list"), "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    // Neither is an error too: TOPIC is only optional with --list.
+    usage_error_message(&["explain"]);
+}
+
+#[test]
+fn explain_suggestions_point_at_the_list() {
+    let stderr = usage_error_message(&["explain", "ECONRESET"]);
+    assert!(
+        stderr.contains("nearest known topics: ECONNRESET"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(`amqpdoctor explain --list` shows them all)"),
+        "{stderr}"
+    );
+}

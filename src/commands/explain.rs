@@ -1,5 +1,6 @@
 //! `amqpdoctor explain TOPIC…`: offline answers about an errno, an AMQP
-//! reply code, a client library, a verdict code or a pasted log line.
+//! reply code, a client library, a verdict code or a pasted log line;
+//! `amqpdoctor explain --list`: every topic it knows.
 //!
 //! The words of a multi-word topic are joined with spaces, so a log line
 //! works quoted or not. Recognition lives in [`crate::knowledge::lookup`],
@@ -11,17 +12,28 @@ use anyhow::Context;
 use crate::cli::{ExplainArgs, Format};
 use crate::error::{ExitStatus, UsageError};
 use crate::knowledge;
-use crate::report::explain::{render_human, render_json};
+use crate::report::explain::{
+    render_human, render_json, render_list_compact, render_list_human, render_list_json,
+};
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
-    let query = args.topic.join(" ");
-    let out = render(
-        &query,
-        args.output.format,
-        super::style_for(args.output.color).color,
-    )?;
+    let color = super::style_for(args.output.color).color;
+    let out = if args.list {
+        render_list(args.output.format, color)?
+    } else {
+        render(&args.topic.join(" "), args.output.format, color)?
+    };
     crate::report::emit(out).context("writing the explanation")?;
     Ok(ExitStatus::Ok)
+}
+
+/// The whole output of `explain --list`.
+pub fn render_list(format: Format, color: bool) -> anyhow::Result<String> {
+    let list = knowledge::topic_list();
+    Ok(match format {
+        Format::Human => render_list_human(&list, color),
+        Format::Json => render_list_json(&list)?,
+    })
 }
 
 /// The whole output for `query`, or the usage error for an unknown topic.
@@ -34,7 +46,8 @@ pub fn render(query: &str, format: Format, color: bool) -> anyhow::Result<String
 }
 
 /// The message for an unknown topic: the nearest known names and what
-/// kinds of topic exist.
+/// kinds of topic exist. With no near name to offer, the whole list (one
+/// line per kind) follows, so the user is never left without a next step.
 pub fn unknown_topic(query: &str, near: &[String]) -> String {
     const SHOWN: usize = 60;
     let mut shown: String = query.trim().chars().take(SHOWN).collect();
@@ -44,13 +57,22 @@ pub fn unknown_topic(query: &str, near: &[String]) -> String {
     let nearest = if near.is_empty() {
         String::new()
     } else {
-        format!("; nearest known topics: {}", near.join(", "))
+        format!(
+            "; nearest known topics: {} (`amqpdoctor explain --list` shows them all)",
+            near.join(", ")
+        )
     };
-    format!(
+    let msg = format!(
         "unknown topic {shown:?}{nearest}; try an errno (104, ECONNRESET), a reply code (320), \
          a client (pika-blocking), a verdict (broker_heartbeat_timeout) or paste a log line in \
          quotes"
-    )
+    );
+    if near.is_empty() {
+        let list = render_list_compact(&knowledge::topic_list());
+        format!("{msg}. Known topics:\n{list}")
+    } else {
+        msg
+    }
 }
 
 #[cfg(test)]
@@ -80,6 +102,59 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("try an errno (104, ECONNRESET)"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_topic_points_at_the_list() {
+        let msg = unknown_topic("ECONRESET", &["ECONNRESET".into()]);
+        assert!(
+            msg.starts_with(
+                "unknown topic \"ECONRESET\"; nearest known topics: ECONNRESET \
+                 (`amqpdoctor explain --list` shows them all); try"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+
+    #[test]
+    fn unknown_topic_without_suggestions_lists_every_kind() {
+        let msg = unknown_topic("nothing near", &[]);
+        let list = render_list_compact(&knowledge::topic_list());
+        assert!(
+            msg.ends_with(&format!(" quotes. Known topics:\n{list}")),
+            "{msg}"
+        );
+        for line in [
+            "\n  errno: ECONNRESET, ",
+            "\n  reply codes: 200, ",
+            "\n  clients: pika-blocking, ",
+            "\n  verdicts: healthy, broker_heartbeat_timeout, ",
+            "\n  other: EOF\n",
+            "\n  log lines (paste one): rabbitmq_missed_heartbeats, ",
+        ] {
+            assert!(msg.contains(line), "missing {line:?}: {msg}");
+        }
+    }
+
+    #[test]
+    fn list_needs_no_topic() {
+        let a = args(&["amqpdoctor", "explain", "--list", "--format", "json"]);
+        assert!(a.list && a.topic.is_empty());
+        let out = render_list(a.output.format, true).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(v["list"]["client"][0]["topic"], "pika-blocking");
+        assert!(!out.contains('\x1b'));
+        let human = render_list(Format::Human, false).unwrap_or_default();
+        assert!(human.contains("\n  lapin "), "{human}");
+        // A topic and --list together, or neither, is a usage error.
+        for argv in [
+            &["amqpdoctor", "explain", "--list", "104"][..],
+            &["amqpdoctor", "explain"][..],
+        ] {
+            let err = Cli::try_parse_from(argv).err().map(|e| e.exit_code());
+            assert_eq!(err, Some(2), "{argv:?}");
+        }
     }
 
     #[test]

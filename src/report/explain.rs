@@ -5,12 +5,16 @@
 //! "What it means", "Usual causes", "How to confirm with amqpdoctor" and
 //! "What to do", wrapped at 80 columns. A log line first says what was
 //! recognised in it, then explains the topic it points to.
+//!
+//! `explain --list` renders [`TopicList`]: a heading per kind with one
+//! topic a line, a JSON document, or (for the usage error on an unknown
+//! topic) one compact line per kind.
 
 use serde::Serialize;
 
 use crate::knowledge::{
-    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, ReplyCode, Topic, VerdictInfo,
-    RABBITMQ_DEFAULT_HEARTBEAT_S,
+    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode, Topic, TopicList,
+    VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
 };
 use crate::vocab::units::secs;
 
@@ -44,6 +48,82 @@ pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String>
         fields: fields(topic),
     };
     serde_json::to_string_pretty(&doc).map(|s| s + "\n")
+}
+
+/// Every topic `explain` knows, a heading per kind (`explain --list`).
+pub fn render_list_human(list: &TopicList, color: bool) -> String {
+    let mut out = Out {
+        text: String::new(),
+        color,
+    };
+    out.heading("Topics `amqpdoctor explain` knows");
+    for (kind, topics) in list.groups() {
+        out.section(list_heading(kind));
+        // Titles line up after the longest name of the group.
+        let width = topics
+            .iter()
+            .map(|t| t.topic.chars().count())
+            .max()
+            .unwrap_or(0);
+        let rest = " ".repeat(width + 4);
+        for t in topics {
+            let first = format!("  {:<width$}  ", t.topic);
+            wrap_into(&mut out.text, &t.title, &first, &rest);
+        }
+    }
+    out.text
+}
+
+/// `explain --list --format json`: exactly one document, the groups under
+/// `list` keyed by kind.
+pub fn render_list_json(list: &TopicList) -> serde_json::Result<String> {
+    let doc = ListDoc {
+        tool: "amqpdoctor",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "explain",
+        list,
+    };
+    serde_json::to_string_pretty(&doc).map(|s| s + "\n")
+}
+
+/// One line per kind, names comma-separated, each line indented: short
+/// enough to follow an error message, complete enough to pick from.
+pub fn render_list_compact(list: &TopicList) -> String {
+    list.groups()
+        .iter()
+        .map(|(kind, topics)| {
+            let names: Vec<&str> = topics.iter().map(|t| t.topic.as_str()).collect();
+            format!("  {}: {}", list_label(kind), names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The heading of a kind in the human list; says what else `explain`
+/// accepts for it, since the list shows canonical names only.
+fn list_heading(kind: &str) -> &'static str {
+    match kind {
+        "errno" => "Errno names (the number works too: 104, errno 104, [Errno 104])",
+        "reply_code" => "AMQP reply codes (the name works too: CONNECTION_FORCED)",
+        "client" => "Client libraries (common aliases work too: pika, celery, go)",
+        "verdict" => "Verdict codes",
+        "eof" => "EOF and other",
+        "log_line" => "Log lines (paste a whole line in quotes; the id is its JSON topic)",
+        _ => "Other",
+    }
+}
+
+/// The label of a kind in the compact list.
+fn list_label(kind: &str) -> &'static str {
+    match kind {
+        "errno" => "errno",
+        "reply_code" => "reply codes",
+        "client" => "clients",
+        "verdict" => "verdicts",
+        "eof" => "other",
+        "log_line" => "log lines (paste one)",
+        _ => "other",
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -253,8 +333,9 @@ fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
     if !named.is_empty() {
         out.para(&format!("The line also names {}.", named.join(" and ")));
     }
-    if !m.also.is_empty() {
-        let titles: Vec<&str> = m.also.iter().map(|p| p.title).collect();
+    let also = other_matches(m);
+    if !also.is_empty() {
+        let titles: Vec<&str> = also.iter().map(|p| p.title).collect();
         out.para(&format!("Also matches: {}.", titles.join("; ")));
     }
     if let Some(target) = m.target() {
@@ -266,6 +347,21 @@ fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
         out.text.push('\n');
         entry(out, &target);
     }
+}
+
+/// The other matches worth naming, in table order: the first pattern of
+/// each title, and none titled like the primary match. Several patterns
+/// share a title because they recognise one event in different wordings
+/// (Python's ConnectionResetError and the kernel's "connection reset by
+/// peer" often sit in the same line), and naming it twice tells nothing new.
+fn other_matches<'a>(m: &LogMatch<'a>) -> Vec<&'a LogPattern> {
+    let mut out: Vec<&'a LogPattern> = Vec::new();
+    for p in &m.also {
+        if p.title != m.pattern.title && !out.iter().any(|o| o.title == p.title) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The pasted text, shortened and with control characters (a stray ANSI
@@ -304,6 +400,14 @@ struct Doc<'a> {
     topic: String,
     #[serde(flatten)]
     fields: Fields<'a>,
+}
+
+#[derive(Serialize)]
+struct ListDoc<'a> {
+    tool: &'static str,
+    version: &'static str,
+    command: &'static str,
+    list: &'a TopicList,
 }
 
 /// The entry's own fields, flattened into the document.
@@ -399,7 +503,8 @@ fn log_fields<'a>(m: &LogMatch<'a>) -> LogFields<'a> {
         errno_name: m.errno.map(|e| e.name),
         reply_code: m.reply.map(|r| r.code),
         reply_name: m.reply.map(|r| r.name),
-        also_matched: m.also.iter().map(|p| p.id).collect(),
+        // The same patterns the human text names, so both outputs agree.
+        also_matched: other_matches(m).iter().map(|p| p.id).collect(),
         explained_by: m.target().map(|t| {
             Box::new(Explained {
                 kind: t.kind(),
@@ -501,6 +606,97 @@ mod tests {
         assert!(out.contains("verdict broker_heartbeat_timeout"), "{out}");
         let out = human("StreamLostError: ConnectionResetError(104, 'Connection reset by peer')");
         assert!(out.contains("ECONNRESET (errno 104)"), "{out}");
+    }
+
+    #[test]
+    fn other_matches_are_named_once() {
+        // pika_stream_lost_reset first; pika_stream_lost, python_connection_reset
+        // and connection_reset also match, the last two titled alike.
+        let q = "StreamLostError: (\"Stream connection lost: ConnectionResetError(104, \
+                 'Connection reset by peer')\",)";
+        let out = human(q);
+        assert!(
+            out.contains("Also matches: pika lost the TCP connection; the connection was reset.\n"),
+            "{out}"
+        );
+        let v = json(q);
+        assert_eq!(
+            v["also_matched"],
+            serde_json::json!(["pika_stream_lost", "python_connection_reset"])
+        );
+        // The primary's own title is not repeated as another match.
+        let q = "ConnectionResetError: [Errno 104] Connection reset by peer";
+        let out = human(q);
+        assert!(
+            out.starts_with("log line: the connection was reset"),
+            "{out}"
+        );
+        assert!(!out.contains("Also matches"), "{out}");
+        assert_eq!(json(q)["also_matched"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn list_has_a_heading_per_kind_and_every_topic() {
+        let list = knowledge::topic_list();
+        let out = render_list_human(&list, false);
+        assert!(
+            out.starts_with("Topics `amqpdoctor explain` knows\n"),
+            "{out}"
+        );
+        for (kind, topics) in list.groups() {
+            assert!(
+                out.contains(&format!("\n\n{}\n", list_heading(kind))),
+                "{kind}"
+            );
+            for t in topics {
+                let starts = format!("\n  {} ", t.topic);
+                assert!(out.contains(&starts), "{kind} {}:\n{out}", t.topic);
+            }
+        }
+        assert!(out.contains("\n  ECONNRESET     errno 104: Connection reset by peer\n"));
+        for line in out.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert!(!out.contains('\x1b'));
+        assert!(render_list_human(&list, true).contains("\x1b[1m"));
+    }
+
+    #[test]
+    fn list_json_is_one_document() {
+        let list = knowledge::topic_list();
+        let s = render_list_json(&list).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap_or_default();
+        assert_eq!(v["tool"], "amqpdoctor");
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["command"], "explain");
+        for (kind, topics) in list.groups() {
+            assert_eq!(
+                v["list"][kind].as_array().map(Vec::len),
+                Some(topics.len()),
+                "{kind}"
+            );
+        }
+        assert_eq!(v["list"]["errno"][0]["topic"], "ECONNRESET");
+        assert_eq!(v["list"]["eof"][0]["topic"], "EOF");
+        assert!(v["list"]["log_line"][0]["example"].is_string());
+    }
+
+    #[test]
+    fn compact_list_is_a_line_per_kind() {
+        let list = knowledge::topic_list();
+        let out = render_list_compact(&list);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), list.groups().len(), "{out}");
+        assert!(
+            lines[0].starts_with("  errno: ECONNRESET, EPIPE, "),
+            "{out}"
+        );
+        assert!(out.contains("\n  reply codes: 200, 311, "), "{out}");
+        assert!(out.contains("pika-blocking, "), "{out}");
+        assert!(out.contains("broker_heartbeat_timeout"), "{out}");
+        assert!(out.contains("\n  other: EOF\n"), "{out}");
+        assert!(out.contains("rabbitmq_missed_heartbeats"), "{out}");
+        assert!(!out.ends_with('\n'));
     }
 
     #[test]
