@@ -12,6 +12,7 @@
 
 use serde::Serialize;
 
+use super::style::{wrap_with, Style};
 use crate::knowledge::{
     self, ClientLib, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode, Topic, TopicList,
     VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
@@ -27,7 +28,7 @@ const ECHO_MAX_CHARS: usize = 200;
 pub fn render_human(query: &str, topic: &Topic<'_>, color: bool) -> String {
     let mut out = Out {
         text: String::new(),
-        color,
+        style: Style { color },
     };
     match topic {
         Topic::Log(m) => log_line(&mut out, query, m),
@@ -54,7 +55,7 @@ pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String>
 pub fn render_list_human(list: &TopicList, color: bool) -> String {
     let mut out = Out {
         text: String::new(),
-        color,
+        style: Style { color },
     };
     out.heading("Topics `amqpdoctor explain` knows");
     for (kind, topics) in list.groups() {
@@ -131,7 +132,7 @@ fn list_label(kind: &str) -> &'static str {
 
 struct Out {
     text: String,
-    color: bool,
+    style: Style,
 }
 
 impl Out {
@@ -139,21 +140,15 @@ impl Out {
         let mut plain = String::new();
         wrap_into(&mut plain, s, "", "  ");
         for line in plain.lines() {
-            if self.color {
-                self.text.push_str(&format!("\x1b[1m{line}\x1b[0m\n"));
-            } else {
-                self.text.push_str(&format!("{line}\n"));
-            }
+            self.text.push_str(&self.style.bold(line));
+            self.text.push('\n');
         }
     }
 
     fn section(&mut self, title: &str) {
         self.text.push('\n');
-        if self.color {
-            self.text.push_str(&format!("\x1b[1;4m{title}\x1b[0m\n"));
-        } else {
-            self.text.push_str(&format!("{title}\n"));
-        }
+        self.text.push_str(&self.style.heading(title));
+        self.text.push('\n');
     }
 
     fn para(&mut self, s: &str) {
@@ -190,30 +185,9 @@ impl Out {
     }
 }
 
-/// Word-wraps `s` at [`WIDTH`] columns, first line prefixed with `first`,
-/// the others with `rest`. Counts chars, not display width: good enough
-/// for the mostly-ASCII texts of the knowledge tables.
+/// Word-wraps `s` at [`WIDTH`] columns into `out` (the house wrapper).
 fn wrap_into(out: &mut String, s: &str, first: &str, rest: &str) {
-    let mut line = String::from(first);
-    let mut empty = true;
-    for word in s.split_whitespace() {
-        let len = line.chars().count();
-        if !empty && len + 1 + word.chars().count() > WIDTH {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from(rest);
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    if !empty {
-        out.push_str(&line);
-        out.push('\n');
-    }
+    out.push_str(&wrap_with(s, WIDTH, first, rest));
 }
 
 fn entry(out: &mut Out, topic: &Topic<'_>) {

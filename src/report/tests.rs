@@ -334,3 +334,31 @@ fn exit_decision_table() {
         assert_eq!(probe_exit(runs), *want, "row {i}: {codes:?}");
     }
 }
+
+#[test]
+fn explain_human_and_json() {
+    for query in [
+        "ECONNRESET",
+        "320",
+        "pika-blocking",
+        "broker_heartbeat_timeout",
+        "missed heartbeats from client, timeout: 60s",
+    ] {
+        let topic = crate::knowledge::lookup(query).unwrap_or_else(|_| panic!("{query}"));
+        insta::assert_snapshot!(
+            format!(
+                "explain_human_{}",
+                query.replace(|c: char| !c.is_alphanumeric(), "_")
+            ),
+            explain::render_human(query, &topic, false)
+        );
+    }
+    let topic = crate::knowledge::lookup("104").unwrap();
+    insta::assert_snapshot!(explain::render_json("104", &topic).unwrap());
+}
+
+#[test]
+fn explain_list() {
+    let list = crate::knowledge::topic_list();
+    insta::assert_snapshot!(explain::render_list_human(&list, false));
+}
