@@ -125,3 +125,20 @@ fn the_scanner_sees_grouped_and_plain_imports() {
         ["timeline", "vocab", "wire"]
     );
 }
+
+#[test]
+fn the_architecture_doc_names_every_layer() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .unwrap();
+    for (module, layer) in LAYERS {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {layer} |")))
+            .unwrap_or_else(|| panic!("docs/architecture.md has no row for layer {layer}"));
+        assert!(
+            row.contains(&format!("`{module}`")) || row.contains(&format!("`{module}/`")),
+            "docs/architecture.md: layer {layer}'s row does not name `{module}`: {row}"
+        );
+    }
+}

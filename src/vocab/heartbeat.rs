@@ -100,11 +100,11 @@ impl HeartbeatRequest {
         }
     }
 
-    /// As the user would type it back: `server`, `0`, `2s`.
+    /// As the user could type it back: `server`, `0s`, `2s` (the JSON
+    /// report's `settings.heartbeat`).
     pub fn label(self) -> String {
         match self {
             HeartbeatRequest::Server => "server".into(),
-            HeartbeatRequest::Seconds(0) => "0".into(),
             HeartbeatRequest::Seconds(s) => format!("{s}s"),
         }
     }
@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(HeartbeatRequest::Seconds(0).tune_ok(s), Heartbeat::OFF);
         assert_eq!(HeartbeatRequest::Seconds(2).tune_ok(s).secs(), 2);
         assert_eq!(HeartbeatRequest::Server.requested_s(), None);
-        assert_eq!(HeartbeatRequest::Seconds(0).label(), "0");
+        assert_eq!(HeartbeatRequest::Seconds(0).label(), "0s");
         assert_eq!(HeartbeatRequest::Seconds(5).label(), "5s");
     }
 }
