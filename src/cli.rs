@@ -134,11 +134,11 @@ pub struct ProbeArgs {
     pub confirm_timeout: Duration,
 
     /// Publish to this exchange instead of the probe's own temporary queue (touches user data).
-    #[arg(long, value_name = "NAME", requires = "routing_key")]
+    #[arg(long, value_name = "NAME", requires = "routing_key", value_parser = parse_short_string)]
     pub exchange: Option<String>,
 
     /// Routing key to publish with, together with --exchange.
-    #[arg(long, value_name = "KEY", requires = "exchange")]
+    #[arg(long, value_name = "KEY", requires = "exchange", value_parser = parse_short_string)]
     pub routing_key: Option<String>,
 
     /// List every frame in the timeline, heartbeats included. (lapin's frames in the
@@ -215,14 +215,30 @@ pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `auto`, or a duration; zero is allowed however it is written (`0`,
+/// `0s`, `0ms`): publish at once.
 fn parse_idle(s: &str) -> Result<IdleArg, String> {
-    if s.trim().eq_ignore_ascii_case("auto") {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("auto") {
         return Ok(IdleArg::Auto);
     }
-    if s.trim() == "0" {
+    if t == "0" || humantime::parse_duration(t).is_ok_and(|d| d.is_zero()) {
         return Ok(IdleArg::Fixed(Duration::ZERO));
     }
     parse_positive_duration(s).map(IdleArg::Fixed)
+}
+
+/// An AMQP short string (exchange and routing key names): at most 255
+/// bytes, or the broker could not even be asked.
+fn parse_short_string(s: &str) -> Result<String, String> {
+    let max = crate::target::SHORT_STRING_MAX;
+    if s.len() > max {
+        return Err(format!(
+            "is {} bytes long; AMQP names are at most {max} bytes",
+            s.len()
+        ));
+    }
+    Ok(s.to_string())
 }
 
 /// `server`, `0`, or a whole number of seconds up to 65535 (AMQP's heartbeat
@@ -288,6 +304,12 @@ mod tests {
         assert!(parse_positive_duration("soon").is_err());
         assert_eq!(parse_idle("auto"), Ok(IdleArg::Auto));
         assert_eq!(parse_idle("0"), Ok(IdleArg::Fixed(Duration::ZERO)));
+        assert_eq!(parse_idle("0s"), Ok(IdleArg::Fixed(Duration::ZERO)));
+        assert_eq!(parse_idle("0ms"), Ok(IdleArg::Fixed(Duration::ZERO)));
+        assert!(parse_short_string(&"x".repeat(255)).is_ok());
+        assert!(parse_short_string(&"x".repeat(256))
+            .unwrap_err()
+            .contains("at most 255 bytes"));
         assert_eq!(
             parse_idle("90s"),
             Ok(IdleArg::Fixed(Duration::from_secs(90)))

@@ -23,6 +23,14 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
     .add(b'#')
     .add(b'@');
 
+/// The user name in the printed URL also escapes `:`, or `us:er` would read
+/// as user `us` with password `er`.
+const USER: &AsciiSet = &PATH_SEGMENT.add(b':');
+
+/// AMQP short strings (the vhost in Connection.Open, exchange and routing
+/// key names) are at most this many bytes.
+pub const SHORT_STRING_MAX: usize = 255;
+
 /// A parsed, validated AMQP target.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Target {
@@ -52,18 +60,34 @@ impl Target {
             url: redact_url_text(raw),
             reason: reason.to_string(),
         };
+        // `amqp:/user:pw@host` parses as a URL whose *path* is
+        // `user:pw@host`: it would log in as guest and send the password to
+        // the broker as a vhost name. Demand the two slashes.
+        if let Some((scheme, rest)) = raw.split_once(':') {
+            if scheme.eq_ignore_ascii_case("amqp") && !rest.starts_with("//") {
+                return Err(malformed(
+                    "a URL needs two slashes after the scheme: did you mean amqp://…?",
+                ));
+            }
+        }
         let url = url::Url::parse(raw).map_err(|e| malformed(&e.to_string()))?;
         match url.scheme() {
             "amqp" => {}
             other => return Err(TargetError::Scheme(other.to_string())),
         }
         let host = match url.host() {
-            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(url::Host::Domain(d)) if !d.is_empty() => {
+                idna_host(d).map_err(|e| malformed(&e))?
+            }
             Some(url::Host::Ipv4(ip)) => ip.to_string(),
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
             _ => "localhost".to_string(),
         };
-        let port = url.port().unwrap_or(5672);
+        let port = match url.port() {
+            Some(0) => return Err(malformed("port 0 is not a port a broker can listen on")),
+            Some(p) => p,
+            None => 5672,
+        };
         let decode = |s: &str| {
             percent_encoding::percent_decode_str(s)
                 .decode_utf8()
@@ -92,6 +116,12 @@ impl Target {
                 decode(seg)?
             }
         };
+        if vhost.len() > SHORT_STRING_MAX {
+            return Err(malformed(&format!(
+                "the vhost is {} bytes; AMQP allows at most {SHORT_STRING_MAX}",
+                vhost.len()
+            )));
+        }
         Ok(Target {
             host,
             port,
@@ -129,7 +159,7 @@ impl Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let user = utf8_percent_encode(&self.user, PATH_SEGMENT);
+        let user = utf8_percent_encode(&self.user, USER);
         // Lower-case %2f, as RabbitMQ's docs write the default vhost.
         let vhost = utf8_percent_encode(&self.vhost, PATH_SEGMENT)
             .to_string()
@@ -144,21 +174,64 @@ impl fmt::Debug for Target {
     }
 }
 
+/// A host as the resolver wants it: the URL parser leaves a non-ASCII host
+/// of a non-special scheme percent-encoded (`b%C3%BCcher.example`); decode
+/// it and convert it with IDNA (`xn--bcher-kva.example`).
+fn idna_host(d: &str) -> Result<String, String> {
+    let decoded = percent_encoding::percent_decode_str(d)
+        .decode_utf8()
+        .map_err(|_| "the host name is not valid UTF-8".to_string())?;
+    if decoded.is_ascii() {
+        return Ok(decoded.into_owned());
+    }
+    match url::Host::parse(&decoded) {
+        Ok(url::Host::Domain(ascii)) => Ok(ascii),
+        Ok(other) => Ok(other.to_string()),
+        Err(e) => Err(format!("the host name is not a valid domain ({e})")),
+    }
+}
+
 /// Redact the password from URL-like text we could not parse, so that even
 /// an error about a malformed URL never echoes the secret.
+///
+/// The user info ends at the *last* `@`: a password may hold `/`, `?`, `#`
+/// or `@` unencoded, and a host never holds `@`. Works without `//` after
+/// the scheme, and without a scheme at all. Without any `@`, text after a
+/// `:` in the authority that is not a port number is redacted too
+/// (`amqp://user:secret` reads as a host and a bad port).
 pub fn redact_url_text(raw: &str) -> String {
-    let Some(scheme_end) = raw.find("://") else {
-        return raw.to_string();
+    // A scheme is `amqp:`/`amqps:`, or any scheme-like word followed by a
+    // slash; in `user:pw@host` the `user` is no scheme.
+    let (scheme, rest) = match raw.split_once(':') {
+        Some((s, r))
+            if s.eq_ignore_ascii_case("amqp")
+                || s.eq_ignore_ascii_case("amqps")
+                || (!s.is_empty()
+                    && r.starts_with('/')
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))) =>
+        {
+            (&raw[..=s.len()], r)
+        }
+        _ => ("", raw),
     };
-    let rest = &raw[scheme_end + 3..];
-    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..auth_end];
-    let Some(at) = authority.rfind('@') else {
-        return raw.to_string();
-    };
-    let userinfo = &authority[..at];
-    let user = userinfo.split(':').next().unwrap_or("");
-    format!("{}{}:***@{}", &raw[..scheme_end + 3], user, &rest[at + 1..])
+    let body = rest.trim_start_matches('/');
+    let lead = &rest[..rest.len() - body.len()];
+    if let Some(at) = body.rfind('@') {
+        let userinfo = &body[..at];
+        return match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}{lead}{user}:***@{}", &body[at + 1..]),
+            None => raw.to_string(),
+        };
+    }
+    // No '@': only a port may follow a ':' in the authority.
+    let auth_end = body.find(['/', '?', '#']).unwrap_or(body.len());
+    match body[..auth_end].rsplit_once(':') {
+        Some((host, port)) if !port.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{scheme}{lead}{host}:***{}", &body[auth_end..])
+        }
+        _ => raw.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -226,6 +299,68 @@ mod tests {
             "amqp://bob:***@h:x/v"
         );
         assert_eq!(redact_url_text("no url here"), "no url here");
+    }
+
+    #[test]
+    fn redaction_survives_every_malformed_shape() {
+        let pw = "S3cr3tPw";
+        // (URL, what the redacted text must still show)
+        let rows = [
+            (
+                "amqp://user:S3cr3tPw/x@127.0.0.1:5672/%2f",
+                "127.0.0.1:5672/%2f",
+            ),
+            ("amqp://user:S3cr3tPw#x@127.0.0.1:5672/%2f", "127.0.0.1"),
+            ("amqp://user:S3cr3tPw?x@127.0.0.1:5672/%2f", "127.0.0.1"),
+            ("amqp://user:S3cr3tPw@x@127.0.0.1:5672/%2f", "127.0.0.1"),
+            ("amqp:/user:S3cr3tPw!@127.0.0.1:5672", "127.0.0.1"),
+            ("amqp:user:S3cr3tPw!@127.0.0.1:5672", "127.0.0.1"),
+            ("amqp://user:S3cr3tPw@h:notaport/", "h:notaport"),
+            ("amqp://user:S3cr3tPw", "user"),
+            ("amqp://user:S3cr3tPw/", "user"),
+            ("user:S3cr3tPw@127.0.0.1", "127.0.0.1"),
+            ("amqps://user:S3cr3tPw@h/", "h/"),
+            ("amqp://user:S3cr3tPw@[::1/", "[::1/"),
+        ];
+        for (url, keeps) in rows {
+            let red = redact_url_text(url);
+            assert!(!red.contains(pw), "{url} → {red}");
+            assert!(red.contains(keeps), "{url} → {red} lost {keeps}");
+            if let Err(e) = Target::parse(url) {
+                assert!(!e.to_string().contains(pw), "{url}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_slash_port_zero_and_long_vhosts_are_rejected() {
+        for url in [
+            "amqp:/user:S3cr3tPw!@127.0.0.1:5672",
+            "amqp:user:S3cr3tPw!@127.0.0.1:5672",
+            "amqp://h:0/",
+        ] {
+            let err = Target::parse(url).expect_err(url).to_string();
+            assert!(!err.contains("S3cr3tPw"), "{err}");
+        }
+        assert!(Target::parse("amqp:/u:p@h")
+            .unwrap_err()
+            .to_string()
+            .contains("amqp://"));
+        let long = format!("amqp://h/{}", "v".repeat(256));
+        assert!(Target::parse(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("255"));
+        assert!(Target::parse(&format!("amqp://h/{}", "v".repeat(255))).is_ok());
+    }
+
+    #[test]
+    fn user_with_a_colon_stays_encoded_and_unicode_hosts_use_idna() {
+        let t = Target::parse("amqp://us%3Aer:x@h/").unwrap();
+        assert_eq!(t.user(), "us:er");
+        assert_eq!(t.to_string(), "amqp://us%3Aer:***@h:5672/%2f");
+        let t = Target::parse("amqp://bücher.example/").unwrap();
+        assert_eq!(t.host(), "xn--bcher-kva.example");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::style::{table, wrap, Style, WIDTH};
+use super::style::{clean, table, wrap, Style, WIDTH};
 use super::{Header, ServerSummary};
 use crate::classify::{Cadence, SetupFailure};
 use crate::error::ExitStatus;
@@ -132,7 +132,7 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
     let mut out = format!(
         "{} {}\n",
         style.bold("amqpdoctor heartbeat"),
-        r.header.target
+        clean(&r.header.target)
     );
     if let Some(f) = &r.setup_failure {
         out.push_str(&style.bad(&format!(
@@ -145,8 +145,8 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
     if let Some(s) = &r.server {
         out.push_str(&format!(
             "server   {} {}\n",
-            s.product.as_deref().unwrap_or("unknown"),
-            s.version.as_deref().unwrap_or("")
+            clean(s.product.as_deref().unwrap_or("unknown")),
+            clean(s.version.as_deref().unwrap_or(""))
         ));
     }
     if let Some(n) = &r.negotiation {

@@ -2,7 +2,7 @@
 //! its prediction, explanation and remedy; then a comparison table of the
 //! runs and the overall result, last, where the terminal leaves the eye.
 
-use super::style::{indent, table, table_unwrapped, wrap, Style, WIDTH};
+use super::style::{clean, indent, table, table_unwrapped, wrap, Style, WIDTH};
 use super::{Report, Run};
 use crate::classify::{EndKind, Outcome};
 use crate::error::ExitStatus;
@@ -15,7 +15,7 @@ pub fn render(report: &Report, style: Style) -> String {
     out.push_str(&format!(
         "{} {}\n",
         style.bold(&format!("amqpdoctor {}", report.header.command)),
-        report.header.target
+        clean(&report.header.target)
     ));
     if let Some(s) = &report.server {
         let name = [s.product.as_deref(), s.version.as_deref()]
@@ -36,7 +36,7 @@ pub fn render(report: &Report, style: Style) -> String {
         if let (Some(f), Some(c)) = (s.frame_max, s.channel_max) {
             line.push_str(&format!(", frame_max {f}, channel_max {c}"));
         }
-        out.push_str(&line);
+        out.push_str(&clean(&line));
         out.push('\n');
     }
     let st = &report.settings;
@@ -141,7 +141,7 @@ fn render_run(run: &Run, style: Style) -> String {
         out.push_str(&format!(
             "  {:>10}  {}\n",
             format!("{:.3}", e.at_ms as f64 / 1000.0),
-            event_text(&e.kind, style)
+            event_line(&e.kind, style)
         ));
     }
     let hb = &run.heartbeats;
@@ -171,8 +171,28 @@ fn render_run(run: &Run, style: Style) -> String {
     out
 }
 
-/// One line of the timeline.
-pub fn event_text(kind: &EventKind, style: Style) -> String {
+/// One line of the timeline, safe for a terminal (server-supplied text is
+/// escaped) and coloured by its tone.
+pub fn event_line(kind: &EventKind, style: Style) -> String {
+    let text = clean(&event_text(kind, Style::PLAIN)).into_owned();
+    match kind {
+        EventKind::Note { .. } => style.dim(&text),
+        EventKind::PeerEnded { .. }
+        | EventKind::PublishFailed { .. }
+        | EventKind::Nacked { .. }
+        | EventKind::ServerClose { .. }
+        | EventKind::ChannelClose { .. }
+        | EventKind::Blocked { .. }
+        | EventKind::Eof
+        | EventKind::IoError { .. }
+        | EventKind::Timeout { .. }
+        | EventKind::Interrupted => style.bad(&text),
+        _ => text,
+    }
+}
+
+/// One line of the timeline, as plain words.
+fn event_text(kind: &EventKind, style: Style) -> String {
     let errno = |errno: &Option<i32>, name: &str| match errno {
         Some(n) => format!("{name} (errno {n})"),
         None => name.to_string(),

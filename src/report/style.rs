@@ -83,6 +83,29 @@ impl Style {
     }
 }
 
+/// Text from outside (a server's product or reply text, a user's vhost) made
+/// safe for a terminal: control characters (C0, DEL, C1: ESC, BEL, NUL, CR,
+/// …) and bidirectional overrides are shown escaped (`\x1b`, `\u{202e}`)
+/// instead of acting on the terminal. JSON output escapes them itself.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if (c as u32) < 0x80 && unsafe_char(c) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Wrap `text` at `width` columns (display width), the first line prefixed
 /// with `first`, the others with `rest`; one `\n` after each line.
 pub fn wrap_with(text: &str, width: usize, first: &str, rest: &str) -> String {
@@ -91,8 +114,9 @@ pub fn wrap_with(text: &str, width: usize, first: &str, rest: &str) -> String {
         .subsequent_indent(rest)
         .break_words(false)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    // Words are separated by any run of white space in the source text.
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Words are separated by any run of white space in the source text;
+    // what remains of control characters is shown, not obeyed.
+    let flat = clean(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned();
     if flat.is_empty() {
         return String::new();
     }
@@ -185,6 +209,24 @@ mod tests {
         // Nor a number from its unit.
         assert_eq!(wrap("after 5.996 s of", 10, ""), "after\n5.996 s of\n");
         assert_eq!(wrap("a 350 ms b 2 sx", 8, ""), "a 350 ms\nb 2 sx\n");
+    }
+
+    #[test]
+    fn outside_text_cannot_drive_the_terminal() {
+        let rows = [
+            ("RabbitMQ", "RabbitMQ"),
+            ("\x1b[2Jgone", "\\x1b[2Jgone"),
+            ("\x1b]0;owned\x07", "\\x1b]0;owned\\x07"),
+            ("a\0b", "a\\x00b"),
+            ("line\rover", "line\\x0dover"),
+            ("\u{9b}31m", "\\u{9b}31m"),
+            ("abc\u{202e}fed", "abc\\u{202e}fed"),
+            ("héllo ✓", "héllo ✓"),
+        ];
+        for (input, want) in rows {
+            assert_eq!(clean(input), want, "{input:?}");
+        }
+        assert!(!wrap("x \x1b[31m y\x07", 80, "").contains(['\x1b', '\x07']));
     }
 
     #[test]

@@ -14,6 +14,23 @@ use amq_protocol::types::{AMQPValue, FieldTable, LongString, ShortString};
 /// Connection.Start is well under 4 KiB.
 pub const PRE_TUNE_FRAME_MAX: u32 = 128 * 1024;
 
+/// The largest frame we offer in Tune-Ok, and so the most the reader will
+/// ever buffer for one frame: a probe's frames are small, and a hostile
+/// server must not choose how much memory we allocate (its Tune may say
+/// 4 GiB).
+pub const CLIENT_FRAME_MAX: u32 = 128 * 1024;
+
+/// The frame_max we answer in Tune-Ok: the server's limit when it is
+/// smaller than ours (0 means "no limit"), else ours. AMQP 0-9-1 requires
+/// at least 4096 (frame-min-size); a smaller proposal is taken as it is and
+/// the broker's problem.
+pub fn negotiate_frame_max(server: u32) -> u32 {
+    match server {
+        0 => CLIENT_FRAME_MAX,
+        s => s.min(CLIENT_FRAME_MAX),
+    }
+}
+
 /// The result of trying to cut one frame off the front of a buffer.
 #[derive(Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)] // short-lived, never stored in bulk
@@ -382,6 +399,19 @@ mod tests {
             decode(b"AMQP\x00\x00\x09\x01", 0),
             Decoded::Frame(AMQPFrame::ProtocolHeader(ProtocolVersion::amqp_0_9_1()), 8)
         );
+    }
+
+    #[test]
+    fn frame_max_is_never_the_servers_to_choose_alone() {
+        // (server's Tune frame_max, our Tune-Ok)
+        for (server, ours) in [
+            (0, CLIENT_FRAME_MAX),
+            (u32::MAX, CLIENT_FRAME_MAX),
+            (131_072, 131_072),
+            (8192, 8192),
+        ] {
+            assert_eq!(negotiate_frame_max(server), ours, "{server}");
+        }
     }
 
     #[test]

@@ -479,11 +479,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             })
             .await?;
         let heartbeat = p.heartbeat.tune_ok(Heartbeat::from_secs(tune.heartbeat));
-        let frame_max = if tune.frame_max == 0 {
-            131_072
-        } else {
-            tune.frame_max
-        };
+        // The reader's limit is what we answer here, never more than ours.
+        let frame_max = codec::negotiate_frame_max(tune.frame_max);
         let channel_max = if tune.channel_max == 0 {
             2047
         } else {

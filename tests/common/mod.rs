@@ -12,6 +12,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process::Command as StdCommand;

@@ -1,0 +1,119 @@
+//! Scripted AMQP peers on 127.0.0.1:0 for hostile-server tests: each serves
+//! one connection and says, frame by frame, what a broker (or something
+//! pretending to be one) does.
+
+#![allow(dead_code)] // each test binary uses some of these
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use amq_protocol::frame::AMQPFrame;
+use amq_protocol::protocol::{connection, AMQPClass};
+use amq_protocol::types::{AMQPValue, FieldTable, LongString};
+use amqpdoctor::wire::codec::encode;
+
+/// Serve one connection with `behave` on 127.0.0.1:0; the URL to reach it
+/// (password `S3cr3tPw` so tests can grep for it).
+pub fn serve(behave: impl FnOnce(TcpStream) + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        if let Ok((conn, _)) = listener.accept() {
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(20)));
+            behave(conn);
+        }
+    });
+    format!("amqp://guest:S3cr3tPw@127.0.0.1:{port}/%2f")
+}
+
+pub fn send(c: &mut TcpStream, frame: AMQPFrame) {
+    let _ = c.write_all(&encode(&frame).unwrap());
+}
+
+/// Read and discard `n` bytes (or until the peer stops).
+pub fn skip(c: &mut TcpStream, n: usize) {
+    let mut buf = vec![0u8; n];
+    let _ = c.read_exact(&mut buf);
+}
+
+/// Read one frame's worth of bytes (header, payload, end marker).
+pub fn read_frame(c: &mut TcpStream) -> Vec<u8> {
+    let mut head = [0u8; 7];
+    if c.read_exact(&mut head).is_err() {
+        return Vec::new();
+    }
+    let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
+    let mut rest = vec![0u8; size.min(1 << 20) + 1];
+    let _ = c.read_exact(&mut rest);
+    [head.to_vec(), rest].concat()
+}
+
+/// Connection.Start with these product strings and mechanisms.
+pub fn start(product: &str, version: &str, platform: &str, mechanisms: &str) -> AMQPFrame {
+    let mut props = FieldTable::default();
+    for (k, v) in [
+        ("product", product),
+        ("version", version),
+        ("platform", platform),
+    ] {
+        props.insert(k.into(), AMQPValue::LongString(v.into()));
+    }
+    AMQPFrame::Method(
+        0,
+        AMQPClass::Connection(connection::AMQPMethod::Start(connection::Start {
+            version_major: 0,
+            version_minor: 9,
+            server_properties: props,
+            mechanisms: LongString::from(mechanisms),
+            locales: "en_US".into(),
+        })),
+    )
+}
+
+pub fn tune(frame_max: u32, heartbeat: u16) -> AMQPFrame {
+    AMQPFrame::Method(
+        0,
+        AMQPClass::Connection(connection::AMQPMethod::Tune(connection::Tune {
+            channel_max: 2047,
+            frame_max,
+            heartbeat,
+        })),
+    )
+}
+
+pub fn open_ok() -> AMQPFrame {
+    AMQPFrame::Method(
+        0,
+        AMQPClass::Connection(connection::AMQPMethod::OpenOk(connection::OpenOk {})),
+    )
+}
+
+pub fn close(code: u16, text: &str) -> AMQPFrame {
+    AMQPFrame::Method(
+        0,
+        AMQPClass::Connection(connection::AMQPMethod::Close(connection::Close {
+            reply_code: code,
+            reply_text: text.into(),
+            class_id: 0,
+            method_id: 0,
+        })),
+    )
+}
+
+/// The handshake up to Open-Ok as RabbitMQ would do it, with this Start
+/// and this Tune frame_max.
+pub fn handshake(c: &mut TcpStream, start_frame: AMQPFrame, frame_max: u32) {
+    skip(c, 8); // protocol header
+    send(c, start_frame);
+    read_frame(c); // Start-Ok
+    send(c, tune(frame_max, 60));
+    read_frame(c); // Tune-Ok
+    read_frame(c); // Open
+    send(c, open_ok());
+}
+
+pub fn rabbit_start() -> AMQPFrame {
+    start("RabbitMQ", "3.10.8", "Erlang", "PLAIN AMQPLAIN")
+}
