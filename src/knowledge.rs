@@ -1230,6 +1230,50 @@ pub static VERDICTS: &[VerdictInfo] = &[
         remedy: "Look at the broker's load and alarms; if the path is dropping connections, \
             keep heartbeats on and below its idle timeout.",
     },
+    VerdictInfo {
+        code: VerdictCode::ExchangeNotFound,
+        title: "the exchange published to does not exist",
+        meaning: "The broker closed the channel with 404 NOT_FOUND when the client published: \
+            the exchange does not exist in this virtual host, so the publish was refused. \
+            Without publisher confirms or a channel-close handler the application never knows: \
+            the write succeeded, and the message is gone.",
+        causes: "A typo in the exchange name, or the wrong vhost in the URL.\n\
+            The exchange was never declared (declaration belongs to whoever consumes, and it \
+            has not run yet), or it was auto-delete and its last binding went away.",
+        confirm: "`amqpdoctor probe --mode disabled --idle 0 --exchange NAME --routing-key KEY`: \
+            a Channel.Close 404 in the timeline.\n\
+            `rabbitmqctl list_exchanges -p <vhost>`.",
+        remedy: "Declare the exchange (passively, to check) before publishing, or publish to one \
+            that exists.\n\
+            Handle Channel.Close in the application: it is how the broker says a publish was \
+            refused.",
+    },
+    VerdictInfo {
+        code: VerdictCode::MessageRefused,
+        title: "the broker nacked a publish or returned it unroutable",
+        meaning: "The broker answered a publish with Basic.Nack (it could not take \
+            responsibility for the message) or with Basic.Return (mandatory, and no queue was \
+            bound to receive it). The connection is fine; the message did not arrive.",
+        causes: "Basic.Return: no queue bound to the exchange with that routing key.\n\
+            Basic.Nack: a queue refused it (max length with `reject-publish`, a quorum queue \
+            without a leader), or an internal error.",
+        confirm: "The run's `publishes[]`: outcome `returned` or `nacked`.\n\
+            `rabbitmqctl list_bindings -p <vhost>`.",
+        remedy: "Publish with `mandatory` and handle returns; republish nacked messages \
+            later.\n\
+            Bind a queue for the routing key, or fix the key.",
+    },
+    VerdictInfo {
+        code: VerdictCode::Interrupted,
+        title: "Ctrl-C ended the run before it could be diagnosed",
+        meaning: "The user (or a SIGTERM) interrupted the probe. Its connections were closed \
+            politely and the report shows what was seen until then; no prediction is checked, \
+            because the experiment did not run its course.",
+        causes: "Ctrl-C or SIGTERM while amqpdoctor was waiting (the idle, a handshake, \
+            confirms).",
+        confirm: "The run's timeline ends with `interrupted`; the exit code is 130.",
+        remedy: "Rerun without interrupting; `--idle` chooses how long the idle is.",
+    },
 ];
 
 // ---------------------------------------------------------------------------

@@ -542,3 +542,28 @@ fn the_plan_is_announced_before_the_idle() {
     assert!(plan.contains("done in about 2s"), "{plan}");
     assert!(!plan.contains("guest:guest"), "{plan}");
 }
+
+/// The reproduction: publishing to an exchange that does not exist
+/// loses every message; that is a fault (exit 1) in every mode alike, never
+/// `healthy`.
+#[test]
+fn a_missing_exchange_is_a_fault_in_every_mode() {
+    let (code, doc, stderr) = probe_json(&[
+        "--mode",
+        "all",
+        "--idle",
+        "0s",
+        "--publishes",
+        "1",
+        "--exchange",
+        "amqpdoctor.test.nosuchexchange",
+        "--routing-key",
+        "k",
+    ]);
+    assert_eq!(code, 1, "{doc}\n{stderr}");
+    for run in doc["runs"].as_array().unwrap() {
+        assert_eq!(run["verdict"]["code"], "exchange_not_found", "{run}");
+        assert_eq!(run["verdict"]["expected"], false);
+        assert_ne!(run["publishes"][0]["outcome"], "confirmed", "{run}");
+    }
+}

@@ -137,7 +137,14 @@ fn verdict_words_suggest_only_what_parses() {
     }
     for &code in VerdictCode::VARIANTS {
         for stage in [Stage::Connect, Stage::Handshake, Stage::Channel] {
-            let w = narrate::setup_words(code, stage, "x", None);
+            let w = narrate::setup_words(&amqpdoctor::classify::SetupFailure {
+                code,
+                stage,
+                message: "x".into(),
+                errno: None,
+                close: None,
+                offered_mechanisms: None,
+            });
             checked += assert_parses(&w.remedy) + assert_parses(&w.explanation);
         }
     }

@@ -58,6 +58,38 @@ pub fn attribute(f: &RunFacts) -> VerdictCode {
         .publishes
         .iter()
         .any(|p| matches!(p.outcome, Outcome::Lost | Outcome::Unknown));
+    let exchange_missing = f
+        .timeline
+        .find(|k| {
+            matches!(
+                k,
+                EventKind::ChannelClose {
+                    reply_code: 404,
+                    ..
+                }
+            )
+        })
+        .is_some();
+    let refused = f
+        .publishes
+        .iter()
+        .any(|p| matches!(p.outcome, Outcome::Nacked | Outcome::Returned));
+    let lost = f.publishes.iter().any(|p| p.outcome == Outcome::Lost);
+    // A connection that stayed up is healthy only if every message it was
+    // given arrived: a refused or lost publish is a fault in any mode.
+    let survived = || {
+        if blocked && unsettled {
+            VerdictCode::Blocked
+        } else if exchange_missing {
+            VerdictCode::ExchangeNotFound
+        } else if refused {
+            VerdictCode::MessageRefused
+        } else if lost {
+            VerdictCode::SilentLoss
+        } else {
+            VerdictCode::Healthy
+        }
+    };
     match end.kind {
         EndKind::ServerClose => match (end.reply_code, end.class_id, end.method_id) {
             (Some(403), Some(10), _) => VerdictCode::AuthFailed,
@@ -80,22 +112,14 @@ pub fn attribute(f: &RunFacts) -> VerdictCode {
                 VerdictCode::PeerClosed
             }
         }
-        EndKind::Silence => {
-            if blocked && unsettled {
-                VerdictCode::Blocked
-            } else if f.publishes.iter().any(|p| p.outcome == Outcome::Lost) {
-                VerdictCode::SilentLoss
-            } else {
-                VerdictCode::Timeout
-            }
-        }
-        EndKind::Alive | EndKind::ClientClose => {
-            if blocked && unsettled {
-                VerdictCode::Blocked
-            } else {
-                VerdictCode::Healthy
-            }
-        }
+        EndKind::Silence => match survived() {
+            VerdictCode::Healthy => VerdictCode::Timeout,
+            code => code,
+        },
+        // Interrupted before anything died: no diagnosis.
+        EndKind::ClientClose => VerdictCode::Interrupted,
+        EndKind::Alive if f.interrupted => VerdictCode::Interrupted,
+        EndKind::Alive => survived(),
     }
 }
 
@@ -213,6 +237,64 @@ pub(crate) mod tests {
             let f = facts(Mode::Disabled, 0, 0, &empty, &close, &[]);
             assert_eq!(attribute(&f), want, "{code}");
         }
+    }
+
+    #[test]
+    fn a_surviving_connection_is_healthy_only_if_every_message_arrived() {
+        let empty = Timeline::new(false);
+        let one = |write_error, settled| PublishAttempt {
+            seq: 1,
+            at_ms: 1,
+            write_error,
+            settled,
+        };
+        let not_found = tl(
+            &[(
+                5,
+                K::ChannelClose {
+                    reply_code: 404,
+                    reply_text: "NOT_FOUND - no exchange 'nosuchexchange' in vhost '/'".into(),
+                },
+            )],
+            &[],
+        );
+        use crate::timeline::Settled;
+        // (timeline, publish, verdict)
+        let rows = [
+            (&empty, one(None, Some(Settled::Ack)), VerdictCode::Healthy),
+            (&empty, one(None, None), VerdictCode::SilentLoss),
+            (
+                &empty,
+                one(None, Some(Settled::Nack)),
+                VerdictCode::MessageRefused,
+            ),
+            (
+                &empty,
+                one(None, Some(Settled::Returned)),
+                VerdictCode::MessageRefused,
+            ),
+            (&not_found, one(None, None), VerdictCode::ExchangeNotFound),
+        ];
+        let alive = end(EndKind::Alive, 0, None);
+        for (i, (t, p, want)) in rows.into_iter().enumerate() {
+            let pubs = publish_reports(std::slice::from_ref(&p), false);
+            for mode in [Mode::Serviced, Mode::Starved, Mode::Disabled] {
+                assert_eq!(
+                    attribute(&facts(mode, 2, 3000, t, &alive, &pubs)),
+                    want,
+                    "row {i} {mode}"
+                );
+            }
+        }
+        // Interrupted before anything died: interrupted, not healthy.
+        let mut f = facts(Mode::Starved, 2, 20_000, &empty, &alive, &[]);
+        f.interrupted = true;
+        assert_eq!(attribute(&f), VerdictCode::Interrupted);
+        let client = end(EndKind::ClientClose, 0, None);
+        assert_eq!(
+            attribute(&facts(Mode::Starved, 2, 20_000, &empty, &client, &[])),
+            VerdictCode::Interrupted
+        );
     }
 
     #[test]

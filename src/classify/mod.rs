@@ -65,7 +65,7 @@ pub fn verdict(f: &RunFacts) -> Verdict {
 
 /// The verdict for a run that could not start its experiment.
 pub fn setup_verdict(f: &SetupFailure) -> Verdict {
-    let words = narrate::setup_words(f.code, f.stage, &f.message, f.close.as_ref());
+    let words = narrate::setup_words(f);
     Verdict {
         code: f.code,
         expected: false,

@@ -10,9 +10,11 @@ use super::attribute::RunFacts;
 use super::end::EndKind;
 use super::predict::{predict, Prediction};
 use super::publish::Outcome;
+use super::setup::SetupFailure;
 use crate::knowledge;
+use crate::timeline::EventKind;
 use crate::vocab::units::{duration_ms, flag_duration, secs};
-use crate::vocab::{CloseInfo, Heartbeat, Mode, Stage, VerdictCode};
+use crate::vocab::{Heartbeat, Mode, VerdictCode};
 
 pub struct Words {
     pub summary: String,
@@ -295,6 +297,50 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
             ),
             remedy: kb_remedy(code),
         },
+        VerdictCode::ExchangeNotFound => {
+            let text = f
+                .timeline
+                .find(|k| matches!(k, EventKind::ChannelClose { reply_code: 404, .. }))
+                .and_then(|e| match &e.kind {
+                    EventKind::ChannelClose { reply_text, .. } => Some(reply_text.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            Words {
+                summary: format!("the broker refused the publishes: 404 {text}"),
+                explanation: format!(
+                    "{neg} The broker closed the channel with 404 \"{text}\": the exchange does \
+                     not exist in this vhost, so the publishes were refused although the kernel \
+                     accepted every write. {pubs}"
+                ),
+                remedy: kb_remedy(code),
+            }
+        }
+        VerdictCode::MessageRefused => Words {
+            summary: "the broker refused publishes: nacked, or returned unroutable".into(),
+            explanation: format!(
+                "{neg} The connection stayed up, but not every message arrived. {pubs}"
+            ),
+            remedy: kb_remedy(code),
+        },
+        VerdictCode::Interrupted => {
+            let reached = idle_reached_ms(f.timeline);
+            Words {
+                summary: format!(
+                    "interrupted after {} of the {} idle: no diagnosis",
+                    secs(reached.unwrap_or(0)),
+                    secs(f.idle_ms)
+                ),
+                explanation: format!(
+                    "{neg} The run was interrupted (Ctrl-C or SIGTERM){} before anything ended \
+                     the connection; amqpdoctor closed it. {pubs}",
+                    reached
+                        .map(|r| format!(" {} into its {} idle", secs(r), secs(f.idle_ms)))
+                        .unwrap_or_default()
+                ),
+                remedy: kb_remedy(code),
+            }
+        }
         VerdictCode::Timeout => Words {
             summary: format!("the broker did not answer in time ({})", secs(f.confirm_timeout_ms)),
             explanation: format!(
@@ -309,6 +355,16 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
             remedy: "Check the URL, the port (5672 for AMQP) and that the broker is running.".into(),
         },
     }
+}
+
+/// How much of the idle actually passed: from its start to its end, or to
+/// the interruption.
+pub fn idle_reached_ms(tl: &crate::timeline::Timeline) -> Option<u64> {
+    let start = tl.find(|k| matches!(k, EventKind::IdleStart { .. }))?.at_ms;
+    let stop = tl
+        .find(|k| matches!(k, EventKind::IdleEnd | EventKind::Interrupted))
+        .map_or_else(|| tl.events.last().map_or(start, |e| e.at_ms), |e| e.at_ms);
+    Some(stop.saturating_sub(start))
 }
 
 fn lowercase_first(s: &str) -> String {
@@ -403,13 +459,16 @@ pub fn prediction_text(
 
 /// The words for a run that could not start its experiment: the tool could
 /// not diagnose (exit 3), and says why in actionable words.
-pub fn setup_words(
-    code: VerdictCode,
-    stage: Stage,
-    message: &str,
-    close: Option<&CloseInfo>,
-) -> Words {
+pub fn setup_words(f: &SetupFailure) -> Words {
+    let (code, stage, message, close) = (f.code, f.stage, f.message.as_str(), f.close.as_ref());
     let (explanation, remedy) = match code {
+        VerdictCode::AuthFailed if f.offered_mechanisms.is_some() => (
+            format!("The broker cannot be logged in to by amqpdoctor: {message}."),
+            "Enable PLAIN on the broker (RabbitMQ: `auth_mechanisms.1 = PLAIN` in \
+             rabbitmq.conf), or point amqpdoctor at a listener that offers it. EXTERNAL means \
+             logging in with a TLS client certificate, which amqpdoctor does not do yet."
+                .to_string(),
+        ),
         VerdictCode::AuthFailed => (
             format!("The broker refused the login during the {stage}: {message}."),
             "Check the user name and password in the URL, and that the user may connect from \

@@ -14,6 +14,8 @@ pub struct SetupFailure {
     pub message: String,
     pub errno: Option<i32>,
     pub close: Option<CloseInfo>,
+    /// The SASL mechanisms the server offered, when none was usable.
+    pub offered_mechanisms: Option<Vec<String>>,
 }
 
 impl SetupFailure {
@@ -24,6 +26,10 @@ impl SetupFailure {
             message: err.message.clone(),
             errno: err.errno(),
             close: err.close().cloned(),
+            offered_mechanisms: match &err.kind {
+                FailureKind::NoMechanism { offered } => Some(offered.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -39,6 +45,8 @@ pub fn setup_code(err: &SetupError) -> VerdictCode {
             _ => VerdictCode::ServerClosed,
         },
         FailureKind::ProtocolMismatch | FailureKind::Invalid => VerdictCode::ProtocolMismatch,
+        // It speaks AMQP; we cannot log in.
+        FailureKind::NoMechanism { .. } => VerdictCode::AuthFailed,
         FailureKind::Timeout => VerdictCode::Timeout,
         // RabbitMQ without the authentication_failure_close capability, and
         // other brokers, drop the socket after a refused login: the EOF
@@ -102,6 +110,13 @@ mod tests {
                 VerdictCode::PeerClosed,
             ),
             (Handshake, FailureKind::Timeout, VerdictCode::Timeout),
+            (
+                Handshake,
+                FailureKind::NoMechanism {
+                    offered: vec!["EXTERNAL".into()],
+                },
+                VerdictCode::AuthFailed,
+            ),
             (Handshake, io(104), VerdictCode::PeerReset),
             (Handshake, io(32), VerdictCode::PeerClosed),
             (

@@ -44,6 +44,9 @@ pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
         }
     };
     report::emit(out).context("writing the report")?;
+    if let Some(f) = &report.setup_failure {
+        report::notice(&super::could_not_diagnose(f));
+    }
     Ok(report.exit_code)
 }
 

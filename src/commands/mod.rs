@@ -33,6 +33,15 @@ pub fn style_for(choice: ColorChoice) -> style::Style {
     }
 }
 
+/// The one line on stderr for a run that could not be diagnosed (exit 3).
+pub fn could_not_diagnose(f: &crate::classify::SetupFailure) -> String {
+    let message = report::style::clean(&f.message);
+    format!(
+        "could not diagnose: {} during the {}: {message}",
+        f.code, f.stage
+    )
+}
+
 /// A multi-threaded runtime for the network commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;

@@ -101,6 +101,15 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitStatus> {
         Format::Human => report::human::render(&report, super::style_for(args.output.color)),
     };
     report::emit(out).context("writing the report")?;
+    if let Some(f) = report
+        .setup_failure
+        .as_ref()
+        .or_else(|| report.runs.iter().find_map(|r| r.setup_failure.as_ref()))
+    {
+        // The report may be JSON in a pipe: say it in one line for people
+        // and CI logs too.
+        report::notice(&super::could_not_diagnose(f));
+    }
     Ok(report.exit_code)
 }
 
@@ -210,6 +219,7 @@ fn preflight_run(cfg: &ProbeConfig, timeline: Timeline, failure: SetupFailure) -
         mode: cfg.modes.first().copied().unwrap_or(Mode::Starved),
         negotiation: None,
         idle_ms: 0,
+        idle_reached_ms: None,
         idle_cut_short_at_ms: None,
         pump_every_ms: None,
         heartbeats: timeline.heartbeats.clone(),

@@ -8,7 +8,7 @@ use crate::classify::{EndKind, Outcome};
 use crate::error::ExitStatus;
 use crate::timeline::{EventKind, TcpEnd};
 use crate::vocab::units::secs;
-use crate::vocab::Op;
+use crate::vocab::{Op, VerdictCode};
 
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
@@ -155,7 +155,9 @@ fn render_run(run: &Run, style: Style) -> String {
         out.push_str(&wrap(&format!("note: {note}"), WIDTH, "  "));
     }
     let v = &run.verdict;
-    let tag = if v.expected {
+    let tag = if v.code == VerdictCode::Interrupted {
+        style.bad(&format!("{} (no prediction checked)", v.code))
+    } else if v.expected {
         style.good(&format!("{} (as predicted)", v.code))
     } else {
         style.bad(&format!("{} (NOT as predicted)", v.code))
@@ -291,7 +293,7 @@ fn end_text(run: &Run) -> String {
     let at = secs(e.at_ms);
     match e.kind {
         EndKind::Alive => "alive".into(),
-        EndKind::ClientClose => "interrupted".into(),
+        EndKind::ClientClose => format!("interrupted at {at}"),
         EndKind::ServerClose => format!("Close {} at {at}", e.reply_code.unwrap_or(0)),
         EndKind::Reset => format!("RST at {at}"),
         EndKind::Fin => format!("FIN at {at}"),
@@ -340,7 +342,9 @@ fn comparison(report: &Report, style: Style) -> String {
                 end_text(r),
                 publishes_text(r),
                 r.verdict.code.to_string(),
-                if r.verdict.expected {
+                if r.verdict.code == VerdictCode::Interrupted {
+                    "-".into()
+                } else if r.verdict.expected {
                     style.good("yes")
                 } else {
                     style.bad("NO")

@@ -111,6 +111,9 @@ pub struct Run {
     pub mode: Mode,
     pub negotiation: Option<Negotiation>,
     pub idle_ms: u64,
+    /// How much of the idle passed (less than `idle_ms` when it was cut
+    /// short or interrupted); null when no idle began.
+    pub idle_reached_ms: Option<u64>,
     /// Set when the idle ended early because the connection had already died.
     pub idle_cut_short_at_ms: Option<u64>,
     pub pump_every_ms: Option<u64>,
@@ -154,6 +157,7 @@ impl Run {
             mode: o.mode,
             negotiation: o.negotiation,
             idle_ms: o.idle_ms,
+            idle_reached_ms: classify::narrate::idle_reached_ms(&o.timeline),
             idle_cut_short_at_ms: o.idle_cut_short_at_ms,
             pump_every_ms: o.pump_every_ms,
             heartbeats: o.timeline.heartbeats.clone(),

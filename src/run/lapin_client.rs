@@ -358,11 +358,20 @@ impl driver::Connection for LapinConnection {
 impl LapinConnection {
     fn record_error(&mut self, op: &'static str, e: &lapin::Error) {
         if let Some(c) = close_info(e) {
-            self.tl.push(EventKind::ServerClose {
-                reply_code: c.reply_code,
-                reply_text: c.reply_text,
-                class_id: c.class_id,
-                method_id: c.method_id,
+            // lapin reports both levels as a protocol error: a connection
+            // that is still open lost only its channel.
+            self.tl.push(if self.conn.status().connected() {
+                EventKind::ChannelClose {
+                    reply_code: c.reply_code,
+                    reply_text: c.reply_text,
+                }
+            } else {
+                EventKind::ServerClose {
+                    reply_code: c.reply_code,
+                    reply_text: c.reply_text,
+                    class_id: c.class_id,
+                    method_id: c.method_id,
+                }
             });
             return;
         }

@@ -88,6 +88,13 @@ pub enum VerdictCode {
     VhostNotAllowed,
     ProtocolMismatch,
     Timeout,
+    /// The broker closed the channel with 404: the exchange published to
+    /// does not exist.
+    ExchangeNotFound,
+    /// The broker nacked a publish, or returned it unroutable.
+    MessageRefused,
+    /// Ctrl-C ended the run before it could be diagnosed.
+    Interrupted,
 }
 
 impl VerdictCode {
@@ -222,8 +229,10 @@ pub enum FailureKind {
     Timeout,
     /// The peer does not speak AMQP 0-9-1 (HTTP, TLS, AMQP 1.0, garbage).
     ProtocolMismatch,
-    /// It spoke AMQP but broke the protocol, or offered nothing we can use.
+    /// It spoke AMQP but broke the protocol.
     Invalid,
+    /// It offered no SASL mechanism we can use (we log in with PLAIN).
+    NoMechanism { offered: Vec<String> },
     /// Connection.Close from the server.
     ConnectionClose(CloseInfo),
     /// Channel.Close from the server.

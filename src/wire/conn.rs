@@ -39,6 +39,12 @@ pub enum WireError {
     ProtocolMismatch(String),
     #[error("protocol violation: {0}")]
     Invalid(String),
+    #[error(
+        "the server offers no mechanism amqpdoctor can log in with: it offers {}, and amqpdoctor \
+         authenticates with PLAIN (user and password)",
+        if .0.is_empty() { "none".to_string() } else { .0.join(", ") }
+    )]
+    NoMechanism(Vec<String>),
     #[error("the server closed the connection: {} {}", .0.reply_code, .0.reply_text)]
     ServerClose(CloseInfo),
     #[error("the server closed the channel: {} {}", .0.reply_code, .0.reply_text)]
@@ -74,6 +80,9 @@ impl WireError {
             },
             WireError::ProtocolMismatch(_) => FailureKind::ProtocolMismatch,
             WireError::Invalid(_) => FailureKind::Invalid,
+            WireError::NoMechanism(offered) => FailureKind::NoMechanism {
+                offered: offered.clone(),
+            },
             WireError::ServerClose(c) => FailureKind::ConnectionClose(c.clone()),
             WireError::ChannelClose(c) => FailureKind::ChannelClose(c.clone()),
         }
@@ -456,10 +465,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             })?;
         let server = ServerInfo::from_start(&start);
         if !server.mechanisms.iter().any(|m| m == "PLAIN") {
-            return Err(WireError::Invalid(format!(
-                "the server offers no PLAIN authentication (mechanisms: {})",
-                server.mechanisms.join(" ")
-            )));
+            self.dead = true;
+            return Err(WireError::NoMechanism(server.mechanisms.clone()));
         }
         let start_ok = connection::StartOk {
             client_properties: codec::client_properties(&p.connection_name),
