@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
         }
         'amqpdoctor;probe' {
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins')
             [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Heartbeat modes to run, comma-separated')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal')
@@ -55,6 +56,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
         }
         'amqpdoctor;heartbeat' {
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal')
             [CompletionResult]::new('--observe', '--observe', [CompletionResultType]::ParameterName, 'Keep the connection serviced this long and measure heartbeat cadence in both directions')

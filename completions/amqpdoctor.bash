@@ -109,13 +109,17 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__heartbeat)
-            opts="-h -V --connect-timeout --heartbeat --interval --observe --client --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --heartbeat --interval --observe --client --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -263,13 +267,17 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__probe)
-            opts="-h -V --connect-timeout --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

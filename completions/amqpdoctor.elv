@@ -31,6 +31,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         }
         &'amqpdoctor;probe'= {
             cand --connect-timeout 'Timeout for the TCP connect and for each handshake step'
+            cand --password-file 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins'
             cand --idle 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)'
             cand --mode 'Heartbeat modes to run, comma-separated'
             cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal'
@@ -50,6 +51,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         }
         &'amqpdoctor;heartbeat'= {
             cand --connect-timeout 'Timeout for the TCP connect and for each handshake step'
+            cand --password-file 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins'
             cand --interval 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal'
             cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal'
             cand --observe 'Keep the connection serviced this long and measure heartbeat cadence in both directions'

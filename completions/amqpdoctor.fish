@@ -33,6 +33,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "completions" 
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l idle -d 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l mode -d 'Heartbeat modes to run, comma-separated' -r -f -a "serviced\t'lapin: a real async client whose own I/O task sends heartbeats'
 starved\t'Heartbeat agreed, then never serviced: no heartbeats sent, nothing read'
@@ -53,6 +54,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l trace -d
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l observe -d 'Keep the connection serviced this long and measure heartbeat cadence in both directions' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l client -d 'Narrow the client-library explanation to one library (see `amqpdoctor explain lapin`)' -r

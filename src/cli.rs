@@ -56,6 +56,11 @@ pub struct ConnectArgs {
     /// Timeout for the TCP connect and for each handshake step.
     #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
     pub connect_timeout: Duration,
+
+    /// Read the password from FILE (its first line) instead of the URL, so it is not in argv
+    /// where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins.
+    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_PASSWORD_FILE")]
+    pub password_file: Option<std::path::PathBuf>,
 }
 
 /// How results are printed.

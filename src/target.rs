@@ -147,6 +147,13 @@ impl Target {
     pub fn password(&self) -> &str {
         &self.password
     }
+    /// The same target with another password (from a file or the
+    /// environment instead of the URL).
+    pub fn with_password(mut self, password: String) -> Self {
+        self.password = password;
+        self
+    }
+
     /// `host:port`, with IPv6 literals bracketed, for connecting and messages.
     pub fn authority(&self) -> String {
         if self.host.contains(':') {

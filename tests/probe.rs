@@ -310,7 +310,12 @@ struct TempUser {
 
 impl TempUser {
     fn new(password: &str) -> Self {
-        let name = format!("amqpdoctor-test-{}", std::process::id());
+        Self::named("pw", password)
+    }
+
+    /// `tag` keeps users of tests running in parallel apart.
+    fn named(tag: &str, password: &str) -> Self {
+        let name = format!("amqpdoctor-test-{tag}-{}", std::process::id());
         rabbitmqctl(&["add_user", &name, password]);
         let user = TempUser { name };
         rabbitmqctl(&["set_permissions", "-p", "/", &user.name, ".*", ".*", ".*"]);
@@ -566,4 +571,60 @@ fn a_missing_exchange_is_a_fault_in_every_mode() {
         assert_eq!(run["verdict"]["expected"], false);
         assert_ne!(run["publishes"][0]["outcome"], "confirmed", "{run}");
     }
+}
+
+/// `--password-file` and `$AMQPDOCTOR_PASSWORD` log in without the secret
+/// in argv or the URL, and it appears in no output, in either format.
+#[test]
+fn password_from_a_file_or_the_environment_logs_in_and_is_never_printed() {
+    require_broker();
+    let secret = "Pw-file-env-9d1e-never-print";
+    let user = TempUser::named("pwfile", secret);
+    let dir = std::env::temp_dir().join(format!("amqpdoctor-pw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("password");
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    // The URL names the user only; a wrong password in it must lose.
+    let url = url_with(Some(&format!("{}:wrong-in-url", user.name)), Some("%2f"));
+    let base = ["probe", url.as_str(), "--mode", "disabled", "--idle", "0s"];
+    let build = |how: &str| {
+        let mut c = amqpdoctor();
+        c.args(base);
+        match how {
+            "--password-file" => c.arg("--password-file").arg(&file),
+            "$AMQPDOCTOR_PASSWORD_FILE" => c.env("AMQPDOCTOR_PASSWORD_FILE", &file),
+            _ => c.env("AMQPDOCTOR_PASSWORD", secret),
+        };
+        c
+    };
+    for how in [
+        "--password-file",
+        "$AMQPDOCTOR_PASSWORD_FILE",
+        "$AMQPDOCTOR_PASSWORD",
+    ] {
+        for format in ["human", "json"] {
+            let out = build(how).args(["--format", format]).output().unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(0), "{how} {format}: {all}");
+            assert!(
+                !all.contains(secret),
+                "{how} {format} printed the secret: {all}"
+            );
+            assert!(!all.contains("wrong-in-url"), "{how} {format}: {all}");
+        }
+    }
+    // A missing file is a usage error naming the file, not a connection.
+    let out = amqpdoctor()
+        .args(base)
+        .arg("--password-file")
+        .arg(dir.join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--password-file"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,7 +25,7 @@ use crate::vocab::Negotiation;
 use crate::wire::{self, HandshakeParams};
 
 pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
-    let target = Target::parse(&args.connect.url)?;
+    let target = super::target(&args.connect)?;
     let only = match &args.client {
         Some(name) => Some(knowledge::client(name).ok_or_else(|| {
             let ids: Vec<&str> = knowledge::CLIENTS.iter().map(|c| c.id).collect();

@@ -8,9 +8,10 @@ pub mod heartbeat;
 pub mod man;
 pub mod probe;
 
-use crate::cli::{Cli, ColorChoice, Command};
-use crate::error::ExitStatus;
+use crate::cli::{Cli, ColorChoice, Command, ConnectArgs};
+use crate::error::{ExitStatus, UsageError};
 use crate::report::{self, style};
+use crate::target::Target;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
@@ -31,6 +32,48 @@ pub fn style_for(choice: ColorChoice) -> style::Style {
             ColorChoice::Never => style::ColorChoice::Never,
         }),
     }
+}
+
+/// Passwords longer than this in a password file are refused (a file that
+/// is not a password, such as a log, must not be read whole).
+const PASSWORD_FILE_MAX: u64 = 4096;
+
+/// The target to talk to: the URL, with the password from `--password-file`
+/// or `$AMQPDOCTOR_PASSWORD` when given (in that order; both beat the URL's).
+pub fn target(connect: &ConnectArgs) -> anyhow::Result<Target> {
+    let target = Target::parse(&connect.url)?;
+    if let Some(path) = &connect.password_file {
+        return Ok(target.with_password(read_password_file(path)?));
+    }
+    match std::env::var("AMQPDOCTOR_PASSWORD") {
+        Ok(pw) => Ok(target.with_password(pw)),
+        Err(std::env::VarError::NotPresent) => Ok(target),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(UsageError("$AMQPDOCTOR_PASSWORD is not valid UTF-8".into()).into())
+        }
+    }
+}
+
+/// The first line of a password file, without its line ending. Errors name
+/// the file, never its content.
+pub fn read_password_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| UsageError(format!("--password-file {shown}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(PASSWORD_FILE_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| UsageError(format!("--password-file {shown}: {e}")))?;
+    if bytes.len() as u64 > PASSWORD_FILE_MAX {
+        return Err(UsageError(format!(
+            "--password-file {shown}: longer than {PASSWORD_FILE_MAX} bytes; is it a password?"
+        ))
+        .into());
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("--password-file {shown}: not UTF-8 text")))?;
+    Ok(text.lines().next().unwrap_or("").to_string())
 }
 
 /// The one line on stderr for a run that could not be diagnosed (exit 3).

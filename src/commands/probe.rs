@@ -39,7 +39,7 @@ pub struct ProbeConfig {
 
 impl ProbeConfig {
     pub fn from_args(a: &ProbeArgs) -> anyhow::Result<Self> {
-        let target = Target::parse(&a.connect.url)?;
+        let target = super::target(&a.connect)?;
         let modes: Vec<Mode> = a
             .modes()
             .into_iter()
