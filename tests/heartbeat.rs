@@ -140,3 +140,39 @@ fn heartbeat_unknown_client_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Ctrl-C during `--observe` ends the observation at once, closes the
+/// connection and still prints the report of what was observed (exit 130).
+#[test]
+fn ctrl_c_during_observe_prints_what_was_observed() {
+    require_broker();
+    let started = std::time::Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_amqpdoctor"))
+        .args(["heartbeat", &broker_url(), "--interval", "2s"])
+        .args(["--observe", "30s", "--format", "json"])
+        .env_remove("AMQP_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(130), "{doc}");
+    assert_eq!(doc["exit_code"], 130);
+    assert_eq!(doc["observed"]["interrupted"], true, "{doc}");
+    // It saw the broker's beats (every T/2 = 1 s) until the interrupt.
+    assert!(
+        doc["observed"]["server_to_client"]["count"].as_u64() >= Some(1),
+        "{doc}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(10),
+        "took {elapsed:?}"
+    );
+}

@@ -117,3 +117,83 @@ pub fn handshake(c: &mut TcpStream, start_frame: AMQPFrame, frame_max: u32) {
 pub fn rabbit_start() -> AMQPFrame {
     start("RabbitMQ", "3.10.8", "Erlang", "PLAIN AMQPLAIN")
 }
+
+/// Serve every connection with `behave` (each on its own thread).
+pub fn serve_many(behave: fn(TcpStream)) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+            thread::spawn(move || behave(conn));
+        }
+    });
+    format!("amqp://guest:S3cr3tPw@127.0.0.1:{port}/%2f")
+}
+
+/// Reset the connection (RST, not FIN): linger 0, then close.
+pub fn reset(c: TcpStream) {
+    use nix::sys::socket::{setsockopt, sockopt::Linger};
+    let _ = setsockopt(
+        &c,
+        Linger,
+        &libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        },
+    );
+    drop(c);
+}
+
+/// The next method frame from the client, decoded (None at EOF).
+pub fn next_method(c: &mut TcpStream) -> Option<(u16, AMQPClass)> {
+    use amqpdoctor::wire::codec::{decode, Decoded};
+    loop {
+        let bytes = read_frame(c);
+        if bytes.is_empty() {
+            return None;
+        }
+        if let Decoded::Frame(AMQPFrame::Method(ch, m), _) = decode(&bytes, 0) {
+            return Some((ch, m));
+        }
+    }
+}
+
+/// A broker that does everything a probe needs except confirm: it opens
+/// channels, selects confirms, declares queues and closes politely, but
+/// never acks a publish.
+pub fn broker_that_never_confirms(mut c: TcpStream) {
+    use amq_protocol::protocol::{channel, confirm, queue};
+    handshake(&mut c, rabbit_start(), 131_072);
+    while let Some((ch, m)) = next_method(&mut c) {
+        let reply = match m {
+            AMQPClass::Channel(channel::AMQPMethod::Open(_)) => {
+                AMQPClass::Channel(channel::AMQPMethod::OpenOk(channel::OpenOk {}))
+            }
+            AMQPClass::Confirm(confirm::AMQPMethod::Select(_)) => {
+                AMQPClass::Confirm(confirm::AMQPMethod::SelectOk(confirm::SelectOk {}))
+            }
+            AMQPClass::Queue(queue::AMQPMethod::Declare(_)) => {
+                AMQPClass::Queue(queue::AMQPMethod::DeclareOk(queue::DeclareOk {
+                    queue: "amq.gen-fake".into(),
+                    message_count: 0,
+                    consumer_count: 0,
+                }))
+            }
+            AMQPClass::Connection(connection::AMQPMethod::Close(_)) => {
+                send(
+                    &mut c,
+                    AMQPFrame::Method(
+                        0,
+                        AMQPClass::Connection(connection::AMQPMethod::CloseOk(
+                            connection::CloseOk {},
+                        )),
+                    ),
+                );
+                return;
+            }
+            _ => continue,
+        };
+        send(&mut c, AMQPFrame::Method(ch, reply));
+    }
+}
