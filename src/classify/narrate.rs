@@ -500,6 +500,16 @@ pub fn setup_words(f: &SetupFailure) -> Words {
              raise --connect-timeout to tell slow from dead."
                 .to_string(),
         ),
+        // Frame-level errors in amqpdoctor's own handshake are not the
+        // user's application's doing (the knowledge base's remedies for
+        // these codes are about applications sharing a channel).
+        _ if close.is_some_and(|c| matches!(c.reply_code, 501..=505)) => (
+            format!("The connection failed during the {stage}: {message}."),
+            "amqpdoctor's own client sent the frames here, so the fault is on the other side: \
+             the server (or a proxy in between) sent or expected a frame out of order. Check \
+             that the target is an AMQP 0-9-1 broker, and rerun with --trace to see every frame."
+                .to_string(),
+        ),
         _ => (
             format!("The connection failed during the {stage}: {message}."),
             close
@@ -520,6 +530,33 @@ pub fn setup_words(f: &SetupFailure) -> Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frame_errors_in_our_own_setup_do_not_blame_the_application() {
+        let f = |code: u16| SetupFailure {
+            code: VerdictCode::ServerClosed,
+            stage: crate::vocab::Stage::Handshake,
+            message: "lapin: 505 UNEXPECTED_FRAME".into(),
+            errno: None,
+            close: Some(crate::vocab::CloseInfo {
+                reply_code: code,
+                reply_text: "UNEXPECTED_FRAME".into(),
+                class_id: 0,
+                method_id: 0,
+            }),
+            offered_mechanisms: None,
+        };
+        let w = setup_words(&f(505));
+        assert!(!w.remedy.to_lowercase().contains("thread"), "{}", w.remedy);
+        assert!(w.remedy.contains("--trace"), "{}", w.remedy);
+        // Other codes keep the knowledge base's remedy.
+        let w = setup_words(&f(320));
+        assert!(
+            !w.remedy.contains("amqpdoctor's own client"),
+            "{}",
+            w.remedy
+        );
+    }
 
     #[test]
     fn prediction_words() {
