@@ -58,7 +58,7 @@ impl Target {
     pub fn parse(raw: &str) -> Result<Self, TargetError> {
         let malformed = |reason: &str| TargetError::Malformed {
             url: redact_url_text(raw),
-            reason: reason.to_string(),
+            reason: format!("{reason}{}", encoding_hint(raw)),
         };
         // `amqp:/user:pw@host` parses as a URL whose *path* is
         // `user:pw@host`: it would log in as guest and send the password to
@@ -178,6 +178,18 @@ impl fmt::Display for Target {
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Target({self})")
+    }
+}
+
+/// When a `/`, `?` or `#` comes before the last `@`, the user info was most
+/// likely cut short by one of them in the password: say how to write it.
+fn encoding_hint(raw: &str) -> &'static str {
+    let body = raw.split_once("//").map_or(raw, |(_, b)| b);
+    match body.rfind('@') {
+        Some(at) if body[..at].contains(['/', '?', '#', '@']) => {
+            " (a user name or password holding / ? # or @ must be percent-encoded: %2F %3F %23 %40)"
+        }
+        _ => "",
     }
 }
 
