@@ -10,7 +10,8 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(status) => status.into(),
         Err(err) => {
-            eprintln!("amqpdoctor: error: {err:#}");
+            // Printed once, here; never a panic, even on a closed stderr.
+            amqpdoctor::report::notice(&format!("error: {err:#}"));
             error::exit_status_for(&err).into()
         }
     }

@@ -184,7 +184,10 @@ impl fmt::Debug for Target {
 /// When a `/`, `?` or `#` comes before the last `@`, the user info was most
 /// likely cut short by one of them in the password: say how to write it.
 fn encoding_hint(raw: &str) -> &'static str {
-    let body = raw.split_once("//").map_or(raw, |(_, b)| b);
+    // Without `//` the URL's shape is wrong already; that error says so.
+    let Some((_, body)) = raw.split_once("//") else {
+        return "";
+    };
     match body.rfind('@') {
         Some(at) if body[..at].contains(['/', '?', '#', '@']) => {
             " (a user name or password holding / ? # or @ must be percent-encoded: %2F %3F %23 %40)"

@@ -362,37 +362,28 @@ fn signal_rows() -> Vec<Row> {
         r.max = Duration::from_secs(4);
         r
     };
-    let mut confirm_wait = probe(
-        "SIGINT in the confirm wait",
-        &never_confirms,
-        &[
-            "--mode",
-            "disabled",
-            "--idle",
-            "0s",
-            "--confirm-timeout",
-            "30s",
-        ],
-        130,
-        "interrupted",
-    );
+    // A broker that never confirms: publish at once, then wait for confirms.
+    let confirms = |name: &str, timeout: &str, exit: i32, stderr: &'static str| {
+        let mut r = probe(
+            name,
+            &never_confirms,
+            &[
+                "--mode",
+                "disabled",
+                "--idle",
+                "0s",
+                "--confirm-timeout",
+                timeout,
+            ],
+            exit,
+            stderr,
+        );
+        r.max = Duration::from_secs(6);
+        r
+    };
+    let mut confirm_wait = confirms("SIGINT in the confirm wait", "30s", 130, "interrupted");
     confirm_wait.signal = Some(("INT", Duration::from_millis(1500)));
-    confirm_wait.max = Duration::from_secs(6);
-    let mut lost = probe(
-        "confirms never come",
-        &never_confirms,
-        &[
-            "--mode",
-            "disabled",
-            "--idle",
-            "0s",
-            "--confirm-timeout",
-            "1s",
-        ],
-        1,
-        "",
-    );
-    lost.max = Duration::from_secs(6);
+    let lost = confirms("confirms never come", "1s", 1, "");
     vec![
         slow_preflight("SIGINT in the preflight", "INT"),
         slow_preflight("SIGTERM in the preflight", "TERM"),
