@@ -60,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal')
             [CompletionResult]::new('--observe', '--observe', [CompletionResultType]::ParameterName, 'Keep the connection serviced this long and measure heartbeat cadence in both directions')
-            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Narrow the client-library explanation to one library (see `amqpdoctor explain lapin`)')
+            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -72,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
         'amqpdoctor;explain' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
-            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, EOF and the log lines it recognises')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, concepts, EOF and the log lines it recognises')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

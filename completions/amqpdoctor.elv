@@ -55,7 +55,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --interval 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal'
             cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal'
             cand --observe 'Keep the connection serviced this long and measure heartbeat cadence in both directions'
-            cand --client 'Narrow the client-library explanation to one library (see `amqpdoctor explain lapin`)'
+            cand --client 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)'
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
             cand -h 'Print help'
@@ -66,7 +66,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
-            cand --list 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, EOF and the log lines it recognises'
+            cand --list 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, concepts, EOF and the log lines it recognises'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

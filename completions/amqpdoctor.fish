@@ -57,7 +57,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l conn
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l observe -d 'Keep the connection serviced this long and measure heartbeat cadence in both directions' -r
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l client -d 'Narrow the client-library explanation to one library (see `amqpdoctor explain lapin`)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l client -d 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
@@ -70,7 +70,7 @@ json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l list -d 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, EOF and the log lines it recognises'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l list -d 'List every topic explain knows instead, grouped: errno names, reply codes, client libraries, verdict codes, concepts, EOF and the log lines it recognises'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s h -l help -d 'Print help'

@@ -169,8 +169,9 @@ pub struct HeartbeatArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
     pub observe: Option<Duration>,
 
-    /// Narrow the client-library explanation to one library (see `amqpdoctor explain lapin`).
-    #[arg(long, value_name = "NAME")]
+    /// Narrow the client-library table to one library, or one version of it with NAME@VERSION
+    /// (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all).
+    #[arg(long, value_name = "NAME[@VERSION]")]
     pub client: Option<String>,
 
     #[command(flatten)]
@@ -179,13 +180,13 @@ pub struct HeartbeatArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
-    /// An errno (104, ECONNRESET), reply code (320), client library (pika-blocking),
-    /// verdict code (peer_reset) or a log line pasted in quotes.
+    /// An errno (104, ECONNRESET), reply code (320), client library (pika, pika@0.10),
+    /// verdict code (peer_reset), concept (heartbeat) or a log line pasted in quotes.
     #[arg(required_unless_present = "list", num_args = 1.., value_name = "TOPIC")]
     pub topic: Vec<String>,
 
     /// List every topic explain knows instead, grouped: errno names, reply codes, client
-    /// libraries, verdict codes, EOF and the log lines it recognises.
+    /// libraries, verdict codes, concepts, EOF and the log lines it recognises.
     #[arg(long, conflicts_with = "topic")]
     pub list: bool,
 

@@ -127,19 +127,13 @@ fn heartbeat_counts(f: &RunFacts) -> String {
 /// (one source of truth with `explain` and docs/errors.md).
 fn kb_remedy(code: VerdictCode) -> String {
     knowledge::verdict(code)
-        .map(|v| {
-            v.remedy
-                .split('\n')
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|v| v.remedy.join(" "))
         .unwrap_or_default()
 }
 
 /// "AWS Network Load Balancer 350 s, …" from the knowledge base's table.
 fn middleboxes() -> String {
-    knowledge::MIDDLEBOXES
+    knowledge::middleboxes()
         .iter()
         .filter_map(|m| m.idle_timeout_s.map(|s| format!("{} {s} s", m.name)))
         .collect::<Vec<_>>()
@@ -224,7 +218,7 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
         VerdictCode::ServerClosed => {
             let code = end.reply_code.unwrap_or(0);
             let text = end.reply_text.clone().unwrap_or_default();
-            let name = knowledge::reply_by_code(code).map_or("unknown reply code", |r| r.name);
+            let name = knowledge::reply_by_code(code).map_or("unknown reply code", |r| r.name.as_str());
             let who = operator_hint(&text);
             Words {
                 summary: format!("the server closed the connection: {code} {text}"),
@@ -234,7 +228,7 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
                     method_clause(end.class_id, end.method_id)
                 ),
                 remedy: knowledge::reply_by_code(code)
-                    .map_or("Read the reply text: it names the cause.".to_string(), |r| r.remedy.to_string()),
+                    .map_or("Read the reply text: it names the cause.".to_string(), |r| r.remedy.join(" ")),
             }
         }
         VerdictCode::AuthFailed | VerdictCode::VhostNotAllowed => {
@@ -243,7 +237,7 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
             Words {
                 summary: format!("the broker refused the connection: {code_n} {text}"),
                 explanation: format!("At {at} the broker answered with Connection.Close {code_n}: \"{text}\"."),
-                remedy: knowledge::reply_by_code(code_n).map_or(String::new(), |r| r.remedy.to_string()),
+                remedy: knowledge::reply_by_code(code_n).map_or(String::new(), |r| r.remedy.join(" ")),
             }
         }
         VerdictCode::PathIdleTimeout | VerdictCode::PeerReset | VerdictCode::PeerClosed => {
@@ -516,7 +510,7 @@ pub fn setup_words(f: &SetupFailure) -> Words {
                 .and_then(|c| knowledge::reply_by_code(c.reply_code))
                 .map_or_else(
                     || "Rerun with --trace to see every frame.".to_string(),
-                    |r| r.remedy.to_string(),
+                    |r| r.remedy.join(" "),
                 ),
         ),
     };

@@ -12,7 +12,7 @@ use anyhow::Context;
 use crate::classify::SetupFailure;
 use crate::cli::{Format, HeartbeatArgs};
 use crate::error::{ExitStatus, UsageError};
-use crate::knowledge::{self, ClientLib};
+use crate::knowledge::{self, ClientSpec};
 use crate::report::heartbeat::{
     client_rows, heartbeat_exit, timings_and_warnings, HeartbeatReport,
 };
@@ -27,10 +27,10 @@ use crate::wire::{self, HandshakeParams};
 pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
     let target = super::target(&args.connect)?;
     let only = match &args.client {
-        Some(name) => Some(knowledge::client(name).ok_or_else(|| {
-            let ids: Vec<&str> = knowledge::CLIENTS.iter().map(|c| c.id).collect();
+        Some(name) => Some(knowledge::client_spec(name).map_err(|why| {
+            let ids: Vec<&str> = knowledge::clients().iter().map(|c| c.id.as_str()).collect();
             UsageError(format!(
-                "unknown client library `{name}`; known: {}",
+                "{why}; known libraries: {} (add @VERSION for one version, e.g. pika@0.13)",
                 ids.join(", ")
             ))
         })?),
@@ -40,7 +40,7 @@ pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
     let out = match args.output.format {
         Format::Json => report::json::render(&report),
         Format::Human => {
-            report::heartbeat::render(&report, only, super::style_for(args.output.color))
+            report::heartbeat::render(&report, only.as_ref(), super::style_for(args.output.color))
         }
     };
     report::emit(out).context("writing the report")?;
@@ -53,7 +53,7 @@ pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
 async fn heartbeat(
     target: &Target,
     args: &HeartbeatArgs,
-    only: Option<&'static ClientLib>,
+    only: Option<ClientSpec<'static>>,
 ) -> HeartbeatReport {
     let mut cancel = super::interrupt_flag();
     let mut report = HeartbeatReport {
@@ -106,8 +106,8 @@ async fn heartbeat(
         frame_max: hs.frame_max,
         channel_max: hs.channel_max,
     });
-    report.clients = client_rows(hs.server_heartbeat, args.interval, only);
-    let (timings, warnings) = timings_and_warnings(t, &report.clients, only);
+    report.clients = client_rows(hs.server_heartbeat, args.interval, only.as_ref());
+    let (timings, warnings) = timings_and_warnings(t, &report.clients, only.as_ref());
     report.timings = Some(timings);
     report.warnings = warnings;
 

@@ -12,10 +12,10 @@
 
 use serde::Serialize;
 
-use super::style::{wrap_with, Style};
+use super::style::{indent, table_unwrapped, wrap_with, Style};
 use crate::knowledge::{
-    self, ClientLib, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode, Topic, TopicList,
-    VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
+    self, ClientSpec, ClientVersion, Concept, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode,
+    Source, Topic, TopicList, VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
 };
 use crate::vocab::units::secs;
 
@@ -106,8 +106,9 @@ fn list_heading(kind: &str) -> &'static str {
     match kind {
         "errno" => "Errno names (the number works too: 104, errno 104, [Errno 104])",
         "reply_code" => "AMQP reply codes (the name works too: CONNECTION_FORCED)",
-        "client" => "Client libraries (common aliases work too: pika, celery, go)",
+        "client" => "Client libraries (aliases work too: pika, go; NAME@VERSION for one version)",
         "verdict" => "Verdict codes",
+        "concept" => "Concepts",
         "eof" => "EOF and other",
         "log_line" => "Log lines (paste a whole line in quotes; the id is its JSON topic)",
         _ => "Other",
@@ -121,6 +122,7 @@ fn list_label(kind: &str) -> &'static str {
         "reply_code" => "reply codes",
         "client" => "clients",
         "verdict" => "verdicts",
+        "concept" => "concepts",
         "eof" => "other",
         "log_line" => "log lines (paste one)",
         _ => "other",
@@ -155,9 +157,9 @@ impl Out {
         wrap_into(&mut self.text, s, "  ", "  ");
     }
 
-    fn list(&mut self, items: &str) {
-        for item in knowledge::items(items) {
-            wrap_into(&mut self.text, item, "  - ", "    ");
+    fn list<S: AsRef<str>>(&mut self, items: &[S]) {
+        for item in items {
+            wrap_into(&mut self.text, item.as_ref(), "  - ", "    ");
         }
     }
 
@@ -170,18 +172,24 @@ impl Out {
     }
 
     /// A section with a bullet list, skipped when empty.
-    fn list_section(&mut self, title: &str, items: &str) {
-        if knowledge::items(items).next().is_some() {
+    fn list_section<S: AsRef<str>>(&mut self, title: &str, items: &[S]) {
+        if !items.is_empty() {
             self.section(title);
             self.list(items);
         }
     }
 
-    fn four(&mut self, meaning: &str, causes: &str, confirm: &str, remedy: &str) {
+    fn four(&mut self, meaning: &str, causes: &[String], confirm: &[String], remedy: &[String]) {
         self.para_section("What it means", meaning);
         self.list_section("Usual causes", causes);
         self.list_section("How to confirm with amqpdoctor", confirm);
         self.list_section("What to do", remedy);
+    }
+
+    /// Where the entry's claims were read.
+    fn sources(&mut self, sources: &[Source]) {
+        let cites: Vec<String> = sources.iter().map(Source::cite).collect();
+        self.list_section("Sources", &cites);
     }
 }
 
@@ -196,21 +204,28 @@ fn entry(out: &mut Out, topic: &Topic<'_>) {
         Topic::Reply(r) => reply(out, r),
         Topic::Client(c) => client(out, c),
         Topic::Verdict(v) => verdict(out, v),
-        Topic::Eof => eof(out, &knowledge::EOF),
+        Topic::Concept(c) => concept(out, c),
+        Topic::Eof => eof(out, knowledge::eof()),
         // A log pattern never points to another log pattern (tested in
         // knowledge), so there is nothing deeper to render.
-        Topic::Log(m) => out.para(m.pattern.meaning),
+        Topic::Log(m) => {
+            if let Some(p) = m.pattern {
+                out.para(&p.meaning);
+            }
+        }
     }
 }
 
 fn errno(out: &mut Out, e: &ErrnoInfo) {
     out.heading(&format!("{} (errno {}): {}", e.name, e.errno, e.text));
-    out.four(e.meaning, e.causes, e.confirm, e.remedy);
+    out.four(&e.meaning, &e.causes, &e.confirm, &e.remedy);
+    out.sources(&e.sources);
 }
 
 fn eof(out: &mut Out, e: &EofInfo) {
     out.heading(&format!("{} ({}), not an errno", e.name, e.text));
-    out.four(e.meaning, e.causes, e.confirm, e.remedy);
+    out.four(&e.meaning, &e.causes, &e.confirm, &e.remedy);
+    out.sources(&e.sources);
 }
 
 fn reply(out: &mut Out, r: &ReplyCode) {
@@ -220,21 +235,67 @@ fn reply(out: &mut Out, r: &ReplyCode) {
         r.name,
         r.class.describe()
     ));
-    out.four(r.meaning, r.causes, r.confirm, r.remedy);
+    out.four(&r.meaning, &r.causes, &r.confirm, &r.remedy);
+    out.sources(&r.sources);
 }
 
 fn verdict(out: &mut Out, v: &VerdictInfo) {
     out.heading(&format!("verdict {}: {}", v.code.as_str(), v.title));
-    out.four(v.meaning, v.causes, v.confirm, v.remedy);
+    out.four(&v.meaning, &v.causes, &v.confirm, &v.remedy);
+    out.sources(&v.sources);
 }
 
-fn client(out: &mut Out, c: &ClientLib) {
+fn concept(out: &mut Out, c: &Concept) {
+    out.heading(&c.title);
+    out.para_section("What it is", &c.meaning);
+    out.list_section("How it works", &c.how_it_works);
+    out.list_section("How to confirm with amqpdoctor", &c.confirm);
+    out.list_section("What to do", &c.remedy);
+    out.sources(&c.sources);
+}
+
+/// The example settings shown for a client: left alone, 0, 30 and 120 s.
+const EXAMPLE_REQUESTS: [Option<u16>; 4] = [None, Some(0), Some(30), Some(120)];
+
+fn client(out: &mut Out, spec: &ClientSpec<'_>) {
     let s = RABBITMQ_DEFAULT_HEARTBEAT_S;
-    out.heading(&format!("client library {}: {}", c.id, c.name));
-    out.para_section("Heartbeat setting", c.setting);
+    let lib = spec.lib;
+    let row = spec.row();
+    out.heading(&format!("client library {}: {}", spec.name(), lib.name));
+    if spec.pinned.is_none() && lib.versions.len() > 1 {
+        out.section(&format!(
+            "Across versions, against RabbitMQ's default proposal of {s} s"
+        ));
+        let mut rows = Vec::new();
+        for v in &lib.versions {
+            let mut cells = vec![
+                v.label.clone(),
+                v.default_heartbeat_s
+                    .map_or("server's".to_string(), |d| format!("{d} s")),
+            ];
+            cells.extend(
+                EXAMPLE_REQUESTS
+                    .iter()
+                    .map(|r| format!("{} s", knowledge::negotiate_for(v, s, *r))),
+            );
+            cells.push(if v.starves_when_idle { "yes" } else { "no" }.into());
+            rows.push(cells);
+        }
+        let header = [
+            "versions", "default", "unset", "asks 0", "asks 30", "asks 120", "starves",
+        ];
+        out.text
+            .push_str(&indent(&table_unwrapped(&header, rows), "  "));
+        out.text.push('\n');
+        out.para(&format!(
+            "One version: `amqpdoctor explain {}@VERSION`. Below: {} {}.",
+            lib.id, lib.name, row.label
+        ));
+    }
+    out.para_section("Heartbeat setting", &row.setting);
     out.section("Negotiation");
-    out.para(&format!("{}.", capitalise(c.negotiation.describe())));
-    let examples: Vec<String> = client_examples(c, s)
+    out.para(&format!("{}.", capitalise(row.negotiation.describe())));
+    let examples: Vec<String> = client_examples(row, s)
         .iter()
         .map(|e| match e.requested_heartbeat_s {
             None => format!("left alone → {} s", e.negotiated_heartbeat_s),
@@ -245,12 +306,12 @@ fn client(out: &mut Out, c: &ClientLib) {
         "Against RabbitMQ's default proposal of {s} s: {}.",
         examples.join("; ")
     ));
-    if let Some(why) = knowledge::why_not_honoured(c, s, 0) {
+    if let Some(why) = knowledge::why_not_honoured(&lib.id, row, s, 0) {
         out.para(&format!("{}.", capitalise(&why)));
     }
-    out.para_section("Who sends heartbeats", c.dispatch);
+    out.para_section("Who sends heartbeats", &row.dispatch);
     out.section("Starves when idle");
-    if c.starves_when_idle {
+    if row.starves_when_idle {
         let t = crate::vocab::Heartbeat::from_secs(s);
         out.para(&format!(
             "Yes: while the application does not pump the connection, no heartbeats go out, \
@@ -262,54 +323,72 @@ fn client(out: &mut Out, c: &ClientLib) {
     } else {
         out.para("No: heartbeats go out while the application is idle.");
     }
-    out.list_section("What it reports when the connection dies", c.symptoms);
+    out.list_section("What it reports when the connection dies", &row.symptoms);
     out.section("How to confirm with amqpdoctor");
-    let mut confirm = format!(
+    let mut confirm = vec![format!(
         "`amqpdoctor heartbeat --client {}` shows what it negotiates against your broker.",
-        c.id
-    );
-    if c.starves_when_idle {
-        confirm.push_str(
-            "\n`amqpdoctor probe --mode starved --heartbeat 2s` reproduces an unpumped \
-             connection (dropped by the broker within 6 s); add `--pump-every 1s` to see the \
-             remedy work.",
-        );
+        spec.name()
+    )];
+    confirm.push(if row.starves_when_idle {
+        "`amqpdoctor probe --mode starved --heartbeat 2s` reproduces an unpumped connection \
+         (dropped by the broker within 6 s); add `--pump-every 1s` to see the remedy work."
+            .to_string()
     } else {
-        confirm.push_str(
-            "\n`amqpdoctor probe --mode serviced` behaves like it: a connection that still \
-             dies there points at the path, not the library.",
-        );
-    }
+        "`amqpdoctor probe --mode serviced` behaves like it: a connection that still dies \
+         there points at the path, not the library."
+            .to_string()
+    });
     out.list(&confirm);
-    out.list_section("What to do", c.remedy);
-    out.para_section("Source", c.source);
+    out.list_section("What to do", &row.remedy);
+    out.sources(&row.sources);
 }
 
 fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
-    let p = m.pattern;
-    out.heading(&format!("log line: {} ({})", p.title, p.source));
+    let named = named_in(m);
+    match m.pattern {
+        Some(p) => {
+            let by = match &p.versions {
+                Some(v) => format!("{}, {v}", p.printed_by),
+                None => p.printed_by.clone(),
+            };
+            out.heading(&format!("log line: {} ({by})", p.title));
+        }
+        None => {
+            let mut what = named.clone();
+            if let Some(hit) = m.client.filter(|_| what.is_empty()) {
+                what.push(hit.spec.lib.name.clone());
+            }
+            out.heading(&format!("pasted line naming {}", what.join(" and ")));
+        }
+    }
     out.para(&format!("“{}”", echo(query)));
     out.section("What was recognised");
-    out.para(p.meaning);
+    if let Some(p) = m.pattern {
+        out.para(&p.meaning);
+    }
     if let (Some(t), Some((lo, hi))) = (m.timeout_s, m.broker_window_s()) {
         out.para(&format!(
             "timeout: {t}s → T = {t} s: the broker gave up between {lo} s and {hi} s after the \
              client's last byte (2T–3T)."
         ));
     }
-    let mut named = Vec::new();
-    if let Some(e) = m.errno {
-        named.push(format!("{} (errno {})", e.name, e.errno));
-    }
-    if let Some(r) = m.reply {
-        named.push(format!("reply code {} {}", r.code, r.name));
-    }
-    if !named.is_empty() {
+    if m.pattern.is_some() && !named.is_empty() {
         out.para(&format!("The line also names {}.", named.join(" and ")));
+    }
+    if let Some(hit) = m.client {
+        out.para(&format!(
+            "Printed by {} (recognised from {}).",
+            hit.spec.lib.name,
+            if hit.via.contains(' ') {
+                hit.via.to_string()
+            } else {
+                format!("`{}`", hit.via)
+            }
+        ));
     }
     let also = other_matches(m);
     if !also.is_empty() {
-        let titles: Vec<&str> = also.iter().map(|p| p.title).collect();
+        let titles: Vec<&str> = also.iter().map(|p| p.title.as_str()).collect();
         out.para(&format!("Also matches: {}.", titles.join("; ")));
     }
     if let Some(target) = m.target() {
@@ -321,6 +400,40 @@ fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
         out.text.push('\n');
         entry(out, &target);
     }
+    if let Some(hit) = m.client_to_add() {
+        let row = hit.spec.row();
+        out.section(&format!(
+            "Your library: {} {}",
+            hit.spec.lib.name, row.label
+        ));
+        out.para(&format!(
+            "Negotiation: {}. Who sends heartbeats: {}.",
+            row.negotiation.describe(),
+            row.dispatch
+        ));
+        out.list(&row.remedy);
+        out.para(&format!(
+            "More, and other versions: `amqpdoctor explain {}`.",
+            hit.spec.lib.id
+        ));
+    }
+    if let Some(p) = m.pattern {
+        let cites: Vec<String> = p.sources.iter().map(Source::cite).collect();
+        out.list_section("Where this line comes from", &cites);
+    }
+}
+
+/// What a line names besides its pattern: "ECONNRESET (errno 104)",
+/// "reply code 320 CONNECTION_FORCED".
+fn named_in(m: &LogMatch<'_>) -> Vec<String> {
+    let mut named = Vec::new();
+    if let Some(e) = m.errno {
+        named.push(format!("{} (errno {})", e.name, e.errno));
+    }
+    if let Some(r) = m.reply {
+        named.push(format!("reply code {} {}", r.code, r.name));
+    }
+    named
 }
 
 /// The other matches worth naming, in table order: the first pattern of
@@ -329,9 +442,10 @@ fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
 /// (Python's ConnectionResetError and the kernel's "connection reset by
 /// peer" often sit in the same line), and naming it twice tells nothing new.
 fn other_matches<'a>(m: &LogMatch<'a>) -> Vec<&'a LogPattern> {
+    let primary = m.pattern.map(|p| p.title.as_str());
     let mut out: Vec<&'a LogPattern> = Vec::new();
     for p in &m.also {
-        if p.title != m.pattern.title && !out.iter().any(|o| o.title == p.title) {
+        if Some(p.title.as_str()) != primary && !out.iter().any(|o| o.title == p.title) {
             out.push(p);
         }
     }
@@ -392,14 +506,30 @@ enum Fields<'a> {
     Reply(&'a ReplyCode),
     Client(ClientFields<'a>),
     Verdict(&'a VerdictInfo),
+    Concept(&'a Concept),
     Eof(&'a EofInfo),
     Log(LogFields<'a>),
 }
 
 #[derive(Serialize)]
 struct ClientFields<'a> {
+    id: &'a str,
+    name: &'a str,
+    aliases: &'a [String],
+    /// The label of the version row shown (the pinned one, else the newest).
+    version: &'a str,
+    /// Whether the user named a version (`pika@0.13`).
+    pinned: bool,
     #[serde(flatten)]
-    lib: &'a ClientLib,
+    row: RowFields<'a>,
+    /// Every version row, oldest first (only the pinned one when pinned).
+    all_versions: Vec<RowFields<'a>>,
+}
+
+#[derive(Serialize)]
+struct RowFields<'a> {
+    #[serde(flatten)]
+    row: &'a ClientVersion,
     negotiation_rule: &'static str,
     /// What it negotiates against RabbitMQ's default proposal.
     examples: Vec<Example>,
@@ -415,19 +545,33 @@ struct Example {
 
 #[derive(Serialize)]
 struct LogFields<'a> {
-    pattern: &'static str,
-    source: &'static str,
-    title: &'static str,
-    meaning: &'static str,
+    /// null when no pattern matched and the line was read for what it names.
+    pattern: Option<&'a str>,
+    source: Option<&'a str>,
+    /// The versions that print the line this way, when that matters.
+    versions: Option<&'a str>,
+    title: Option<&'a str>,
+    meaning: Option<&'a str>,
     timeout_s: Option<u32>,
     /// [2T, 3T] in seconds, when the line states T.
     broker_gave_up_between_s: Option<[u64; 2]>,
     errno: Option<i32>,
-    errno_name: Option<&'static str>,
+    errno_name: Option<&'a str>,
     reply_code: Option<u16>,
-    reply_name: Option<&'static str>,
-    also_matched: Vec<&'static str>,
+    reply_name: Option<&'a str>,
+    /// The library that printed the line (`id`, and what gave it away).
+    client: Option<ClientHitFields<'a>>,
+    also_matched: Vec<&'a str>,
+    sources: &'a [Source],
     explained_by: Option<Box<Explained<'a>>>,
+    /// The library's own entry, when the line is not already explained by it.
+    library: Option<Box<Explained<'a>>>,
+}
+
+#[derive(Serialize)]
+struct ClientHitFields<'a> {
+    id: &'a str,
+    via: &'a str,
 }
 
 #[derive(Serialize)]
@@ -438,15 +582,23 @@ struct Explained<'a> {
     fields: Fields<'a>,
 }
 
-fn client_examples(c: &ClientLib, server_s: u16) -> Vec<Example> {
-    [None, Some(0), Some(30), Some(120)]
+fn client_examples(row: &ClientVersion, server_s: u16) -> Vec<Example> {
+    EXAMPLE_REQUESTS
         .into_iter()
         .map(|req| Example {
             server_heartbeat_s: server_s,
             requested_heartbeat_s: req,
-            negotiated_heartbeat_s: knowledge::negotiate_for(c, server_s, req),
+            negotiated_heartbeat_s: knowledge::negotiate_for(row, server_s, req),
         })
         .collect()
+}
+
+fn row_fields(row: &ClientVersion) -> RowFields<'_> {
+    RowFields {
+        row,
+        negotiation_rule: row.negotiation.describe(),
+        examples: client_examples(row, RABBITMQ_DEFAULT_HEARTBEAT_S),
+    }
 }
 
 fn fields<'a>(topic: &Topic<'a>) -> Fields<'a> {
@@ -454,45 +606,61 @@ fn fields<'a>(topic: &Topic<'a>) -> Fields<'a> {
         Topic::Errno(e) => Fields::Errno(e),
         Topic::Reply(r) => Fields::Reply(r),
         Topic::Client(c) => Fields::Client(ClientFields {
-            lib: c,
-            negotiation_rule: c.negotiation.describe(),
-            examples: client_examples(c, RABBITMQ_DEFAULT_HEARTBEAT_S),
+            id: &c.lib.id,
+            name: &c.lib.name,
+            aliases: &c.lib.aliases,
+            version: &c.row().label,
+            pinned: c.pinned.is_some(),
+            row: row_fields(c.row()),
+            all_versions: c.rows().iter().map(row_fields).collect(),
         }),
         Topic::Verdict(v) => Fields::Verdict(v),
-        Topic::Eof => Fields::Eof(&knowledge::EOF),
+        Topic::Concept(c) => Fields::Concept(c),
+        Topic::Eof => Fields::Eof(knowledge::eof()),
         Topic::Log(m) => Fields::Log(log_fields(m)),
     }
+}
+
+fn explained<'a>(t: Topic<'a>) -> Box<Explained<'a>> {
+    Box::new(Explained {
+        kind: t.kind(),
+        topic: t.name(),
+        fields: fields(&t),
+    })
 }
 
 fn log_fields<'a>(m: &LogMatch<'a>) -> LogFields<'a> {
     let p = m.pattern;
     LogFields {
-        pattern: p.id,
-        source: p.source,
-        title: p.title,
-        meaning: p.meaning,
+        pattern: p.map(|p| p.id.as_str()),
+        source: p.map(|p| p.printed_by.as_str()),
+        versions: p.and_then(|p| p.versions.as_deref()),
+        title: p.map(|p| p.title.as_str()),
+        meaning: p.map(|p| p.meaning.as_str()),
         timeout_s: m.timeout_s,
         broker_gave_up_between_s: m.broker_window_s().map(|(lo, hi)| [lo, hi]),
         errno: m.errno.map(|e| e.errno),
-        errno_name: m.errno.map(|e| e.name),
+        errno_name: m.errno.map(|e| e.name.as_str()),
         reply_code: m.reply.map(|r| r.code),
-        reply_name: m.reply.map(|r| r.name),
-        // The same patterns the human text names, so both outputs agree.
-        also_matched: other_matches(m).iter().map(|p| p.id).collect(),
-        explained_by: m.target().map(|t| {
-            Box::new(Explained {
-                kind: t.kind(),
-                topic: t.name(),
-                fields: fields(&t),
-            })
+        reply_name: m.reply.map(|r| r.name.as_str()),
+        client: m.client.map(|c| ClientHitFields {
+            id: &c.spec.lib.id,
+            via: c.via,
         }),
+        // The same patterns the human text names, so both outputs agree.
+        also_matched: other_matches(m).iter().map(|p| p.id.as_str()).collect(),
+        sources: p.map_or(&[], |p| p.sources.as_slice()),
+        explained_by: m.target().map(explained),
+        library: m
+            .client_to_add()
+            .map(|hit| explained(Topic::Client(hit.spec))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::{lookup, topic_names, LOG_PATTERNS};
+    use crate::knowledge::{log_patterns, lookup, topic_names};
 
     fn human(q: &str) -> String {
         match lookup(q) {
@@ -738,7 +906,7 @@ mod tests {
     #[test]
     fn every_topic_renders_both_ways() {
         let mut queries = topic_names();
-        queries.extend(LOG_PATTERNS.iter().map(|p| p.example.to_string()));
+        queries.extend(log_patterns().iter().map(|p| p.example.clone()));
         for q in queries {
             let out = human(&q);
             assert!(

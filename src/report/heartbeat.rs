@@ -7,18 +7,22 @@ use super::style::{clean, table, wrap, Style, WIDTH};
 use super::{Header, ServerSummary};
 use crate::classify::{Cadence, SetupFailure};
 use crate::error::ExitStatus;
-use crate::knowledge::{self, ClientLib};
+use crate::knowledge::{self, ClientSpec};
 use crate::run::cadence::Observed;
 use crate::vocab::units::secs;
 use crate::vocab::{Heartbeat, HeartbeatRequest, Negotiation};
 
-/// One client library against this server and the user's setting.
+/// One client library (a range of its versions) against this server and
+/// the user's setting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClientRow {
-    pub client: &'static str,
-    pub name: &'static str,
+    pub client: String,
+    pub name: String,
+    /// The versions this row covers ("0.12–0.13, ≥ 1.0"): versions whose
+    /// prediction is the same share a row.
+    pub versions: String,
     pub negotiated_heartbeat_s: Heartbeat,
-    pub dispatch: &'static str,
+    pub dispatch: String,
     pub starves_when_idle: bool,
     /// False when the library cannot give the heartbeat the user asked for.
     pub honours_setting: bool,
@@ -67,46 +71,72 @@ pub struct HeartbeatReport {
     pub exit_code: ExitStatus,
 }
 
-/// The client table for a server proposal and the user's setting (pure).
+/// The client table for a server proposal and the user's setting (pure):
+/// per library, one row per distinct prediction, newest versions first.
 pub fn client_rows(
     server: Heartbeat,
     request: HeartbeatRequest,
-    only: Option<&ClientLib>,
+    only: Option<&ClientSpec<'_>>,
 ) -> Vec<ClientRow> {
     let requested = request.requested_s();
     let server_s = server.secs();
-    knowledge::CLIENTS
-        .iter()
-        .filter(|c| only.is_none_or(|o| o.id == c.id))
-        .map(|c| {
-            let negotiated = knowledge::negotiate_for(c, server_s, requested);
-            let note = requested.and_then(|r| knowledge::why_not_honoured(c, server_s, r));
-            ClientRow {
-                client: c.id,
-                name: c.name,
-                negotiated_heartbeat_s: Heartbeat::from_secs(negotiated),
-                dispatch: c.dispatch,
-                starves_when_idle: c.starves_when_idle,
-                honours_setting: note.is_none(),
-                note,
+    let specs: Vec<ClientSpec<'_>> = match only {
+        Some(spec) => vec![*spec],
+        None => knowledge::clients()
+            .iter()
+            .map(|lib| ClientSpec { lib, pinned: None })
+            .collect(),
+    };
+    let mut out: Vec<ClientRow> = Vec::new();
+    for spec in specs {
+        let first = out.len();
+        for v in spec.rows().iter().rev() {
+            let negotiated = knowledge::negotiate_for(v, server_s, requested);
+            let note =
+                requested.and_then(|r| knowledge::why_not_honoured(&spec.lib.id, v, server_s, r));
+            let same = out[first..].iter_mut().find(|row| {
+                row.negotiated_heartbeat_s.secs() == negotiated
+                    && row.starves_when_idle == v.starves_when_idle
+                    && row.note == note
+            });
+            match same {
+                Some(row) => {
+                    row.versions.push_str(", ");
+                    row.versions.push_str(&v.label);
+                }
+                None => out.push(ClientRow {
+                    client: spec.lib.id.clone(),
+                    name: spec.lib.name.clone(),
+                    versions: v.label.clone(),
+                    negotiated_heartbeat_s: Heartbeat::from_secs(negotiated),
+                    dispatch: v.dispatch.clone(),
+                    starves_when_idle: v.starves_when_idle,
+                    honours_setting: note.is_none(),
+                    note,
+                }),
             }
-        })
-        .collect()
+        }
+    }
+    out
 }
 
 /// The timings and warnings to show: for the one library the user named,
-/// what that library would negotiate; otherwise our own connection's T.
+/// what its newest (or named) version would negotiate; otherwise our own
+/// connection's T.
 pub fn timings_and_warnings(
     negotiated: Heartbeat,
     clients: &[ClientRow],
-    only: Option<&ClientLib>,
+    only: Option<&ClientSpec<'_>>,
 ) -> (Timings, Vec<String>) {
-    let (whose, t) = match (only, clients) {
-        (Some(lib), [row]) => (lib.id, row.negotiated_heartbeat_s),
-        _ => ("amqpdoctor", negotiated),
+    let (whose, t) = match (only, clients.first()) {
+        (Some(spec), Some(row)) => (
+            format!("{} {}", spec.lib.id, row.versions),
+            row.negotiated_heartbeat_s,
+        ),
+        _ => ("amqpdoctor".to_string(), negotiated),
     };
     (
-        Timings::new(whose, t),
+        Timings::new(&whose, t),
         knowledge::heartbeat_warnings(t.secs()),
     )
 }
@@ -128,7 +158,7 @@ pub fn heartbeat_exit(
     }
 }
 
-pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> String {
+pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) -> String {
     let mut out = format!(
         "{} {}\n",
         style.bold("amqpdoctor heartbeat"),
@@ -187,10 +217,10 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
         if let Some((lo, hi)) = t.broker_gives_up_after_s {
             out.push_str(&wrap(
                 &format!(
-                    "{whose}with T = {} each side sends a heartbeat after {} without other \
-                     traffic, and RabbitMQ drops a client that sent nothing between 2T = {lo} s \
-                     and 3T = {hi} s after its last byte (it samples received bytes once per T \
-                     and gives up after two empty samples).",
+                    "{whose}with T = {} RabbitMQ sends a heartbeat after {} without other \
+                     traffic, and drops a client that sent nothing between 2T = {lo} s and \
+                     3T = {hi} s after its last byte (it samples received bytes once per T and \
+                     gives up after two empty samples).",
                     t.heartbeat_s,
                     secs(t.heartbeat_every_ms),
                 ),
@@ -210,7 +240,8 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
         .iter()
         .map(|c| {
             vec![
-                c.client.to_string(),
+                c.client.clone(),
+                c.versions.clone(),
                 c.negotiated_heartbeat_s.to_string(),
                 c.dispatch.to_string(),
                 if c.starves_when_idle {
@@ -232,6 +263,7 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
     out.push_str(&table(
         &[
             "client",
+            "versions",
             "negotiates",
             "who sends its heartbeats",
             "starves when app idles",
@@ -243,10 +275,20 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientLib>, style: Style) -> St
     for c in r.clients.iter().filter_map(|c| c.note.as_ref()) {
         out.push_str(&wrap(&format!("note: {c}"), WIDTH, ""));
     }
-    if let Some(lib) = only {
-        out.push_str(&format!("\n{} ({})\n", style.bold(lib.name), lib.setting));
-        out.push_str(&wrap(&format!("remedy: {}", lib.remedy), WIDTH, "  "));
-        out.push_str(&wrap(&format!("source: {}", lib.source), WIDTH, "  "));
+    if let Some(spec) = only {
+        let row = spec.row();
+        out.push('\n');
+        out.push_str(&style.bold(&format!("{} {}", spec.lib.name, row.label)));
+        out.push('\n');
+        out.push_str(&wrap(&format!("setting: {}", row.setting), WIDTH, "  "));
+        out.push_str(&wrap(
+            &format!("remedy: {}", row.remedy.join(" ")),
+            WIDTH,
+            "  ",
+        ));
+        for s in &row.sources {
+            out.push_str(&wrap(&format!("source: {}", s.cite()), WIDTH, "  "));
+        }
     }
     if let Some(o) = &r.observed {
         out.push_str(&format!(
@@ -322,18 +364,20 @@ mod tests {
         // (server S, setting, client, negotiated, honours)
         let cases: &[(u16, HeartbeatRequest, &str, u16, bool)] = &[
             (60, HeartbeatRequest::Server, "pika-blocking", 60, true),
-            (60, HeartbeatRequest::Seconds(0), "pika-0.10", 0, true),
+            (60, HeartbeatRequest::Seconds(0), "pika@0.10", 0, true),
+            (60, HeartbeatRequest::Seconds(0), "pika@0.11.2", 60, false),
             (60, HeartbeatRequest::Seconds(0), "lapin", 60, false),
             (60, HeartbeatRequest::Seconds(0), "java", 60, false),
             (60, HeartbeatRequest::Seconds(30), "go-amqp091", 30, true),
             (60, HeartbeatRequest::Server, "go-amqp091", 10, true),
-            (60, HeartbeatRequest::Seconds(120), "rabbitmq-c", 120, true),
+            (60, HeartbeatRequest::Seconds(120), "rabbitmq-c", 60, false),
             (60, HeartbeatRequest::Seconds(120), "kombu", 60, false),
             (0, HeartbeatRequest::Seconds(0), "lapin", 0, true),
         ];
         for &(s, setting, id, want, honours) in cases {
-            let rows = client_rows(Heartbeat::from_secs(s), setting, None);
-            let r = row(&rows, id);
+            let spec = knowledge::client_spec(id).expect(id);
+            let rows = client_rows(Heartbeat::from_secs(s), setting, Some(&spec));
+            let r = row(&rows, &spec.lib.id);
             assert_eq!(
                 (r.negotiated_heartbeat_s.secs(), r.honours_setting),
                 (want, honours),
@@ -343,15 +387,37 @@ mod tests {
     }
 
     #[test]
+    fn versions_that_predict_alike_share_a_row() {
+        let pika = knowledge::client_spec("pika").expect("pika");
+        let rows = client_rows(
+            Heartbeat::from_secs(60),
+            HeartbeatRequest::Seconds(0),
+            Some(&pika),
+        );
+        // 0 → 0 in 0.10, 0.11.0, 0.12–0.13 and ≥ 1.0; 0 → 60 in 0.11.1–0.11.2.
+        let got: Vec<(&str, u16)> = rows
+            .iter()
+            .map(|r| (r.versions.as_str(), r.negotiated_heartbeat_s.secs()))
+            .collect();
+        assert_eq!(
+            got,
+            [("≥ 1.0, 0.12–0.13, 0.11.0, 0.10", 0), ("0.11.1–0.11.2", 60)]
+        );
+        let all = client_rows(Heartbeat::from_secs(60), HeartbeatRequest::Server, None);
+        assert!(all.iter().filter(|r| r.client == "pika-blocking").count() >= 1);
+        assert!(all.len() >= knowledge::clients().len());
+    }
+
+    #[test]
     fn client_filter_narrows_to_one_and_its_timings_are_its_own() {
-        let lapin = knowledge::client("lapin");
+        let lapin = knowledge::client_spec("lapin").ok();
         let s = Heartbeat::from_secs(60);
-        let rows = client_rows(s, HeartbeatRequest::Seconds(0), lapin);
+        let rows = client_rows(s, HeartbeatRequest::Seconds(0), lapin.as_ref());
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].client, "lapin");
         // We negotiated 0, but lapin would get 60: the timings are lapin's.
-        let (t, warnings) = timings_and_warnings(Heartbeat::OFF, &rows, lapin);
-        assert_eq!((t.timings_for.as_str(), t.heartbeat_s), ("lapin", s));
+        let (t, warnings) = timings_and_warnings(Heartbeat::OFF, &rows, lapin.as_ref());
+        assert_eq!((t.timings_for.as_str(), t.heartbeat_s), ("lapin 4.x", s));
         assert!(
             warnings.iter().all(|w| !w.contains("heartbeats are off")),
             "{warnings:?}"

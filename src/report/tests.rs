@@ -239,7 +239,7 @@ fn colour_only_when_asked() {
 
 fn heartbeat_report(
     request: HeartbeatRequest,
-    only: Option<&crate::knowledge::ClientLib>,
+    only: Option<&crate::knowledge::ClientSpec<'_>>,
 ) -> HeartbeatReport {
     let negotiated = request.tune_ok(hb(60));
     let clients = client_rows(hb(60), request, only);
@@ -278,9 +278,9 @@ fn heartbeat_human_and_json() {
 
 #[test]
 fn heartbeat_human_off_for_us_but_not_for_lapin() {
-    let lapin = crate::knowledge::client("lapin");
-    let r = heartbeat_report(HeartbeatRequest::Seconds(0), lapin);
-    let out = heartbeat::render(&r, lapin, style::Style::PLAIN);
+    let lapin = crate::knowledge::client_spec("lapin").ok();
+    let r = heartbeat_report(HeartbeatRequest::Seconds(0), lapin.as_ref());
+    let out = heartbeat::render(&r, lapin.as_ref(), style::Style::PLAIN);
     // The one row says lapin negotiates 60 s; nothing may claim otherwise.
     assert!(!out.to_lowercase().contains("heartbeats are off"), "{out}");
     insta::assert_snapshot!(out);

@@ -67,6 +67,7 @@ impl Mode {
     Eq,
     Hash,
     Serialize,
+    serde::Deserialize,
     strum::Display,
     strum::IntoStaticStr,
     strum::EnumString,
