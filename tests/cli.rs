@@ -249,3 +249,49 @@ fn explain_suggestions_point_at_the_list() {
         "{stderr}"
     );
 }
+
+/// The lines a pika user pastes, as a new user tried them: each is
+/// explained (exit 0), says what it recognised, and adds the library's
+/// remedy when the line names the library.
+#[test]
+fn explain_reads_the_lines_users_paste() {
+    // (argument, text the answer must contain)
+    let rows: &[(&str, &str)] = &[
+        ("Socket Error: 104", "ECONNRESET (errno 104)"),
+        (
+            "ERROR:pika.adapters.base_connection:Socket Error: 104",
+            "Your library: pika, BlockingConnection 0.12–0.13",
+        ),
+        ("error 104", "ECONNRESET (errno 104)"),
+        ("heartbeat", "AMQP heartbeats"),
+        ("AMQPHeartbeatTimeout", "pika's own heartbeat check"),
+        ("pika@0.11.0", "client library pika-blocking@0.11.0"),
+        ("pika", "Across versions"),
+    ];
+    for &(arg, want) in rows {
+        amqpdoctor()
+            .args(["explain", arg, "--color", "never"])
+            .timeout(NO_NETWORK_TIMEOUT)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(want))
+            .stdout(
+                predicate::str::contains("Sources")
+                    .or(predicate::str::contains("Where this line comes from")),
+            );
+    }
+}
+
+#[test]
+fn an_unknown_library_version_is_a_usage_error_naming_the_known_ones() {
+    let stderr = usage_error_message(&["heartbeat", "--client", "pika@0.9"]);
+    assert!(
+        stderr.contains("0.10") && stderr.contains("≥ 1.0"),
+        "{stderr}"
+    );
+    let stderr = usage_error_message(&["heartbeat", "--client", "nosuchlib"]);
+    assert!(
+        stderr.contains("known libraries: pika-blocking"),
+        "{stderr}"
+    );
+}
