@@ -13,7 +13,7 @@
 //!   report/     report types, renderers (human, json), emit, progress
 //!   run/        the run driver: one loop over a Connection trait; modes are policies
 //!   classify/   pure: timeline + negotiated values → verdict (prose in narrate)
-//!   knowledge   pure: tables of errno, reply codes, client libraries, log lines
+//!   knowledge   pure: data/knowledge/*.toml (errno, replies, clients by version, log lines)
 //!   wire/ observe   network: frames, handshake, socket observer; typed errors, no verdicts
 //!   cli  error  target  timeline  vocab   the leaves everyone may use
 //! ```
@@ -27,7 +27,7 @@
 //! | [`cli`] | clap definitions: every flag, its help and its value parser |
 //! | [`wire`] | our own AMQP 0-9-1 client on amq-protocol frames |
 //! | [`observe`] | socket observer: times RST/FIN on a socket nobody reads (poll + TCP_INFO) |
-//! | [`knowledge`] | pure tables: errno, reply codes, client libraries, log lines |
+//! | [`knowledge`] | data/knowledge/*.toml with sources; negotiation rules; lookup; generated docs |
 //! | [`classify`] | pure: errno classes, end kinds, predictions, verdicts |
 //! | [`run`] | the run driver and its clients (wire, lapin); `heartbeat --observe` |
 //! | [`report`] | `Report -> String` renderers, the one stdout path, progress |

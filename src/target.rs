@@ -256,9 +256,63 @@ pub fn redact_url_text(raw: &str) -> String {
     }
 }
 
+/// Redact the password of every URL inside free text (a pasted log line):
+/// in each `scheme://user:password@host…` token, everything between the
+/// first `:` of the user info and the token's last `@` becomes `***`. A
+/// token ends at whitespace, a quote or `>`, so a password holding one of
+/// those is cut short, but the part before it is still hidden.
+pub fn redact_urls_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let body_start = i + 3;
+        out.push_str(&rest[..body_start]);
+        let body = &rest[body_start..];
+        let end = body
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '>' | '<'))
+            .unwrap_or(body.len());
+        let token = &body[..end];
+        match (token.rfind('@'), token.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&token[..=colon]);
+                out.push_str("***");
+                out.push_str(&token[at..]);
+            }
+            _ => out.push_str(token),
+        }
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_inside_text_lose_their_passwords() {
+        let rows: &[(&str, &str)] = &[
+            ("no url here", "no url here"),
+            (
+                "connect amqp://bob:s3cret@host:5672/ failed",
+                "connect amqp://bob:***@host:5672/ failed",
+            ),
+            ("amqps://u:p@ss@h/v", "amqps://u:***@h/v"),
+            ("amqp://host:5672/", "amqp://host:5672/"),
+            ("amqp://user@host/", "amqp://user@host/"),
+            (
+                "a amqp://a:1@h and http://b:2@g 'amqp://c:3@i'",
+                "a amqp://a:***@h and http://b:***@g 'amqp://c:***@i'",
+            ),
+            ("Connection <amqp://x:y@z>", "Connection <amqp://x:***@z>"),
+            ("trailing ://", "trailing ://"),
+            ("ünï amqp://ü:ñ@h", "ünï amqp://ü:***@h"),
+        ];
+        for &(input, want) in rows {
+            assert_eq!(redact_urls_in_text(input), want, "{input}");
+        }
+    }
 
     #[test]
     fn parses_with_defaults() {

@@ -295,3 +295,30 @@ fn an_unknown_library_version_is_a_usage_error_naming_the_known_ones() {
         "{stderr}"
     );
 }
+
+/// A pasted line that carries a connection URL keeps its password out of
+/// every output: the echo, the JSON `query`, and the unknown-topic error.
+#[test]
+fn explain_never_echoes_a_password_from_a_pasted_line() {
+    let secret = "s3cr3t-Pw";
+    let line =
+        format!("pika connect amqp://bob:{secret}@host:5672/ failed: Connection reset by peer");
+    for format in ["human", "json"] {
+        let out = amqpdoctor()
+            .args(["explain", &line, "--format", format])
+            .timeout(NO_NETWORK_TIMEOUT)
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains(secret), "{format}: {all}");
+        assert!(all.contains("amqp://bob:***@host:5672/"), "{format}: {all}");
+    }
+    let stderr = usage_error_message(&["explain", &format!("amqp://bob:{secret}@h zzqx")]);
+    assert!(!stderr.contains(secret), "{stderr}");
+}

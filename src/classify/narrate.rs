@@ -127,7 +127,7 @@ fn heartbeat_counts(f: &RunFacts) -> String {
 /// (one source of truth with `explain` and docs/errors.md).
 fn kb_remedy(code: VerdictCode) -> String {
     knowledge::verdict(code)
-        .map(|v| v.remedy.join(" "))
+        .map(|v| v.about.remedy.join(" "))
         .unwrap_or_default()
 }
 
@@ -228,7 +228,7 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
                     method_clause(end.class_id, end.method_id)
                 ),
                 remedy: knowledge::reply_by_code(code)
-                    .map_or("Read the reply text: it names the cause.".to_string(), |r| r.remedy.join(" ")),
+                    .map_or("Read the reply text: it names the cause.".to_string(), |r| r.about.remedy.join(" ")),
             }
         }
         VerdictCode::AuthFailed | VerdictCode::VhostNotAllowed => {
@@ -237,7 +237,7 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
             Words {
                 summary: format!("the broker refused the connection: {code_n} {text}"),
                 explanation: format!("At {at} the broker answered with Connection.Close {code_n}: \"{text}\"."),
-                remedy: knowledge::reply_by_code(code_n).map_or(String::new(), |r| r.remedy.join(" ")),
+                remedy: knowledge::reply_by_code(code_n).map_or(String::new(), |r| r.about.remedy.join(" ")),
             }
         }
         VerdictCode::PathIdleTimeout | VerdictCode::PeerReset | VerdictCode::PeerClosed => {
@@ -510,7 +510,7 @@ pub fn setup_words(f: &SetupFailure) -> Words {
                 .and_then(|c| knowledge::reply_by_code(c.reply_code))
                 .map_or_else(
                     || "Rerun with --trace to see every frame.".to_string(),
-                    |r| r.remedy.join(" "),
+                    |r| r.about.remedy.join(" "),
                 ),
         ),
     };

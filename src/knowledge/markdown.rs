@@ -4,7 +4,7 @@
 use super::clients::{negotiate_for, ClientVersion};
 use super::{
     clients, concepts, eof, errnos, log_patterns, middleboxes, replies, smallest_middlebox,
-    starved_timeline, tcp_keepalive_detection_s, verdicts, Source, FALSE_POSITIVE_BELOW_S,
+    starved_timeline, tcp_keepalive_detection_s, verdicts, About, Source, FALSE_POSITIVE_BELOW_S,
     RABBITMQ_DEFAULT_HEARTBEAT_S, RECOMMENDED_HEARTBEAT_MAX_S, RECOMMENDED_HEARTBEAT_MIN_S,
     TCP_KEEPALIVE_IDLE_S, TCP_KEEPALIVE_INTERVAL_S, TCP_KEEPALIVE_PROBES, TCP_RETRANSMIT_GIVE_UP_S,
 };
@@ -81,21 +81,12 @@ fn sources(out: &mut String, sources: &[Source]) {
     out.push_str(&format!("*Sources: {}.*\n\n", cites.join("; ")));
 }
 
-struct Details<'a> {
-    heading: String,
-    meaning: &'a str,
-    causes: &'a [String],
-    confirm: &'a [String],
-    remedy: &'a [String],
-    sources: &'a [Source],
-}
-
-fn details(out: &mut String, d: Details<'_>) {
-    out.push_str(&format!("### {}\n\n{}\n\n", d.heading, d.meaning));
-    bullets(out, "Usual causes", d.causes);
-    bullets(out, "How to confirm with amqpdoctor", d.confirm);
-    bullets(out, "What to do", d.remedy);
-    sources(out, d.sources);
+fn details(out: &mut String, heading: &str, a: &About) {
+    out.push_str(&format!("### {heading}\n\n{}\n\n", a.meaning));
+    bullets(out, "Usual causes", &a.causes);
+    bullets(out, "How to confirm with amqpdoctor", &a.confirm);
+    bullets(out, "What to do", &a.remedy);
+    sources(out, &a.sources);
 }
 
 fn finish(out: String) -> String {
@@ -113,14 +104,14 @@ fn errno_table() -> String {
                     e.errno.to_string(),
                     format!("`{}`", e.name),
                     e.text.clone(),
-                    esc(&e.meaning),
+                    esc(&e.about.meaning),
                 ]
             })
             .chain(std::iter::once(vec![
                 "—".into(),
                 format!("`{}`", e.name),
                 e.text.clone(),
-                esc(&e.meaning),
+                esc(&e.about.meaning),
             ])),
     )
 }
@@ -130,28 +121,12 @@ fn errno_details() -> String {
     for e in errnos() {
         details(
             &mut out,
-            Details {
-                heading: format!("{} ({}): {}", e.name, e.errno, e.text),
-                meaning: &e.meaning,
-                causes: &e.causes,
-                confirm: &e.confirm,
-                remedy: &e.remedy,
-                sources: &e.sources,
-            },
+            &format!("{} ({}): {}", e.name, e.errno, e.text),
+            &e.about,
         );
     }
     let e = eof();
-    details(
-        &mut out,
-        Details {
-            heading: format!("{}: {}", e.name, e.text),
-            meaning: &e.meaning,
-            causes: &e.causes,
-            confirm: &e.confirm,
-            remedy: &e.remedy,
-            sources: &e.sources,
-        },
-    );
+    details(&mut out, &format!("{}: {}", e.name, e.text), &e.about);
     finish(out)
 }
 
@@ -163,7 +138,7 @@ fn reply_table() -> String {
                 r.code.to_string(),
                 format!("`{}`", r.name),
                 r.class.describe().into(),
-                esc(&r.meaning),
+                esc(&r.about.meaning),
             ]
         }),
     )
@@ -174,14 +149,8 @@ fn reply_details() -> String {
     for r in replies() {
         details(
             &mut out,
-            Details {
-                heading: format!("{} {} ({})", r.code, r.name, r.class.describe()),
-                meaning: &r.meaning,
-                causes: &r.causes,
-                confirm: &r.confirm,
-                remedy: &r.remedy,
-                sources: &r.sources,
-            },
+            &format!("{} {} ({})", r.code, r.name, r.class.describe()),
+            &r.about,
         );
     }
     finish(out)
@@ -228,8 +197,8 @@ fn verdict_table() -> String {
             vec![
                 format!("`{}`", v.code.as_str()),
                 esc(&v.title),
-                esc(&v.meaning),
-                cell(&v.remedy),
+                esc(&v.about.meaning),
+                cell(&v.about.remedy),
             ]
         }),
     )

@@ -37,7 +37,7 @@ fn every_data_file_parses() {
     // Touch every table: a file that parses as TOML but not as our types
     // panics here, naming the file.
     assert!(!errnos().is_empty());
-    assert!(!eof().meaning.is_empty());
+    assert!(!eof().about.meaning.is_empty());
     assert!(!replies().is_empty());
     assert!(!clients().is_empty());
     assert!(!verdicts().is_empty());
@@ -67,20 +67,23 @@ fn check_sources(what: &str, sources: &[Source]) {
 #[test]
 fn every_entry_carries_its_source() {
     for e in errnos() {
-        check_sources(&e.name, &e.sources);
+        check_sources(&e.name, &e.about.sources);
     }
-    check_sources("EOF", &eof().sources);
+    check_sources("EOF", &eof().about.sources);
     for r in replies() {
-        check_sources(&r.code.to_string(), &r.sources);
+        check_sources(&r.code.to_string(), &r.about.sources);
     }
-    for c in clients() {
+    // The raw file, not clients(), which drops a library without rows.
+    let raw: ClientFile = load("clients.toml");
+    assert_eq!(raw.client.len(), clients().len());
+    for c in &raw.client {
         assert!(!c.versions.is_empty(), "{} has no versions", c.id);
         for v in &c.versions {
             check_sources(&format!("{} {}", c.id, v.label), &v.sources);
         }
     }
     for v in verdicts() {
-        check_sources(v.code.as_str(), &v.sources);
+        check_sources(v.code.as_str(), &v.about.sources);
     }
     for p in log_patterns() {
         check_sources(&p.id, &p.sources);
@@ -349,16 +352,25 @@ fn every_text_field_is_filled() {
         }
     };
     for e in errnos() {
-        filled(&e.name, &[&e.text, &e.meaning]);
-        lists(&e.name, &[&e.causes, &e.confirm, &e.remedy]);
+        filled(&e.name, &[&e.text, &e.about.meaning]);
+        lists(
+            &e.name,
+            &[&e.about.causes, &e.about.confirm, &e.about.remedy],
+        );
     }
     for r in replies() {
-        filled(&r.name, &[&r.meaning]);
-        lists(&r.name, &[&r.causes, &r.confirm, &r.remedy]);
+        filled(&r.name, &[&r.about.meaning]);
+        lists(
+            &r.name,
+            &[&r.about.causes, &r.about.confirm, &r.about.remedy],
+        );
     }
     for v in verdicts() {
-        filled(v.code.as_str(), &[&v.title, &v.meaning]);
-        lists(v.code.as_str(), &[&v.causes, &v.confirm, &v.remedy]);
+        filled(v.code.as_str(), &[&v.title, &v.about.meaning]);
+        lists(
+            v.code.as_str(),
+            &[&v.about.causes, &v.about.confirm, &v.about.remedy],
+        );
     }
     for c in clients() {
         filled(&c.id, &[&c.name]);
@@ -883,4 +895,91 @@ fn items_serialize_as_arrays_with_sources() {
     assert!(v["causes"].as_array().is_some_and(|a| a.len() > 1), "{v}");
     assert_eq!(v["errno"], 104);
     assert!(v["sources"][0]["from"].is_string(), "{v}");
+}
+
+/// Every key in `raw` (the data file as TOML) also comes out of the typed
+/// value: a misspelt key (`remedies`, `sorces`) in an entry that flattens
+/// [`About`], where serde cannot deny unknown fields, fails here instead of
+/// vanishing.
+fn keys_kept(path: &str, raw: &serde_json::Value, typed: &serde_json::Value) {
+    use serde_json::Value;
+    match (raw, typed) {
+        (Value::Object(r), Value::Object(t)) => {
+            for (k, v) in r {
+                let Some(tv) = t.get(k) else {
+                    panic!("{path}.{k}: a key the types do not know")
+                };
+                keys_kept(&format!("{path}.{k}"), v, tv);
+            }
+        }
+        (Value::Array(r), Value::Array(t)) => {
+            assert_eq!(r.len(), t.len(), "{path}");
+            for (i, (rv, tv)) in r.iter().zip(t).enumerate() {
+                keys_kept(&format!("{path}[{i}]"), rv, tv);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn no_key_in_the_data_is_ignored() {
+    let raw = |file: &str| -> serde_json::Value {
+        let text = DATA_FILES
+            .iter()
+            .find(|(n, _)| *n == file)
+            .map_or("", |(_, t)| t);
+        let table: toml::Table = toml::from_str(text).unwrap_or_default();
+        serde_json::to_value(table).unwrap_or_default()
+    };
+    let typed = |v: serde_json::Result<serde_json::Value>| v.unwrap_or_default();
+    let tables: [(&str, &str, serde_json::Value); 9] = [
+        ("errno.toml", "errno", typed(serde_json::to_value(errnos()))),
+        ("errno.toml", "eof", typed(serde_json::to_value(eof()))),
+        (
+            "replies.toml",
+            "reply",
+            typed(serde_json::to_value(replies())),
+        ),
+        (
+            "clients.toml",
+            "client",
+            typed(serde_json::to_value(clients())),
+        ),
+        (
+            "verdicts.toml",
+            "verdict",
+            typed(serde_json::to_value(verdicts())),
+        ),
+        (
+            "logs.toml",
+            "log",
+            typed(serde_json::to_value(log_patterns())),
+        ),
+        (
+            "concepts.toml",
+            "concept",
+            typed(serde_json::to_value(concepts())),
+        ),
+        (
+            "middleboxes.toml",
+            "middlebox",
+            typed(serde_json::to_value(middleboxes())),
+        ),
+        (
+            "middleboxes.toml",
+            "starved_timeline",
+            typed(serde_json::to_value(starved_timeline())),
+        ),
+    ];
+    for (file, key, typed) in tables {
+        let raw = raw(file);
+        assert!(!raw[key].is_null(), "{file}: no `{key}`");
+        keys_kept(&format!("{file}:{key}"), &raw[key], &typed);
+    }
+    // The check itself: a misspelt key is caught.
+    let bad = serde_json::json!({"meaning": "m", "remedies": []});
+    let good = serde_json::json!({"meaning": "m", "remedy": []});
+    let caught = std::panic::catch_unwind(|| keys_kept("x", &bad, &good));
+    assert!(caught.is_err());
 }

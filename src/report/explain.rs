@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::style::{indent, table_unwrapped, wrap_with, Style};
 use crate::knowledge::{
-    self, ClientSpec, ClientVersion, Concept, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode,
-    Source, Topic, TopicList, VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
+    self, About, ClientSpec, ClientVersion, Concept, EofInfo, ErrnoInfo, LogMatch, LogPattern,
+    ReplyCode, Source, Topic, TopicList, VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
 };
 use crate::vocab::units::secs;
 
@@ -179,11 +179,13 @@ impl Out {
         }
     }
 
-    fn four(&mut self, meaning: &str, causes: &[String], confirm: &[String], remedy: &[String]) {
-        self.para_section("What it means", meaning);
-        self.list_section("Usual causes", causes);
-        self.list_section("How to confirm with amqpdoctor", confirm);
-        self.list_section("What to do", remedy);
+    /// What it means, usual causes, how to confirm, what to do, sources.
+    fn about(&mut self, a: &About) {
+        self.para_section("What it means", &a.meaning);
+        self.list_section("Usual causes", &a.causes);
+        self.list_section("How to confirm with amqpdoctor", &a.confirm);
+        self.list_section("What to do", &a.remedy);
+        self.sources(&a.sources);
     }
 
     /// Where the entry's claims were read.
@@ -218,14 +220,12 @@ fn entry(out: &mut Out, topic: &Topic<'_>) {
 
 fn errno(out: &mut Out, e: &ErrnoInfo) {
     out.heading(&format!("{} (errno {}): {}", e.name, e.errno, e.text));
-    out.four(&e.meaning, &e.causes, &e.confirm, &e.remedy);
-    out.sources(&e.sources);
+    out.about(&e.about);
 }
 
 fn eof(out: &mut Out, e: &EofInfo) {
     out.heading(&format!("{} ({}), not an errno", e.name, e.text));
-    out.four(&e.meaning, &e.causes, &e.confirm, &e.remedy);
-    out.sources(&e.sources);
+    out.about(&e.about);
 }
 
 fn reply(out: &mut Out, r: &ReplyCode) {
@@ -235,14 +235,12 @@ fn reply(out: &mut Out, r: &ReplyCode) {
         r.name,
         r.class.describe()
     ));
-    out.four(&r.meaning, &r.causes, &r.confirm, &r.remedy);
-    out.sources(&r.sources);
+    out.about(&r.about);
 }
 
 fn verdict(out: &mut Out, v: &VerdictInfo) {
     out.heading(&format!("verdict {}: {}", v.code.as_str(), v.title));
-    out.four(&v.meaning, &v.causes, &v.confirm, &v.remedy);
-    out.sources(&v.sources);
+    out.about(&v.about);
 }
 
 fn concept(out: &mut Out, c: &Concept) {
