@@ -24,6 +24,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --version 'Print version'
             cand probe 'Reproduce and classify connection deaths under the three heartbeat modes'
             cand heartbeat 'Show heartbeat negotiation against this broker and what each client library would do'
+            cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -63,6 +64,26 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'amqpdoctor;check'= {
+            cand --targets-file 'Read more target URLs from FILE: one per line; blank lines and `#` comments are skipped'
+            cand --connect-timeout 'Timeout for each step (resolve, connect, each handshake step, each round trip)'
+            cand --password-file 'Read the password for every target from FILE (its first line), so it is not in argv. $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs'' passwords'
+            cand --heartbeat 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees)'
+            cand --interval 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees)'
+            cand --expect-heartbeat 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)'
+            cand --max-connect 'Fail when the TCP connect takes longer than DUR'
+            cand --max-handshake 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR'
+            cand --max-roundtrip 'Fail when publish → confirm → get takes longer than DUR'
+            cand --expect-server 'Fail unless the server is this product and/or version: ''RabbitMQ >=3.12'', ''RabbitMQ'', ''>=3.12, <5'' (a semver requirement; the product is compared without case)'
+            cand --exchange 'Publish through this exchange (it must exist): the check binds its own queue to it with the routing key, so messages may also reach user queues bound with that key'
+            cand --routing-key 'Routing key for --exchange (default: the check''s queue name, which no user queue is bound with)'
+            cand --format 'Output format'
+            cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
@@ -87,6 +108,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help'= {
             cand probe 'Reproduce and classify connection deaths under the three heartbeat modes'
             cand heartbeat 'Show heartbeat negotiation against this broker and what each client library would do'
+            cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -95,6 +117,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help;probe'= {
         }
         &'amqpdoctor;help;heartbeat'= {
+        }
+        &'amqpdoctor;help;check'= {
         }
         &'amqpdoctor;help;explain'= {
         }

@@ -28,6 +28,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -s h -l help -d 'Pri
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
+complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
@@ -46,7 +47,9 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l confirm-
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l exchange -d 'Publish to this exchange instead of the probe\'s own temporary queue (touches user data)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l routing-key -d 'Routing key to publish with, together with --exchange' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
-json\t''"
+json\t''
+junit\t'JUnit XML: one test case per mode'
+markdown\t'A Markdown table, e.g. for a GitHub job summary'"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -65,6 +68,27 @@ always\t''
 never\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -s V -l version -d 'Print version'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l targets-file -d 'Read more target URLs from FILE: one per line; blank lines and `#` comments are skipped' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l connect-timeout -d 'Timeout for each step (resolve, connect, each handshake step, each round trip)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l password-file -d 'Read the password for every target from FILE (its first line), so it is not in argv. $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs\' passwords' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker\'s proposal (what --expect-heartbeat then sees)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l expect-heartbeat -d 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-connect -d 'Fail when the TCP connect takes longer than DUR' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-handshake -d 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-roundtrip -d 'Fail when publish → confirm → get takes longer than DUR' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l expect-server -d 'Fail unless the server is this product and/or version: \'RabbitMQ >=3.12\', \'RabbitMQ\', \'>=3.12, <5\' (a semver requirement; the product is compared without case)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l exchange -d 'Publish through this exchange (it must exist): the check binds its own queue to it with the routing key, so messages may also reach user queues bound with that key' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l routing-key -d 'Routing key for --exchange (default: the check\'s queue name, which no user queue is bound with)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l format -d 'Output format' -r -f -a "human\t'One table row per target, steps as columns'
+json\t'One JSON document'
+junit\t'JUnit XML: one test suite per target, one test case per step and expectation'
+markdown\t'A Markdown table, e.g. for a GitHub job summary ($GITHUB_STEP_SUMMARY)'
+prometheus\t'Prometheus text exposition format (node_exporter textfile collector, Pushgateway)'"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
@@ -77,9 +101,10 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s h 
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s V -l version -d 'Print version'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

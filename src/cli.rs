@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::target::DEFAULT_URL;
+use crate::vocab::check::{HeartbeatRange, ServerExpectation};
 use crate::vocab::HeartbeatRequest;
 
 /// Find out why AMQP 0-9-1 connections die, and explain it.
@@ -35,6 +36,15 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Show heartbeat negotiation against this broker and what each client library would do.
     Heartbeat(HeartbeatArgs),
+    /// Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus.
+    ///
+    /// For every target, concurrently: resolve, connect, AMQP handshake, open a channel
+    /// with publisher confirms, declare the check's own exclusive auto-delete queue
+    /// (amqpdoctor.check.<random>), publish one message and wait for its confirm, get it
+    /// back and compare the body, close. A failed step names its errno or reply code and a
+    /// hint; later steps are skipped. Exit 0 when every target passes, 1 when any fails
+    /// (unreachable included), 2 on bad usage, 130 when interrupted.
+    Check(CheckArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.
@@ -79,6 +89,32 @@ pub struct OutputArgs {
 pub enum Format {
     Human,
     Json,
+}
+
+/// Output formats of `probe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeFormat {
+    Human,
+    Json,
+    /// JUnit XML: one test case per mode.
+    Junit,
+    /// A Markdown table, e.g. for a GitHub job summary.
+    Markdown,
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One table row per target, steps as columns.
+    Human,
+    /// One JSON document.
+    Json,
+    /// JUnit XML: one test suite per target, one test case per step and expectation.
+    Junit,
+    /// A Markdown table, e.g. for a GitHub job summary ($GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// Prometheus text exposition format (node_exporter textfile collector, Pushgateway).
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,8 +188,79 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub trace: bool,
 
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Output format. json prints exactly one JSON document on stdout.
+    #[arg(long, value_enum, default_value_t = ProbeFormat::Human)]
+    pub format: ProbeFormat,
+
+    /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Broker URLs to check (amqp://user:pass@host:port/vhost), all at once. Without any,
+    /// and without --targets-file: $AMQP_URL, else amqp://guest:guest@localhost:5672/%2f.
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Read more target URLs from FILE: one per line; blank lines and `#` comments are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub targets_file: Option<std::path::PathBuf>,
+
+    /// Timeout for each step (resolve, connect, each handshake step, each round trip).
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
+    pub connect_timeout: Duration,
+
+    /// Read the password for every target from FILE (its first line), so it is not in argv.
+    /// $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs' passwords.
+    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_PASSWORD_FILE")]
+    pub password_file: Option<std::path::PathBuf>,
+
+    /// Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker's
+    /// proposal (what --expect-heartbeat then sees).
+    #[arg(long, visible_alias = "interval", value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
+    pub heartbeat: HeartbeatRequest,
+
+    /// Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s,
+    /// or one value. Catches a broker or policy that disables heartbeats (0).
+    #[arg(long, value_name = "RANGE", value_parser = HeartbeatRange::parse)]
+    pub expect_heartbeat: Option<HeartbeatRange>,
+
+    /// Fail when the TCP connect takes longer than DUR.
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub max_connect: Option<Duration>,
+
+    /// Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR.
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub max_handshake: Option<Duration>,
+
+    /// Fail when publish → confirm → get takes longer than DUR.
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub max_roundtrip: Option<Duration>,
+
+    /// Fail unless the server is this product and/or version: 'RabbitMQ >=3.12', 'RabbitMQ',
+    /// '>=3.12, <5' (a semver requirement; the product is compared without case).
+    #[arg(long, value_name = "PRODUCT [VERSIONS]", value_parser = ServerExpectation::parse)]
+    pub expect_server: Option<ServerExpectation>,
+
+    /// Publish through this exchange (it must exist): the check binds its own queue to it with
+    /// the routing key, so messages may also reach user queues bound with that key.
+    #[arg(long, value_name = "NAME", value_parser = parse_exchange)]
+    pub exchange: Option<String>,
+
+    /// Routing key for --exchange (default: the check's queue name, which no user queue is
+    /// bound with).
+    #[arg(long, value_name = "KEY", requires = "exchange", value_parser = parse_short_string)]
+    pub routing_key: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+
+    /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -245,6 +352,15 @@ fn parse_short_string(s: &str) -> Result<String, String> {
         ));
     }
     Ok(s.to_string())
+}
+
+/// An exchange name for `check --exchange`: a short string, and not the
+/// default exchange (which cannot be bound to; leave the flag out for it).
+fn parse_exchange(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("the default exchange (\"\") is what check uses without --exchange".into());
+    }
+    parse_short_string(s)
 }
 
 /// `server`, `0`, or a whole number of seconds up to 65535 (AMQP's heartbeat

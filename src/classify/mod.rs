@@ -10,10 +10,12 @@
 //! | [`attribute`] | which hop ended it: the 2T–3T rule and the rest |
 //! | [`setup`] | failures before the experiment (connect, login, vhost) |
 //! | [`cadence`] | whether heartbeats came on time |
+//! | [`check`] | `check`: failed steps classified, expectations judged |
 //! | [`narrate`] | every sentence: predictions, summaries, explanations, remedies |
 
 pub mod attribute;
 pub mod cadence;
+pub mod check;
 pub mod end;
 pub mod errno;
 pub mod narrate;

@@ -13,6 +13,7 @@ use super::publish::Outcome;
 use super::setup::SetupFailure;
 use crate::knowledge;
 use crate::timeline::EventKind;
+use crate::vocab::check::{CheckStep, StepError};
 use crate::vocab::units::{duration_ms, flag_duration, secs};
 use crate::vocab::{Heartbeat, Mode, VerdictCode};
 
@@ -454,6 +455,12 @@ pub fn prediction_text(
 /// The words for a run that could not start its experiment: the tool could
 /// not diagnose (exit 3), and says why in actionable words.
 pub fn setup_words(f: &SetupFailure) -> Words {
+    setup_words_with(f, "Rerun with --trace to see every frame.")
+}
+
+/// [`setup_words`], with `see_frames` as the advice for seeing every frame
+/// (commands without --trace say how to get them another way).
+fn setup_words_with(f: &SetupFailure, see_frames: &str) -> Words {
     let (code, stage, message, close) = (f.code, f.stage, f.message.as_str(), f.close.as_ref());
     let (explanation, remedy) = match code {
         VerdictCode::AuthFailed if f.offered_mechanisms.is_some() => (
@@ -499,25 +506,91 @@ pub fn setup_words(f: &SetupFailure) -> Words {
         // these codes are about applications sharing a channel).
         _ if close.is_some_and(|c| matches!(c.reply_code, 501..=505)) => (
             format!("The connection failed during the {stage}: {message}."),
-            "amqpdoctor's own client sent the frames here, so the fault is on the other side: \
+            format!(
+                "amqpdoctor's own client sent the frames here, so the fault is on the other side: \
              the server (or a proxy in between) sent or expected a frame out of order. Check \
-             that the target is an AMQP 0-9-1 broker, and rerun with --trace to see every frame."
-                .to_string(),
+             that the target is an AMQP 0-9-1 broker. {see_frames}"
+            ),
         ),
         _ => (
             format!("The connection failed during the {stage}: {message}."),
             close
                 .and_then(|c| knowledge::reply_by_code(c.reply_code))
-                .map_or_else(
-                    || "Rerun with --trace to see every frame.".to_string(),
-                    |r| r.about.remedy.join(" "),
-                ),
+                .map_or_else(|| see_frames.to_string(), |r| r.about.remedy.join(" ")),
         ),
     };
     Words {
         summary: format!("could not diagnose: {code} during the {stage}"),
         explanation,
         remedy,
+    }
+}
+
+/// What to do about a check step that failed on the wire: the same advice
+/// as a probe that could not start, for the step's own failure.
+pub fn check_hint(step: CheckStep, f: &SetupFailure) -> String {
+    const SEE_FRAMES: &str = "`amqpdoctor probe --mode disabled --idle 0 --trace` against \
+                              this target lists every frame.";
+    match f.code {
+        _ if step == CheckStep::Dns => "The host name did not resolve: check its spelling and \
+             the DNS this machine uses (`getent hosts HOST`); in CI, the runner may not see \
+             private DNS names."
+            .to_string(),
+        VerdictCode::ConnectFailed if f.errno.is_none() => "Nothing answered the TCP connect: \
+             a firewall or security group may be dropping the packets, or the host is down. \
+             Check the host and port (AMQP listens on 5672); raise --connect-timeout to tell a \
+             slow path from a dead one."
+            .to_string(),
+        VerdictCode::ExchangeNotFound => "The exchange given with --exchange does not exist in \
+             this vhost (Channel.Close 404): check its name and vhost (`rabbitmqctl \
+             list_exchanges -p VHOST`), or drop --exchange to use the check's own queue only."
+            .to_string(),
+        VerdictCode::PeerReset | VerdictCode::PeerClosed if step >= CheckStep::Channel => format!(
+            "The broker (or something in the path) dropped the connection during the {step} \
+             step. Look at the broker's log for this connection (`amqpdoctor/check`) at that \
+             time; {}",
+            setup_words_with(f, SEE_FRAMES).remedy
+        ),
+        _ => setup_words_with(f, SEE_FRAMES).remedy,
+    }
+}
+
+/// What to do about a check step that failed after the broker took the
+/// message (a nack, a return, a message that did not come back).
+pub fn check_other_hint(err: &StepError) -> String {
+    match err {
+        StepError::Nacked => "The broker refused the message with a nack: a queue length limit \
+             with `overflow = reject-publish`, a full disk or memory alarm on a quorum queue, or \
+             an internal error. Look at the broker's log and `rabbitmqctl list_queues name \
+             messages`."
+            .into(),
+        StepError::Returned { .. } => "The broker could not route the message: no queue is \
+             bound to the exchange with that routing key. Check --exchange and --routing-key \
+             (or leave --routing-key out: the check binds its own queue with the key it uses)."
+            .into(),
+        StepError::NotDelivered => "The broker confirmed the message but the check's own queue \
+             was empty when it asked for it: the message was lost between confirm and get. A \
+             policy on `amqpdoctor.check.*` (a message TTL or max-length of 0) does this; \
+             otherwise it is a broker fault worth its log."
+            .into(),
+        StepError::BodyMismatch { .. } => "The message that came back is not the one published: \
+             only the check uses its exclusive queue, so something between the check and the \
+             broker (a proxy or plugin) rewrote the body."
+            .into(),
+        StepError::Interrupted => "The check was interrupted (Ctrl-C or SIGTERM) before this \
+             step finished; run it again."
+            .into(),
+        StepError::Wire(e) => e.message.clone(),
+    }
+}
+
+/// `RabbitMQ 3.10.8`, or what the server left out said plainly.
+pub fn server_label(product: Option<&str>, version: Option<&str>) -> String {
+    match (product, version) {
+        (Some(p), Some(v)) => format!("{p} {v}"),
+        (Some(p), None) => format!("{p} (no version announced)"),
+        (None, Some(v)) => format!("unnamed server {v}"),
+        (None, None) => "a server that names neither product nor version".into(),
     }
 }
 

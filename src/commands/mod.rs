@@ -2,6 +2,7 @@
 //! vocabulary, run, build a report, [`emit`](crate::report::emit) it) and
 //! nothing else. [`run`] dispatches.
 
+pub mod check;
 pub mod completions;
 pub mod explain;
 pub mod heartbeat;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Probe(args) => probe::run(args),
         Command::Heartbeat(args) => heartbeat::run(args),
+        Command::Check(args) => check::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),

@@ -3,6 +3,8 @@
 //! versions, is data (data/knowledge/clients.toml).
 
 use semver::{Version, VersionReq};
+
+use crate::vocab::check::parse_version;
 use serde::{Deserialize, Serialize};
 
 use super::{clients, Source};
@@ -216,26 +218,6 @@ pub fn client_spec(spec: &str) -> Result<ClientSpec<'static>, String> {
         lib,
         pinned: Some(row),
     })
-}
-
-/// A version as users write it: `1.3.2`, `0.10`, `2`, `v1.10.0`; missing
-/// parts are 0. Pre-release and build suffixes are kept by semver.
-fn parse_version(v: &str) -> Option<Version> {
-    let v = v.trim().trim_start_matches(['v', 'V']);
-    if v.is_empty() || v.len() > 40 {
-        return None;
-    }
-    let (core, rest) = match v.find(['-', '+']) {
-        Some(i) => v.split_at(i),
-        None => (v, ""),
-    };
-    let dots = core.matches('.').count();
-    let padded = match dots {
-        0 => format!("{core}.0.0{rest}"),
-        1 => format!("{core}.0{rest}"),
-        _ => v.to_string(),
-    };
-    Version::parse(&padded).ok()
 }
 
 /// What `row` negotiates against `server_s` when the application asks for

@@ -5,10 +5,13 @@
 //! renders the same data for a terminal. Apart from [`emit`] and
 //! [`progress`] (stderr), nothing here does I/O.
 
+pub mod check;
 pub mod explain;
 pub mod heartbeat;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod probe_ci;
 pub mod progress;
 pub mod style;
 

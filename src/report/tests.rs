@@ -362,3 +362,10 @@ fn explain_list() {
     let list = crate::knowledge::topic_list();
     insta::assert_snapshot!(explain::render_list_human(&list, false));
 }
+
+#[test]
+fn probe_for_ci_systems() {
+    let r = probe_report(vec![starved_run(), disabled_run(), forced_run()]);
+    insta::assert_snapshot!(probe_ci::render_junit(&r));
+    insta::assert_snapshot!(probe_ci::render_markdown(&r));
+}

@@ -20,6 +20,7 @@
 //! Every wait in the driver also waits for Ctrl-C (see [`cancelled`]).
 
 pub mod cadence;
+pub mod check;
 mod driver;
 mod lapin_client;
 mod wire_client;

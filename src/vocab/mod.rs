@@ -13,8 +13,10 @@
 //! | [`Stage`], [`Op`], [`Awaiting`] | where a run was, what it was doing, what it waited for |
 //! | [`CloseInfo`], [`SetupError`], [`FailureKind`] | how a connection or its setup failed, before any verdict |
 //! | [`Negotiation`], [`Destination`] | what was agreed, where messages go |
+//! | [`check`] | the steps of `check`, how one fails, and the expectations on them |
 //! | [`units`] | durations and errno names as people read them |
 
+pub mod check;
 mod heartbeat;
 pub mod units;
 
@@ -127,6 +129,11 @@ pub enum Awaiting {
     ChannelOpenOk,
     ConfirmSelectOk,
     QueueDeclareOk,
+    QueueBindOk,
+    /// Basic.Get-Ok or Basic.Get-Empty.
+    GetOk,
+    /// The content header and body frames of a message.
+    Content,
     ConnectionCloseOk,
     Confirms,
     PendingFrames,
@@ -150,6 +157,9 @@ impl fmt::Display for Awaiting {
             Awaiting::ChannelOpenOk => "Channel.Open-Ok",
             Awaiting::ConfirmSelectOk => "Confirm.Select-Ok",
             Awaiting::QueueDeclareOk => "Queue.Declare-Ok",
+            Awaiting::QueueBindOk => "Queue.Bind-Ok",
+            Awaiting::GetOk => "Basic.Get-Ok or Basic.Get-Empty",
+            Awaiting::Content => "the message's content frames",
             Awaiting::ConnectionCloseOk => "Connection.Close-Ok",
             Awaiting::Confirms => "publisher confirms",
             Awaiting::PendingFrames => "pending frames",

@@ -565,10 +565,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
     /// this connection and the broker deletes it when the connection ends,
     /// however it ends.
     pub async fn declare_private_queue(&mut self, ch: u16) -> Result<String, WireError> {
+        self.declare_queue(ch, "").await
+    }
+
+    /// Declare an exclusive, auto-delete queue named `name` (empty: let the
+    /// server name it). Not every 0-9-1 broker names queues, so callers that
+    /// must work everywhere choose the name.
+    pub async fn declare_queue(&mut self, ch: u16, name: &str) -> Result<String, WireError> {
         let flags = queue::Declare {
             exclusive: true,
             auto_delete: true,
-            queue: "".into(),
+            queue: short(name, "the queue name")?,
             ..Default::default()
         };
         self.send_method(ch, AMQPClass::Queue(queue::AMQPMethod::Declare(flags)))
@@ -578,6 +585,98 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             _ => None,
         })
         .await
+    }
+
+    /// Bind `queue` to `exchange` with `routing_key`. The binding goes away
+    /// with an auto-delete queue.
+    pub async fn bind_queue(
+        &mut self,
+        ch: u16,
+        queue_name: &str,
+        exchange: &str,
+        routing_key: &str,
+    ) -> Result<(), WireError> {
+        let bind = queue::Bind {
+            queue: short(queue_name, "the queue name")?,
+            exchange: short(exchange, "the exchange name")?,
+            routing_key: short(routing_key, "the routing key")?,
+            nowait: false,
+            arguments: Default::default(),
+        };
+        self.send_method(ch, AMQPClass::Queue(queue::AMQPMethod::Bind(bind)))
+            .await?;
+        self.expect(ch, Awaiting::QueueBindOk, |m| match m {
+            AMQPClass::Queue(queue::AMQPMethod::BindOk(_)) => Some(()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Basic.Get one message from `queue` with no_ack (the broker forgets
+    /// it once sent). Ok(None) when the queue is empty. A body larger than
+    /// `max_body` is refused before it is read.
+    pub async fn get(
+        &mut self,
+        ch: u16,
+        queue_name: &str,
+        max_body: u64,
+    ) -> Result<Option<Vec<u8>>, WireError> {
+        let get = basic::Get {
+            queue: short(queue_name, "the queue name")?,
+            no_ack: true,
+        };
+        self.send_method(ch, AMQPClass::Basic(basic::AMQPMethod::Get(get)))
+            .await?;
+        let got = self
+            .expect(ch, Awaiting::GetOk, |m| match m {
+                AMQPClass::Basic(basic::AMQPMethod::GetOk(_)) => Some(true),
+                AMQPClass::Basic(basic::AMQPMethod::GetEmpty(_)) => Some(false),
+                _ => None,
+            })
+            .await?;
+        if !got {
+            return Ok(None);
+        }
+        let deadline = Instant::now() + self.step_timeout;
+        let mut size = None;
+        let mut body = Vec::new();
+        loop {
+            if let Some(n) = size {
+                if body.len() as u64 >= n {
+                    return Ok(Some(body));
+                }
+            }
+            match self.read_frame(&Awaiting::Content, deadline).await? {
+                AMQPFrame::Header(c, h) if c == ch && size.is_none() => {
+                    if h.body_size > max_body {
+                        self.dead = true;
+                        return Err(WireError::Invalid(format!(
+                            "the message got back is {} bytes; a check message is at most {max_body}",
+                            h.body_size
+                        )));
+                    }
+                    size = Some(h.body_size);
+                }
+                AMQPFrame::Body(c, part) if c == ch && size.is_some() => {
+                    body.extend_from_slice(&part);
+                    if Some(body.len() as u64) > size {
+                        self.dead = true;
+                        return Err(WireError::Invalid(
+                            "more body bytes than the content header announced".into(),
+                        ));
+                    }
+                }
+                // Confirms and returns for earlier publishes can interleave.
+                AMQPFrame::Method(_, AMQPClass::Basic(_)) => {}
+                other => {
+                    self.dead = true;
+                    return Err(WireError::Invalid(format!(
+                        "expected the message's content, got {}",
+                        codec::describe(&other)
+                    )));
+                }
+            }
+        }
     }
 
     /// Publish one message: method, content header and body frames (split at
@@ -590,10 +689,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         routing_key: &str,
         body: &[u8],
     ) -> Result<(), WireError> {
-        let short = |s: &str, what: &str| {
-            ShortString::try_new(s.to_string())
-                .map_err(|_| WireError::Invalid(format!("{what} is longer than 255 bytes")))
-        };
         let publish = basic::Publish {
             exchange: short(exchange, "the exchange name")?,
             routing_key: short(routing_key, "the routing key")?,
@@ -733,6 +828,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         let _ = self.stream.shutdown().await;
         res
     }
+}
+
+/// An AMQP short string, or the error naming what was too long.
+fn short(s: &str, what: &str) -> Result<ShortString, WireError> {
+    ShortString::try_new(s.to_string())
+        .map_err(|_| WireError::Invalid(format!("{what} is longer than 255 bytes")))
 }
 
 /// An `io_error` event naming the errno.

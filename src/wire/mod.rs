@@ -89,24 +89,45 @@ pub async fn connect_tcp(
     timeout: Duration,
     tl: &mut Timeline,
 ) -> Result<TcpStream, ConnectError> {
+    let addrs = resolve(target, timeout).await?;
+    connect_addrs(target.host(), &addrs, timeout, tl).await
+}
+
+/// Resolve the target's host, within `timeout`.
+pub async fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>, ConnectError> {
     let host = target.host().to_string();
     let lookup = tokio::time::timeout(
         timeout,
         tokio::net::lookup_host((target.host(), target.port())),
     )
     .await;
-    let addrs: Vec<SocketAddr> = match lookup {
-        Err(_) => {
-            return Err(ConnectError::ResolveTimeout {
-                host,
-                after: timeout,
-            })
+    match lookup {
+        Err(_) => Err(ConnectError::ResolveTimeout {
+            host,
+            after: timeout,
+        }),
+        Ok(Err(err)) => Err(ConnectError::Resolve { host, err }),
+        Ok(Ok(a)) => {
+            let addrs: Vec<SocketAddr> = a.collect();
+            if addrs.is_empty() {
+                Err(ConnectError::NoAddress { host })
+            } else {
+                Ok(addrs)
+            }
         }
-        Ok(Err(err)) => return Err(ConnectError::Resolve { host, err }),
-        Ok(Ok(a)) => a.collect(),
-    };
+    }
+}
+
+/// Connect to the first of `addrs` that answers, each attempt bounded by
+/// `timeout`. Records `tcp_connected` with both ends.
+pub async fn connect_addrs(
+    host: &str,
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    tl: &mut Timeline,
+) -> Result<TcpStream, ConnectError> {
     let mut last = None;
-    for addr in addrs {
+    for &addr in addrs {
         match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => {
                 // Frames are small and latency is what we measure.
@@ -137,7 +158,9 @@ pub async fn connect_tcp(
             }
         }
     }
-    Err(last.unwrap_or(ConnectError::NoAddress { host }))
+    Err(last.unwrap_or(ConnectError::NoAddress {
+        host: host.to_string(),
+    }))
 }
 
 /// A failure to open a connection, with the record of how far it got.

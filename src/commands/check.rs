@@ -1,0 +1,253 @@
+//! `amqpdoctor check`: the CI smoke check. Every target concurrently, every
+//! step timed, expectations judged, one report in the chosen format.
+//!
+//! Targets come from the arguments and `--targets-file`; without either,
+//! from `$AMQP_URL`, else the local default. All are parsed before any
+//! connection opens, so a bad URL is a usage error (exit 2) and nothing is
+//! sent anywhere.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+
+use crate::cli::{CheckArgs, CheckFormat};
+use crate::error::{ExitStatus, UsageError};
+use crate::report::check::{self as render, CheckReport, CheckSettings, TargetReport};
+use crate::report::{self, junit};
+use crate::run::check::{check, CheckSpec};
+use crate::target::{Target, DEFAULT_URL};
+use crate::vocab::check::{Expectations, Millis};
+
+/// More targets than this in one check is a usage error (each is a
+/// connection and a file descriptor).
+pub const MAX_TARGETS: usize = 1000;
+
+/// At most this many targets are checked at the same time.
+const CONCURRENCY: usize = 64;
+
+/// A targets file larger than this is refused (it is a list of URLs).
+const TARGETS_FILE_MAX: u64 = 1024 * 1024;
+
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
+    let targets = targets(&args)?;
+    if args.exchange.is_some() {
+        report::notice(
+            "publishing through a user exchange as asked: messages may reach user queues bound \
+             with the same routing key",
+        );
+    }
+    let exp = Expectations {
+        heartbeat: args.expect_heartbeat,
+        max_connect: args.max_connect,
+        max_handshake: args.max_handshake,
+        max_roundtrip: args.max_roundtrip,
+        server: args.expect_server.clone(),
+    };
+    let settings = CheckSettings {
+        heartbeat: args.heartbeat.label(),
+        step_timeout_ms: crate::vocab::units::duration_ms(args.connect_timeout),
+        exchange: args.exchange.clone(),
+        routing_key: args.routing_key.clone(),
+        expect_heartbeat: exp.heartbeat.map(|r| r.to_string()),
+        max_connect_ms: exp.max_connect.map(Millis::of),
+        max_handshake_ms: exp.max_handshake.map(Millis::of),
+        max_roundtrip_ms: exp.max_roundtrip.map(Millis::of),
+        expect_server: exp.server.as_ref().map(|s| s.to_string()),
+    };
+    // One thread is plenty: every step waits on the network.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = rt.block_on(check_all(&args, targets, &exp, settings));
+    let out = match args.format {
+        CheckFormat::Human => render::render_human(&report, super::style_for(args.color)),
+        CheckFormat::Json => render::render_json(&report),
+        CheckFormat::Junit => render::render_junit(&report),
+        CheckFormat::Markdown => render::render_markdown(&report),
+        CheckFormat::Prometheus => render::render_prometheus(&report),
+    };
+    report::emit(out).context("writing the report")?;
+    if args.format != CheckFormat::Human {
+        // The report may be XML in a file: say the outcome in one line for
+        // the CI log too.
+        for t in report.targets.iter().filter(|t| !t.passed) {
+            if let Some(why) = &t.failure {
+                report::notice(&format!(
+                    "check failed: {} — {}",
+                    t.target,
+                    report::style::clean(why)
+                ));
+            }
+        }
+    }
+    Ok(report.exit_code)
+}
+
+async fn check_all(
+    args: &CheckArgs,
+    targets: Vec<Target>,
+    exp: &Expectations,
+    settings: CheckSettings,
+) -> CheckReport {
+    let cancel = super::interrupt_flag();
+    let started = Instant::now();
+    let started_at = junit::iso8601(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let handles: Vec<_> = targets
+        .iter()
+        .map(|t| {
+            let spec = CheckSpec {
+                target: t.clone(),
+                heartbeat: args.heartbeat,
+                step_timeout: args.connect_timeout,
+                exchange: args.exchange.clone().map(|x| (x, args.routing_key.clone())),
+                cancel: cancel.clone(),
+            };
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                check(spec).await
+            })
+        })
+        .collect();
+    let mut reports = Vec::with_capacity(targets.len());
+    let mut interrupted = false;
+    for (t, h) in targets.iter().zip(handles) {
+        let outcome = match h.await {
+            Ok(o) => o,
+            Err(e) => {
+                // A task that panicked is a bug; the other targets still report.
+                report::notice(&format!("checking {t} failed inside amqpdoctor: {e}"));
+                continue;
+            }
+        };
+        interrupted |= outcome.interrupted;
+        reports.push(TargetReport::build(
+            t.to_string(),
+            short_name(t),
+            started,
+            outcome,
+            exp,
+            args.heartbeat,
+        ));
+    }
+    CheckReport::new(
+        started_at,
+        settings,
+        reports,
+        started.elapsed(),
+        interrupted || *cancel.borrow(),
+    )
+}
+
+/// `host:port/vhost` (vhost percent-encoded as in the URL; `/` is `%2f`).
+fn short_name(t: &Target) -> String {
+    let shown = t.to_string();
+    let vhost = shown.rsplit_once('/').map_or("", |(_, v)| v);
+    format!("{}/{vhost}", t.authority())
+}
+
+/// Every target, parsed, with the password override applied: arguments,
+/// then the targets file; without either, `$AMQP_URL`, else the default.
+fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
+    let mut urls: Vec<String> = args.urls.clone();
+    if let Some(path) = &args.targets_file {
+        urls.extend(read_targets_file(path)?);
+    }
+    if urls.is_empty() {
+        match std::env::var("AMQP_URL") {
+            Ok(u) if !u.trim().is_empty() => urls.push(u),
+            _ => urls.push(DEFAULT_URL.to_string()),
+        }
+    }
+    if urls.len() > MAX_TARGETS {
+        return Err(UsageError(format!(
+            "{} targets; check takes at most {MAX_TARGETS} at a time (split the list)",
+            urls.len()
+        ))
+        .into());
+    }
+    let password = match &args.password_file {
+        Some(path) => Some(super::read_password_file(path)?),
+        None => match std::env::var("AMQPDOCTOR_PASSWORD") {
+            Ok(pw) => Some(pw),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(UsageError("$AMQPDOCTOR_PASSWORD is not valid UTF-8".into()).into())
+            }
+        },
+    };
+    urls.iter()
+        .map(|u| {
+            let t = Target::parse(u.trim())?;
+            Ok(match &password {
+                Some(pw) => t.with_password(pw.clone()),
+                None => t,
+            })
+        })
+        .collect()
+}
+
+/// The URLs in a targets file: one per line, `#` starts a comment, blank
+/// lines are skipped. Errors name the file and line, never a password.
+pub fn read_targets_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    use std::io::Read;
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| UsageError(format!("--targets-file {shown}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(TARGETS_FILE_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| UsageError(format!("--targets-file {shown}: {e}")))?;
+    if bytes.len() as u64 > TARGETS_FILE_MAX {
+        return Err(UsageError(format!(
+            "--targets-file {shown}: larger than {} KiB; is it a list of URLs?",
+            TARGETS_FILE_MAX / 1024
+        ))
+        .into());
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("--targets-file {shown}: not UTF-8 text")))?;
+    Ok(parse_targets(&text))
+}
+
+/// The URLs in a targets file's text.
+pub fn parse_targets(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split_once('#').map_or(l, |(before, _)| before).trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_file_lines() {
+        let text =
+            "# staging\namqp://a/\n\n  amqp://b:5673/v  # second\n#amqp://c/\r\namqp://d/\r\n";
+        assert_eq!(
+            parse_targets(text),
+            ["amqp://a/", "amqp://b:5673/v", "amqp://d/"]
+        );
+    }
+
+    #[test]
+    fn short_names() {
+        let rows = [
+            ("amqp://u:p@h:5673/v", "h:5673/v"),
+            ("amqp://h", "h:5672/%2f"),
+            ("amqp://[::1]/%2f", "[::1]:5672/%2f"),
+        ];
+        for (url, want) in rows {
+            assert_eq!(short_name(&Target::parse(url).unwrap()), want, "{url}");
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! `check` against one target: every step on the wire client, each timed,
+//! each bounded by the step timeout and each raced against Ctrl-C.
+//!
+//! ```text
+//!   dns → connect → handshake → channel (+ confirm.select) → queue
+//!       → publish (+ wait for the confirm) → get (compare body) → close
+//! ```
+//!
+//! A failed step ends the check; the steps after it are recorded as not
+//! run (skipped), but an open connection is still closed, untimed, so the
+//! check's exclusive, auto-delete queue goes with it. Only spec-level
+//! methods are used; `publisher_confirms` is used when the server announces
+//! it, and without it the publish is timed as a write and the get retried.
+
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+
+use super::cancelled;
+use crate::target::Target;
+use crate::timeline::{EventKind, Timeline};
+use crate::vocab::check::{CheckStep, StepError};
+use crate::vocab::{HeartbeatRequest, Stage};
+use crate::wire::{self, Confirm, Handshake, HandshakeParams, WireConn, WireError};
+
+/// What one target's check is asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    pub target: Target,
+    pub heartbeat: HeartbeatRequest,
+    pub step_timeout: Duration,
+    /// Publish through this exchange (the user named it) instead of the
+    /// default exchange; the check's queue is bound to it with the key.
+    pub exchange: Option<(String, Option<String>)>,
+    pub cancel: tokio::sync::watch::Receiver<bool>,
+}
+
+/// One step as it happened: timed when it ran, with its error when it
+/// failed; neither when it did not run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    pub step: CheckStep,
+    pub took: Option<Duration>,
+    pub error: Option<StepError>,
+}
+
+/// Everything one target's check saw.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// Every step of the check, in order, run or not.
+    pub steps: Vec<StepRecord>,
+    pub handshake: Option<Handshake>,
+    pub peer: Option<SocketAddr>,
+    /// The check's own queue, once declared.
+    pub queue: Option<String>,
+    /// Whether the publish was confirmed by the broker (publisher confirms
+    /// announced and used).
+    pub confirms: bool,
+    pub notes: Vec<String>,
+    /// When the check of this target began (it may wait for a slot).
+    pub began: Instant,
+    pub total: Duration,
+    pub interrupted: bool,
+}
+
+/// The biggest body a check accepts back: its own is a few dozen bytes.
+const MAX_BODY: u64 = 64 * 1024;
+
+/// The steps a target's check runs, in order.
+pub fn steps_for(target: &Target) -> Vec<CheckStep> {
+    let _ = target; // amqps (the TLS step) arrives with TLS support.
+    use CheckStep::*;
+    vec![Dns, Connect, Handshake, Channel, Queue, Publish, Get, Close]
+}
+
+/// 16 hex digits from the standard library's per-process random hasher
+/// keys: enough to keep concurrent checks' queue names apart.
+pub fn random_token() -> String {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}
+
+/// Records steps as they run.
+struct Steps {
+    records: Vec<StepRecord>,
+    cancel: tokio::sync::watch::Receiver<bool>,
+    failed: bool,
+    interrupted: bool,
+}
+
+impl Steps {
+    /// Run `fut` as `step`: time it, race it against Ctrl-C, record it.
+    async fn run<T>(
+        &mut self,
+        step: CheckStep,
+        fut: impl std::future::Future<Output = Result<T, StepError>>,
+    ) -> Option<T> {
+        let started = Instant::now();
+        let res = tokio::select! {
+            r = fut => r,
+            _ = cancelled(&mut self.cancel) => {
+                self.interrupted = true;
+                Err(StepError::Interrupted)
+            }
+        };
+        let took = started.elapsed();
+        match res {
+            Ok(t) => {
+                self.records.push(StepRecord {
+                    step,
+                    took: Some(took),
+                    error: None,
+                });
+                Some(t)
+            }
+            Err(e) => {
+                self.failed = true;
+                self.records.push(StepRecord {
+                    step,
+                    took: Some(took),
+                    error: Some(e),
+                });
+                None
+            }
+        }
+    }
+
+    /// The records, with every step that did not run added as skipped.
+    fn finish(mut self, all: &[CheckStep]) -> (Vec<StepRecord>, bool) {
+        for &step in all {
+            if !self.records.iter().any(|r| r.step == step) {
+                self.records.push(StepRecord {
+                    step,
+                    took: None,
+                    error: None,
+                });
+            }
+        }
+        self.records.sort_by_key(|r| r.step);
+        (self.records, self.interrupted)
+    }
+}
+
+fn wire_err(stage: Stage) -> impl Fn(WireError) -> StepError {
+    move |e| StepError::Wire(e.setup_error(stage))
+}
+
+/// Check one target.
+pub async fn check(spec: CheckSpec) -> CheckOutcome {
+    let started = Instant::now();
+    let all = steps_for(&spec.target);
+    let mut steps = Steps {
+        records: Vec::new(),
+        cancel: spec.cancel.clone(),
+        failed: false,
+        interrupted: false,
+    };
+    let mut out = CheckOutcome {
+        steps: Vec::new(),
+        handshake: None,
+        peer: None,
+        queue: None,
+        confirms: false,
+        notes: Vec::new(),
+        began: started,
+        total: Duration::ZERO,
+        interrupted: false,
+    };
+    let conn = run_steps(&spec, &mut steps, &mut out).await;
+    if let Some(mut conn) = conn {
+        // A step failed after the connection opened: close it anyway
+        // (bounded by the step timeout) so nothing is left on the broker.
+        if !conn.is_dead() {
+            let _ = conn.close().await;
+        }
+    }
+    let (records, interrupted) = steps.finish(&all);
+    out.steps = records;
+    out.interrupted = interrupted;
+    out.total = started.elapsed();
+    out
+}
+
+/// The steps, in order. Returns the connection when a step failed while it
+/// was open (the caller closes it).
+async fn run_steps(
+    spec: &CheckSpec,
+    steps: &mut Steps,
+    out: &mut CheckOutcome,
+) -> Option<WireConn<TcpStream>> {
+    let timeout = spec.step_timeout;
+    let target = &spec.target;
+    let mut tl = Timeline::new(false);
+
+    let addrs = steps
+        .run(CheckStep::Dns, async {
+            wire::resolve(target, timeout)
+                .await
+                .map_err(|e| StepError::Wire(e.setup_error()))
+        })
+        .await?;
+    let stream = steps
+        .run(CheckStep::Connect, async {
+            wire::connect_addrs(target.host(), &addrs, timeout, &mut tl)
+                .await
+                .map_err(|e| StepError::Wire(e.setup_error()))
+        })
+        .await?;
+    out.peer = stream.peer_addr().ok();
+
+    let mut conn = WireConn::new(stream, tl, timeout);
+    let params = HandshakeParams {
+        user: target.user().to_string(),
+        password: target.password().to_string(),
+        vhost: target.vhost().to_string(),
+        heartbeat: spec.heartbeat,
+        connection_name: "amqpdoctor/check".into(),
+    };
+    let hs = steps
+        .run(CheckStep::Handshake, async {
+            conn.handshake(&params)
+                .await
+                .map_err(wire_err(Stage::Handshake))
+        })
+        .await;
+    // Before Open-Ok there is no connection to close politely.
+    let hs = hs?;
+    let confirms = hs.server.has_capability("publisher_confirms");
+    out.handshake = Some(hs);
+    out.confirms = confirms;
+    if !confirms {
+        out.notes.push(
+            "the server does not announce publisher_confirms: the publish is timed as a write \
+             and the get retried until the message arrives"
+                .into(),
+        );
+    }
+
+    let ch = 1;
+    let channel = steps
+        .run(CheckStep::Channel, async {
+            let e = wire_err(Stage::Channel);
+            conn.open_channel(ch).await.map_err(&e)?;
+            if confirms {
+                conn.confirm_select(ch).await.map_err(&e)?;
+            }
+            Ok(())
+        })
+        .await;
+    if channel.is_none() {
+        return Some(conn);
+    }
+
+    let token = random_token();
+    let wanted = format!("amqpdoctor.check.{token}");
+    let (exchange, key) = match &spec.exchange {
+        Some((x, key)) => (x.clone(), key.clone().unwrap_or_else(|| wanted.clone())),
+        None => (String::new(), wanted.clone()),
+    };
+    let queue = steps
+        .run(CheckStep::Queue, async {
+            let e = wire_err(Stage::Channel);
+            let q = conn.declare_queue(ch, &wanted).await.map_err(&e)?;
+            if !exchange.is_empty() {
+                conn.bind_queue(ch, &q, &exchange, &key).await.map_err(&e)?;
+            }
+            Ok(q)
+        })
+        .await;
+    let Some(queue) = queue else {
+        return Some(conn);
+    };
+    out.queue = Some(queue.clone());
+
+    let body = format!("amqpdoctor check {token}; safe to discard").into_bytes();
+    let published = steps
+        .run(CheckStep::Publish, async {
+            let e = wire_err(Stage::Channel);
+            conn.publish(ch, &exchange, &key, &body).await.map_err(&e)?;
+            if !confirms {
+                return Ok(());
+            }
+            let mut pending = vec![1];
+            let deadline = Instant::now() + timeout;
+            let (settled, err) = conn.await_confirms(&mut pending, deadline).await;
+            if let Some(err) = err {
+                return Err(e(err));
+            }
+            if let Some(EventKind::Returned {
+                reply_code,
+                reply_text,
+            }) = conn
+                .tl
+                .events
+                .iter()
+                .rev()
+                .map(|ev| &ev.kind)
+                .find(|k| matches!(k, EventKind::Returned { .. }))
+            {
+                return Err(StepError::Returned {
+                    reply_code: *reply_code,
+                    reply_text: reply_text.clone(),
+                });
+            }
+            match settled.get(&1) {
+                Some(Confirm::Ack) => Ok(()),
+                _ => Err(StepError::Nacked),
+            }
+        })
+        .await;
+    if published.is_none() {
+        return Some(conn);
+    }
+
+    let got = steps
+        .run(CheckStep::Get, async {
+            let e = wire_err(Stage::Channel);
+            let deadline = Instant::now() + timeout;
+            loop {
+                match conn.get(ch, &queue, MAX_BODY).await.map_err(&e)? {
+                    Some(b) if b == body => return Ok(()),
+                    Some(b) => {
+                        return Err(StepError::BodyMismatch {
+                            sent: body.len(),
+                            got: b.len(),
+                        })
+                    }
+                    // Confirmed means enqueued: empty is a loss. Without
+                    // confirms the message may still be on its way.
+                    None if confirms || Instant::now() >= deadline => {
+                        return Err(StepError::NotDelivered)
+                    }
+                    None => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+            }
+        })
+        .await;
+    if got.is_none() {
+        return Some(conn);
+    }
+
+    steps
+        .run(CheckStep::Close, async {
+            conn.close().await.map_err(wire_err(Stage::Channel))
+        })
+        .await;
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_differ_and_name_a_queue() {
+        let a = random_token();
+        let b = random_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 16);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        let target = Target::parse("amqp://h/").unwrap();
+        let steps = steps_for(&target);
+        assert_eq!(steps.first(), Some(&CheckStep::Dns));
+        assert_eq!(steps.last(), Some(&CheckStep::Close));
+        assert!(steps.windows(2).all(|w| w[0] < w[1]), "in order");
+    }
+}
