@@ -79,7 +79,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__check)
-            opts="-h -V --targets-file --connect-timeout --password-file --interval --heartbeat --expect-heartbeat --max-connect --max-handshake --max-roundtrip --expect-server --exchange --routing-key --format --color --help --version"
+            opts="-h -V --targets-file --connect-timeout --password-file --interval --heartbeat --expect-heartbeat --max-connect --max-handshake --max-roundtrip --expect-server --exchange --routing-key --format --junit --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +135,10 @@ _amqpdoctor() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json junit markdown prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

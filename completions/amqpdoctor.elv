@@ -78,6 +78,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --exchange 'Publish through this exchange (it must exist): the check binds its own queue to it with the routing key, so messages may also reach user queues bound with that key'
             cand --routing-key 'Routing key for --exchange (default: the check''s queue name, which no user queue is bound with)'
             cand --format 'Output format'
+            cand --junit 'Also write the JUnit XML report to FILE (e.g. markdown to the job summary and JUnit for the test report, from one check)'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -84,6 +84,7 @@ json\t'One JSON document'
 junit\t'JUnit XML: one test suite per target, one test case per step and expectation'
 markdown\t'A Markdown table, e.g. for a GitHub job summary ($GITHUB_STEP_SUMMARY)'
 prometheus\t'Prometheus text exposition format (node_exporter textfile collector, Pushgateway)'"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l junit -d 'Also write the JUnit XML report to FILE (e.g. markdown to the job summary and JUnit for the test report, from one check)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"

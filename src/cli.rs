@@ -258,6 +258,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
 
+    /// Also write the JUnit XML report to FILE (e.g. markdown to the job summary and
+    /// JUnit for the test report, from one check).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

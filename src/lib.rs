@@ -10,7 +10,7 @@
 //!
 //! ```text
 //!   commands/   one file per subcommand: parse → run → report → emit
-//!   report/     report types, renderers (human, json), emit, progress
+//!   report/     report types, renderers (human, json, junit, markdown, prometheus), emit, progress
 //!   run/        the run driver: one loop over a Connection trait; modes are policies
 //!   classify/   pure: timeline + negotiated values → verdict (prose in narrate)
 //!   knowledge   pure: data/knowledge/*.toml (errno, replies, clients by version, log lines)

@@ -110,6 +110,12 @@ fn url_rows() -> Vec<Row> {
                 2,
                 "amqpdoctor: error",
             ),
+            row(
+                &format!("check: {name}"),
+                &["check", url],
+                2,
+                "amqpdoctor: error",
+            ),
         ]
     })
     .collect()
@@ -341,6 +347,123 @@ fn hostile_rows() -> Vec<Row> {
     ]
 }
 
+/// `check` against bad URLs, bad flags and hostile servers: a bad URL or
+/// flag is a usage error (2); a hostile or broken target is a failed check
+/// (1) naming its verdict code on stderr, never a hang or "no diagnosis".
+fn check_rows() -> Vec<Row> {
+    let long = "x".repeat(300);
+    let c = |name: &str, args: &[&str], exit: i32, stderr: &'static str| {
+        let mut all = vec!["check", "--connect-timeout", "1s", "--format", "json"];
+        all.extend_from_slice(args);
+        row(&format!("check: {name}"), &all, exit, stderr)
+    };
+    let silent = serve(|_c| thread::sleep(Duration::from_secs(10)));
+    let http = serve(|mut c| {
+        skip(&mut c, 8);
+        let _ = std::io::Write::write_all(&mut c, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+    });
+    let oversized = serve_many(|mut c| {
+        fake::handshake(&mut c, fake::rabbit_start(), u32::MAX);
+        let _ = std::io::Write::write_all(&mut c, &[1, 0, 0, 0xff, 0xff, 0xff, 0xf0]);
+        thread::sleep(Duration::from_secs(3));
+    });
+    let rst = serve(|mut c| {
+        skip(&mut c, 8);
+        send(&mut c, fake::rabbit_start());
+        fake::read_frame(&mut c);
+        fake::reset(c);
+    });
+    let never_confirms = serve_many(fake::broker_that_never_confirms);
+    let nacks = serve_many(fake::broker_that_nacks);
+    let spec_only = serve_many(fake::plain_spec_broker);
+    let targets =
+        std::env::temp_dir().join(format!("amqpdoctor-bad-targets-{}", std::process::id()));
+    let many: String = (0..1001)
+        .map(|i| format!("amqp://127.0.0.1:{}/\n", 1 + i % 60000))
+        .collect();
+    std::fs::write(&targets, many).unwrap();
+    let targets = targets.to_str().unwrap().to_string();
+    vec![
+        c(
+            "bad URL among good ones",
+            &["amqp://127.0.0.1/", "amqp://u:S3cr3tPw@h:x/"],
+            2,
+            "invalid URL",
+        ),
+        c(
+            "heartbeat range reversed",
+            &["--expect-heartbeat", "60s..10s"],
+            2,
+            "empty",
+        ),
+        c(
+            "heartbeat range open both ends",
+            &["--expect-heartbeat", ".."],
+            2,
+            "error",
+        ),
+        c(
+            "heartbeat range in ms",
+            &["--expect-heartbeat", "1500ms.."],
+            2,
+            "whole seconds",
+        ),
+        c(
+            "empty server expectation",
+            &["--expect-server", " "],
+            2,
+            "error",
+        ),
+        c(
+            "bad version requirement",
+            &["--expect-server", "RabbitMQ >=x"],
+            2,
+            "version requirement",
+        ),
+        c(
+            "max-connect zero",
+            &["--max-connect", "0s"],
+            2,
+            "greater than zero",
+        ),
+        c(
+            "routing key without exchange",
+            &["--routing-key", "k"],
+            2,
+            "error",
+        ),
+        c(
+            "default exchange",
+            &["--exchange", ""],
+            2,
+            "default exchange",
+        ),
+        c("exchange over 255 bytes", &["--exchange", &long], 2, "255"),
+        c("unknown format", &["--format", "xml"], 2, "error"),
+        c(
+            "targets file missing",
+            &["--targets-file", "/nonexistent/amqpdoctor-targets"],
+            2,
+            "--targets-file",
+        ),
+        c(
+            "too many targets",
+            &["--targets-file", &targets],
+            2,
+            "at most 1000",
+        ),
+        c("silent server", &[&silent], 1, "timeout"),
+        c("HTTP server", &[&http], 1, "protocol_mismatch"),
+        c("oversized frame", &[&oversized], 1, "exceeds frame_max"),
+        c("RST mid-handshake", &[&rst], 1, "peer_reset"),
+        c("confirms never come", &[&never_confirms], 1, "publish"),
+        c("nacked publish", &[&nacks], 1, "message_refused"),
+        // No publisher_confirms announced: the publish is not confirmed,
+        // and this broker never answers Basic.Get.
+        c("no publisher_confirms", &[&spec_only], 1, "get: no answer"),
+    ]
+}
+
 fn signal_rows() -> Vec<Row> {
     let silent = serve_many(|_c| thread::sleep(Duration::from_secs(30)));
     let never_confirms = serve_many(fake::broker_that_never_confirms);
@@ -542,6 +665,7 @@ fn bad_input_table() {
         .into_iter()
         .chain(flag_rows())
         .chain(hostile_rows())
+        .chain(check_rows())
         .chain(output_rows())
         .collect();
     assert!(rows.len() >= 40, "only {} rows", rows.len());

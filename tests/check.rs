@@ -551,3 +551,23 @@ fn probe_junit_is_valid_too_and_markdown_is_a_table() {
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("| disabled | `healthy` | ✅ yes |"), "{md}");
 }
+
+#[test]
+fn junit_can_go_to_a_file_beside_another_format() {
+    require_broker();
+    let path = std::env::temp_dir().join(format!("amqpdoctor-check-{}.xml", std::process::id()));
+    let out = amqpdoctor()
+        .args(["check", &broker_url(), "--format", "markdown", "--junit"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.starts_with("### amqpdoctor check: 1 of 1 target(s) passed"),
+        "{md}"
+    );
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(xml.contains(r#"tests="8" failures="0""#), "{xml}");
+}

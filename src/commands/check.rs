@@ -68,6 +68,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
         CheckFormat::Prometheus => render::render_prometheus(&report),
     };
     report::emit(out).context("writing the report")?;
+    if let Some(path) = &args.junit {
+        std::fs::write(path, render::render_junit(&report))
+            .with_context(|| format!("writing the JUnit report to {}", path.display()))?;
+    }
     if args.format != CheckFormat::Human {
         // The report may be XML in a file: say the outcome in one line for
         // the CI log too.

@@ -327,7 +327,9 @@ impl fmt::Display for Millis {
     /// `0.412 ms`, `12.4 ms`, `1.203 s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0;
-        if ms < 10.0 {
+        if ms < 1000.0 && ms.fract() == 0.0 {
+            write!(f, "{ms:.0} ms")
+        } else if ms < 10.0 {
             write!(f, "{ms:.3} ms")
         } else if ms < 1000.0 {
             write!(f, "{ms:.1} ms")
@@ -442,6 +444,7 @@ mod tests {
             (Duration::from_micros(412), "0.412 ms", 0.412),
             (Duration::from_micros(12_400), "12.4 ms", 12.4),
             (Duration::from_micros(1_203_000), "1.203 s", 1203.0),
+            (Duration::from_millis(500), "500 ms", 500.0),
         ];
         for (d, text, json) in rows {
             assert_eq!(Millis::of(d).to_string(), text);

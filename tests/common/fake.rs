@@ -114,8 +114,37 @@ pub fn handshake(c: &mut TcpStream, start_frame: AMQPFrame, frame_max: u32) {
     send(c, open_ok());
 }
 
+/// RabbitMQ's Connection.Start, with the capabilities a check relies on.
 pub fn rabbit_start() -> AMQPFrame {
-    start("RabbitMQ", "3.10.8", "Erlang", "PLAIN AMQPLAIN")
+    let mut frame = start("RabbitMQ", "3.10.8", "Erlang", "PLAIN AMQPLAIN");
+    if let AMQPFrame::Method(_, AMQPClass::Connection(connection::AMQPMethod::Start(s))) =
+        &mut frame
+    {
+        let mut caps = FieldTable::default();
+        for cap in [
+            "publisher_confirms",
+            "basic.nack",
+            "authentication_failure_close",
+        ] {
+            caps.insert(cap.into(), AMQPValue::Boolean(true));
+        }
+        s.server_properties
+            .insert("capabilities".into(), AMQPValue::FieldTable(caps));
+    }
+    frame
+}
+
+/// A 0-9-1 broker that announces no capabilities at all (no publisher
+/// confirms): does everything else like [`broker_that_never_confirms`].
+pub fn plain_spec_broker(mut c: TcpStream) {
+    skip(&mut c, 8);
+    send(&mut c, start("SpecOnly", "1.0", "test", "PLAIN"));
+    read_frame(&mut c);
+    send(&mut c, tune(131_072, 60));
+    read_frame(&mut c);
+    read_frame(&mut c);
+    send(&mut c, open_ok());
+    broker_loop(c, None);
 }
 
 /// Serve every connection with `behave` (each on its own thread).
@@ -162,11 +191,37 @@ pub fn next_method(c: &mut TcpStream) -> Option<(u16, AMQPClass)> {
 /// A broker that does everything a probe needs except confirm: it opens
 /// channels, selects confirms, declares queues and closes politely, but
 /// never acks a publish.
-pub fn broker_that_never_confirms(mut c: TcpStream) {
-    use amq_protocol::protocol::{channel, confirm, queue};
+pub fn broker_that_never_confirms(c: TcpStream) {
+    broker_answering_publish(c, None);
+}
+
+/// The same broker, but it nacks every publish.
+pub fn broker_that_nacks(c: TcpStream) {
+    use amq_protocol::protocol::basic;
+    let nack = AMQPClass::Basic(basic::AMQPMethod::Nack(basic::Nack {
+        delivery_tag: 1,
+        multiple: false,
+        requeue: false,
+    }));
+    broker_answering_publish(c, Some(nack));
+}
+
+/// A broker that answers a publish with `answer` (or nothing).
+fn broker_answering_publish(mut c: TcpStream, answer: Option<AMQPClass>) {
     handshake(&mut c, rabbit_start(), 131_072);
+    broker_loop(c, answer);
+}
+
+/// After the handshake: open channels, select confirms, declare queues,
+/// answer a publish with `answer`, close politely; ignore the rest.
+fn broker_loop(mut c: TcpStream, answer: Option<AMQPClass>) {
+    use amq_protocol::protocol::{basic, channel, confirm, queue};
     while let Some((ch, m)) = next_method(&mut c) {
         let reply = match m {
+            AMQPClass::Basic(basic::AMQPMethod::Publish(_)) => match &answer {
+                Some(a) => a.clone(),
+                None => continue,
+            },
             AMQPClass::Channel(channel::AMQPMethod::Open(_)) => {
                 AMQPClass::Channel(channel::AMQPMethod::OpenOk(channel::OpenOk {}))
             }
