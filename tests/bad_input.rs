@@ -507,7 +507,25 @@ fn signal_rows() -> Vec<Row> {
     let mut confirm_wait = confirms("SIGINT in the confirm wait", "30s", 130, "interrupted");
     confirm_wait.signal = Some(("INT", Duration::from_millis(1500)));
     let lost = confirms("confirms never come", "1s", 1, "");
+    // check: Ctrl-C during a handshake that never ends prints the report
+    // (the step interrupted, the rest skipped) and exits 130.
+    let mut check_int = row(
+        "SIGINT during a check",
+        &[
+            "check",
+            &silent,
+            "--connect-timeout",
+            "15s",
+            "--format",
+            "json",
+        ],
+        130,
+        "interrupted",
+    );
+    check_int.signal = Some(("INT", Duration::from_millis(800)));
+    check_int.max = Duration::from_secs(4);
     vec![
+        check_int,
         slow_preflight("SIGINT in the preflight", "INT"),
         slow_preflight("SIGTERM in the preflight", "TERM"),
         confirm_wait,
