@@ -89,7 +89,7 @@ pub enum StepError {
     Nacked,
     /// The broker returned the message unroutable.
     Returned { reply_code: u16, reply_text: String },
-    /// Basic.Get found the queue empty although the publish was confirmed.
+    /// Basic.Get found the queue empty: the message published is not there.
     NotDelivered,
     /// Basic.Get returned another body than the one published.
     BodyMismatch { sent: usize, got: usize },
@@ -110,7 +110,7 @@ impl fmt::Display for StepError {
                 "the broker returned the message unroutable: {reply_code} {reply_text}"
             ),
             StepError::NotDelivered => f.write_str(
-                "Basic.Get found the check's queue empty although the publish was confirmed",
+                "Basic.Get found the check's queue empty: the message published is not there",
             ),
             StepError::BodyMismatch { sent, got } => write!(
                 f,
