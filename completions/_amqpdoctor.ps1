@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Reproduce and classify connection deaths under the three heartbeat modes')
             [CompletionResult]::new('heartbeat', 'heartbeat', [CompletionResultType]::ParameterValue, 'Show heartbeat negotiation against this broker and what each client library would do')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -92,6 +93,20 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'amqpdoctor;proxy' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on')
+            [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'The broker to forward to')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Act on a connection after DUR without a byte in either direction (default: never)')
+            [CompletionResult]::new('--on-idle', '--on-idle', [CompletionResultType]::ParameterName, 'What to do to an idle connection')
+            [CompletionResult]::new('--drop-heartbeats', '--drop-heartbeats', [CompletionResultType]::ParameterName, 'Swallow heartbeat frames (08 00 00 00 00 00 00 CE) in this direction; forward the rest')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for connecting to the upstream')
+            [CompletionResult]::new('--log-frames', '--log-frames', [CompletionResultType]::ParameterName, 'Print every AMQP frame forwarded, with time, connection, direction, channel and method')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'amqpdoctor;explain' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
@@ -120,6 +135,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Reproduce and classify connection deaths under the three heartbeat modes')
             [CompletionResult]::new('heartbeat', 'heartbeat', [CompletionResultType]::ParameterValue, 'Show heartbeat negotiation against this broker and what each client library would do')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -133,6 +149,9 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;help;check' {
+            break
+        }
+        'amqpdoctor;help;proxy' {
             break
         }
         'amqpdoctor;help;explain' {

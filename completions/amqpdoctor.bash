@@ -37,6 +37,9 @@ _amqpdoctor() {
             amqpdoctor,probe)
                 cmd="amqpdoctor__subcmd__probe"
                 ;;
+            amqpdoctor,proxy)
+                cmd="amqpdoctor__subcmd__proxy"
+                ;;
             amqpdoctor__subcmd__help,check)
                 cmd="amqpdoctor__subcmd__help__subcmd__check"
                 ;;
@@ -58,6 +61,9 @@ _amqpdoctor() {
             amqpdoctor__subcmd__help,probe)
                 cmd="amqpdoctor__subcmd__help__subcmd__probe"
                 ;;
+            amqpdoctor__subcmd__help,proxy)
+                cmd="amqpdoctor__subcmd__help__subcmd__proxy"
+                ;;
             *)
                 ;;
         esac
@@ -65,7 +71,7 @@ _amqpdoctor() {
 
     case "${cmd}" in
         amqpdoctor)
-            opts="-h -V --help --version probe heartbeat check explain completions man help"
+            opts="-h -V --help --version probe heartbeat check proxy explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,7 +241,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__help)
-            opts="probe heartbeat check explain completions man help"
+            opts="probe heartbeat check proxy explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +352,20 @@ _amqpdoctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        amqpdoctor__subcmd__help__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         amqpdoctor__subcmd__man)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -417,6 +437,44 @@ _amqpdoctor() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        amqpdoctor__subcmd__proxy)
+            opts="-h -V --listen --upstream --idle-timeout --on-idle --drop-heartbeats --log-frames --connect-timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-idle)
+                    COMPREPLY=($(compgen -W "reset drop close" -- "${cur}"))
+                    return 0
+                    ;;
+                --drop-heartbeats)
+                    COMPREPLY=($(compgen -W "to-server to-client both" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand probe 'Reproduce and classify connection deaths under the three heartbeat modes'
             cand heartbeat 'Show heartbeat negotiation against this broker and what each client library would do'
             cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+            cand proxy 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -85,6 +86,19 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'amqpdoctor;proxy'= {
+            cand --listen 'Address to listen on'
+            cand --upstream 'The broker to forward to'
+            cand --idle-timeout 'Act on a connection after DUR without a byte in either direction (default: never)'
+            cand --on-idle 'What to do to an idle connection'
+            cand --drop-heartbeats 'Swallow heartbeat frames (08 00 00 00 00 00 00 CE) in this direction; forward the rest'
+            cand --connect-timeout 'Timeout for connecting to the upstream'
+            cand --log-frames 'Print every AMQP frame forwarded, with time, connection, direction, channel and method'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
@@ -110,6 +124,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand probe 'Reproduce and classify connection deaths under the three heartbeat modes'
             cand heartbeat 'Show heartbeat negotiation against this broker and what each client library would do'
             cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+            cand proxy 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -120,6 +135,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help;heartbeat'= {
         }
         &'amqpdoctor;help;check'= {
+        }
+        &'amqpdoctor;help;proxy'= {
         }
         &'amqpdoctor;help;explain'= {
         }

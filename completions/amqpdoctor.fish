@@ -29,6 +29,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -s V -l version -d '
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
@@ -90,6 +91,19 @@ always\t''
 never\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -s V -l version -d 'Print version'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l listen -d 'Address to listen on' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l upstream -d 'The broker to forward to' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l idle-timeout -d 'Act on a connection after DUR without a byte in either direction (default: never)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l on-idle -d 'What to do to an idle connection' -r -f -a "reset\t'RST to both sides (SO_LINGER 0), like a NAT gateway or an NLB answering the next packet'
+drop\t'Stop forwarding, keep both sockets open: a blackhole (Azure LB, GCP NAT without reset)'
+close\t'FIN to both sides, like HAProxy\'s `timeout client`'"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l drop-heartbeats -d 'Swallow heartbeat frames (08 00 00 00 00 00 00 CE) in this direction; forward the rest' -r -f -a "to-server\t'Client → broker: the broker sees a silent client'
+to-client\t'Broker → client: the client sees a silent broker'
+both\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l connect-timeout -d 'Timeout for connecting to the upstream' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l log-frames -d 'Print every AMQP frame forwarded, with time, connection, direction, channel and method'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
@@ -102,10 +116,11 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s h 
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s V -l version -d 'Print version'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

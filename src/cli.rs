@@ -45,6 +45,13 @@ pub enum Command {
     /// hint; later steps are skipped. Exit 0 when every target passes, 1 when any fails
     /// (unreachable included), 2 on bad usage, 130 when interrupted.
     Check(CheckArgs),
+    /// A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close),
+    /// swallows heartbeats, logs frames.
+    ///
+    /// Put it between a client (or `amqpdoctor probe`) and the broker to reproduce what a
+    /// load balancer or NAT gateway does to an idle AMQP connection. It runs until Ctrl-C
+    /// (or SIGTERM), then reports per connection what it did; exit 0.
+    Proxy(ProxyArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.
@@ -89,6 +96,58 @@ pub struct OutputArgs {
 pub enum Format {
     Human,
     Json,
+}
+
+/// What `proxy` does to a flow idle past --idle-timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnIdleArg {
+    /// RST to both sides (SO_LINGER 0), like a NAT gateway or an NLB answering the next packet.
+    Reset,
+    /// Stop forwarding, keep both sockets open: a blackhole (Azure LB, GCP NAT without reset).
+    Drop,
+    /// FIN to both sides, like HAProxy's `timeout client`.
+    Close,
+}
+
+/// Which heartbeats `proxy` swallows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HeartbeatDirection {
+    /// Client → broker: the broker sees a silent client.
+    ToServer,
+    /// Broker → client: the client sees a silent broker.
+    ToClient,
+    Both,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5673")]
+    pub listen: String,
+
+    /// The broker to forward to.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5672")]
+    pub upstream: String,
+
+    /// Act on a connection after DUR without a byte in either direction (default: never).
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// What to do to an idle connection.
+    #[arg(long, value_enum, default_value_t = OnIdleArg::Reset, requires = "idle_timeout")]
+    pub on_idle: OnIdleArg,
+
+    /// Swallow heartbeat frames (08 00 00 00 00 00 00 CE) in this direction; forward the rest.
+    #[arg(long, value_enum, value_name = "DIRECTION")]
+    pub drop_heartbeats: Option<HeartbeatDirection>,
+
+    /// Print every AMQP frame forwarded, with time, connection, direction, channel and method.
+    #[arg(long)]
+    pub log_frames: bool,
+
+    /// Timeout for connecting to the upstream.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
+    pub connect_timeout: Duration,
 }
 
 /// Output formats of `probe`.

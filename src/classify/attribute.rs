@@ -47,6 +47,30 @@ pub fn in_broker_window(t: Heartbeat, client_silence_ms: u64) -> bool {
         && client_silence_ms <= t.broker_drops_by_ms() + tol
 }
 
+/// When the client *did* send heartbeats while idle but the ending still
+/// came in the broker's window counted from the client's last frame that
+/// was not a heartbeat (the start of the idle), the heartbeats never
+/// reached the broker: something in the path swallowed them. Returns that
+/// silence as the broker heard it.
+pub fn heartbeats_swallowed(f: &RunFacts) -> Option<u64> {
+    let end = f.end;
+    if !matches!(end.kind, EndKind::Reset | EndKind::Fin) || end.reply_code.is_some() {
+        return None;
+    }
+    if f.timeline.heartbeats.sent == 0 {
+        return None;
+    }
+    if in_broker_window(f.heartbeat, end.since_last_client_byte_ms.unwrap_or(0)) {
+        return None;
+    }
+    let idle_start = f
+        .timeline
+        .find(|k| matches!(k, EventKind::IdleStart { .. }))
+        .map(|e| e.at_ms)?;
+    let heard = end.at_ms.checked_sub(idle_start)?;
+    in_broker_window(f.heartbeat, heard).then_some(heard)
+}
+
 /// The attribution rule: which verdict an ending gets.
 pub fn attribute(f: &RunFacts) -> VerdictCode {
     let end = f.end;
@@ -98,7 +122,7 @@ pub fn attribute(f: &RunFacts) -> VerdictCode {
         },
         EndKind::Reset | EndKind::Fin => {
             let client_silence = end.since_last_client_byte_ms.unwrap_or(0);
-            if in_broker_window(f.heartbeat, client_silence) {
+            if in_broker_window(f.heartbeat, client_silence) || heartbeats_swallowed(f).is_some() {
                 VerdictCode::BrokerHeartbeatTimeout
             } else if client_silence >= PATH_IDLE_MIN_MS
                 && end
@@ -158,6 +182,33 @@ pub(crate) mod tests {
             end: e,
             publishes: p,
             interrupted: false,
+        }
+    }
+
+    #[test]
+    fn heartbeats_that_never_arrived() {
+        // Measured through `proxy --drop-heartbeats to-server`: lapin at
+        // T = 1 s sent 5 heartbeats; the broker reset the connection 2.935 s
+        // after the idle began, 432 ms after the client's last byte.
+        let mut timeline = tl(&[(73, K::IdleStart { planned_ms: 5000 })], &[]);
+        let mut e = end(EndKind::Reset, 432, Some(500));
+        e.at_ms = 3008;
+        // (heartbeats sent, T, verdict)
+        let rows = [
+            (5, 1, VerdictCode::BrokerHeartbeatTimeout),
+            // Nothing sent: an early reset by someone else.
+            (0, 1, VerdictCode::PeerReset),
+            // Outside [2T, 3T] of the idle start for T = 5.
+            (5, 5, VerdictCode::PeerReset),
+        ];
+        for (sent, t, want) in rows {
+            timeline.heartbeats.sent = sent;
+            let f = facts(Mode::Serviced, t, 5000, &timeline, &e, &[]);
+            assert_eq!(attribute(&f), want, "sent {sent}, T {t}");
+            assert_eq!(
+                heartbeats_swallowed(&f).is_some(),
+                want == VerdictCode::BrokerHeartbeatTimeout
+            );
         }
     }
 

@@ -193,6 +193,35 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
                 remedy,
             }
         }
+        VerdictCode::BrokerHeartbeatTimeout if super::attribute::heartbeats_swallowed(f).is_some() => {
+            let heard = secs(super::attribute::heartbeats_swallowed(f).unwrap_or(0));
+            Words {
+                summary: format!(
+                    "the broker dropped the connection after {heard} without a heartbeat from the \
+                     client (T = {t} s), though the client sent {}: they were lost on the way",
+                    f.timeline.heartbeats.sent
+                ),
+                explanation: format!(
+                    "{neg} {} The client kept sending heartbeats (its last byte left {silence} \
+                     before the end), yet at {at} the connection was {} with no Connection.Close, \
+                     {heard} after the client's last frame that was not a heartbeat: between 2T = \
+                     {} and 3T = {}, exactly when RabbitMQ gives up on a silent client. The \
+                     broker did not receive the heartbeats: something in the path between client \
+                     and broker swallowed them (a proxy, or a middlebox that filters small \
+                     packets). {pubs}",
+                    heartbeat_counts(f),
+                    if end.kind == EndKind::Reset { "reset (RST)" } else { "closed (FIN)" },
+                    secs(hb.broker_may_drop_ms()),
+                    secs(hb.broker_drops_by_ms()),
+                ),
+                remedy: "Find the hop that drops client → broker traffic: compare the bytes the \
+                         client sent with what the broker received (`rabbitmqctl list_connections \
+                         name recv_oct send_oct`), and probe from the broker's side of each proxy or \
+                         load balancer. The client is not at fault; disabling heartbeats would only \
+                         hide the broken path."
+                    .to_string(),
+            }
+        }
         VerdictCode::BrokerHeartbeatTimeout => Words {
             summary: format!(
                 "the broker dropped the connection after {silence} of client silence (heartbeat timeout, T = {t} s)"

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod heartbeat;
 pub mod man;
 pub mod probe;
+pub mod proxy;
 
 use crate::cli::{Cli, ColorChoice, Command, ConnectArgs};
 use crate::error::{ExitStatus, UsageError};
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Probe(args) => probe::run(args),
         Command::Heartbeat(args) => heartbeat::run(args),
         Command::Check(args) => check::run(args),
+        Command::Proxy(args) => proxy::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),

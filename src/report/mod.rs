@@ -13,6 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod probe_ci;
 pub mod progress;
+pub mod proxy;
 pub mod style;
 
 use std::io::Write;

@@ -23,6 +23,7 @@ pub mod cadence;
 pub mod check;
 mod driver;
 mod lapin_client;
+pub mod proxy;
 mod wire_client;
 
 use std::time::Duration;

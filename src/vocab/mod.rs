@@ -14,10 +14,12 @@
 //! | [`CloseInfo`], [`SetupError`], [`FailureKind`] | how a connection or its setup failed, before any verdict |
 //! | [`Negotiation`], [`Destination`] | what was agreed, where messages go |
 //! | [`check`] | the steps of `check`, how one fails, and the expectations on them |
+//! | [`proxy`] | what `proxy` does to an idle flow, and a flow's directions |
 //! | [`units`] | durations and errno names as people read them |
 
 pub mod check;
 mod heartbeat;
+pub mod proxy;
 pub mod units;
 
 use std::fmt;

@@ -134,6 +134,11 @@ fn check_broker(url: &str) -> Result<(), String> {
     }
 }
 
+/// The test broker's `host:port` (from [`broker_url`]).
+pub fn broker_host_port() -> String {
+    host_port(&broker_url()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// `host:port` from an `amqp://[user[:pass]@]host[:port][/vhost]` URL: just
 /// enough parsing for the broker check, defaults as in the RabbitMQ URI spec.
 fn host_port(url: &str) -> Result<String, String> {

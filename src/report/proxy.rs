@@ -1,0 +1,112 @@
+//! What `proxy` prints: one line per event as it happens, and a table of
+//! the connections when it stops.
+
+use crate::run::proxy::{ConnSummary, ProxyEvent};
+use crate::vocab::units::secs;
+
+use super::style::clean;
+
+/// Seconds since the proxy started, right-aligned like probe timelines.
+fn at(ms: u64) -> String {
+    format!("{:>9.3}", ms as f64 / 1000.0)
+}
+
+/// One line for an event (no newline).
+pub fn event_line(e: &ProxyEvent) -> String {
+    match e {
+        ProxyEvent::Listening { addr } => format!("listening on {addr}"),
+        ProxyEvent::Opened {
+            id,
+            at_ms,
+            client,
+            upstream,
+        } => format!("{}  #{id} open {client} → {upstream}", at(*at_ms)),
+        ProxyEvent::UpstreamFailed {
+            id,
+            at_ms,
+            client,
+            error,
+        } => format!(
+            "{}  #{id} {client}: upstream connect failed ({}); client reset",
+            at(*at_ms),
+            clean(error)
+        ),
+        ProxyEvent::Frame {
+            id,
+            at_ms,
+            dir,
+            frame,
+            dropped,
+        } => format!(
+            "{}  #{id} {} {}{}",
+            at(*at_ms),
+            dir.arrow(),
+            clean(frame),
+            if *dropped { "  [dropped]" } else { "" }
+        ),
+        ProxyEvent::Raw {
+            id,
+            at_ms,
+            dir,
+            why,
+        } => format!(
+            "{}  #{id} {} not AMQP any more ({}); forwarding raw",
+            at(*at_ms),
+            dir.arrow(),
+            clean(why)
+        ),
+        ProxyEvent::Idle {
+            id,
+            at_ms,
+            idle_ms,
+            action,
+        } => format!(
+            "{}  #{id} idle {}: {}",
+            at(*at_ms),
+            secs(*idle_ms),
+            action.describe()
+        ),
+        ProxyEvent::Closed { id, at_ms, how } => {
+            format!("{}  #{id} ended: {}", at(*at_ms), clean(how))
+        }
+    }
+}
+
+/// The table of every connection, when the proxy stops.
+pub fn summary(conns: &[ConnSummary]) -> String {
+    if conns.is_empty() {
+        return "no connections were proxied\n".into();
+    }
+    let rows = conns
+        .iter()
+        .map(|c| {
+            vec![
+                format!("#{}", c.id),
+                c.client.clone(),
+                secs(c.opened_at_ms),
+                format!("{} / {}", c.bytes_to_server, c.bytes_to_client),
+                format!(
+                    "{} / {}",
+                    c.heartbeats_dropped_to_server, c.heartbeats_dropped_to_client
+                ),
+                match (c.idle_action, c.idle_ms) {
+                    (Some(a), Some(ms)) => format!("{a} after {}", secs(ms)),
+                    _ => "–".into(),
+                },
+                clean(&c.ended).into_owned(),
+            ]
+        })
+        .collect();
+    super::style::table_unwrapped(
+        &[
+            "conn",
+            "client",
+            "opened",
+            "bytes → server / → client",
+            "heartbeats dropped → / ←",
+            "idle action",
+            "ended",
+        ],
+        rows,
+    )
+}

@@ -1,0 +1,489 @@
+//! `amqpdoctor proxy`: a TCP proxy that behaves like a middlebox, to
+//! reproduce on a laptop what load balancers and NAT gateways do to idle
+//! AMQP connections.
+//!
+//! One task per connection forwards both directions in one `select!`
+//! loop, so the idle timer sees traffic either way. After `idle_timeout`
+//! without a byte in either direction it acts as `OnIdle` says:
+//!
+//! | on idle | what it does | like |
+//! |---|---|---|
+//! | `reset` | SO_LINGER 0 on both sockets, then close: RST to both | NAT gateways, NLB answering the next packet |
+//! | `drop` | keeps both sockets open, reads and discards everything | a blackhole (Azure LB, GCP NAT without reset) |
+//! | `close` | shutdown(WR) on both: FIN to both | HAProxy's `timeout client` |
+//!
+//! With `--drop-heartbeats` or `--log-frames` the byte stream is cut into
+//! AMQP frames (amq-protocol's parser, through `wire::codec::decode`);
+//! heartbeat frames in the chosen direction are swallowed, everything else
+//! is forwarded byte for byte. Traffic that is not AMQP is forwarded raw.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use amq_protocol::frame::AMQPFrame;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::cancelled;
+use crate::vocab::proxy::{Direction, OnIdle};
+use crate::vocab::units::duration_ms;
+use crate::wire::codec::{self, Decoded};
+
+/// What the proxy is asked to do.
+#[derive(Debug, Clone)]
+pub struct ProxySpec {
+    pub listen: String,
+    pub upstream: String,
+    pub idle_timeout: Option<Duration>,
+    pub on_idle: OnIdle,
+    pub drop_to_server: bool,
+    pub drop_to_client: bool,
+    pub log_frames: bool,
+    pub connect_timeout: Duration,
+    pub cancel: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Something the proxy did, as it happens (ms since the proxy started).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProxyEvent {
+    Listening {
+        addr: SocketAddr,
+    },
+    Opened {
+        id: u32,
+        at_ms: u64,
+        client: String,
+        upstream: String,
+    },
+    UpstreamFailed {
+        id: u32,
+        at_ms: u64,
+        client: String,
+        error: String,
+    },
+    Frame {
+        id: u32,
+        at_ms: u64,
+        dir: Direction,
+        frame: String,
+        dropped: bool,
+    },
+    /// The stream stopped parsing as AMQP; forwarded raw from here on.
+    Raw {
+        id: u32,
+        at_ms: u64,
+        dir: Direction,
+        why: String,
+    },
+    Idle {
+        id: u32,
+        at_ms: u64,
+        idle_ms: u64,
+        action: OnIdle,
+    },
+    Closed {
+        id: u32,
+        at_ms: u64,
+        how: String,
+    },
+}
+
+/// What the proxy did to one connection, for the report at the end.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ConnSummary {
+    pub id: u32,
+    pub client: String,
+    pub opened_at_ms: u64,
+    pub bytes_to_server: u64,
+    pub bytes_to_client: u64,
+    pub heartbeats_dropped_to_server: u64,
+    pub heartbeats_dropped_to_client: u64,
+    /// Bytes read and thrown away after a `drop`.
+    pub bytes_blackholed: u64,
+    /// What the idle timer did, and after how long.
+    pub idle_action: Option<OnIdle>,
+    pub idle_ms: Option<u64>,
+    pub ended_at_ms: Option<u64>,
+    pub ended: String,
+}
+
+/// Frames bigger than this are not parsed (the stream is forwarded raw).
+const PARSE_LIMIT: u32 = 16 * 1024 * 1024;
+
+/// Cuts one direction's bytes into frames, when asked to look at them.
+struct Framer {
+    buf: Vec<u8>,
+    raw: bool,
+}
+
+impl Framer {
+    /// Split `bytes` (appended to what is pending) into what to forward,
+    /// calling `seen` for each whole frame (`true` = drop it). Incomplete
+    /// frames wait for more bytes.
+    fn feed(
+        &mut self,
+        bytes: &[u8],
+        mut seen: impl FnMut(&AMQPFrame) -> bool,
+    ) -> (Vec<u8>, Option<String>) {
+        if self.raw {
+            return (bytes.to_vec(), None);
+        }
+        self.buf.extend_from_slice(bytes);
+        let mut out = Vec::with_capacity(self.buf.len());
+        let mut used = 0;
+        loop {
+            match codec::decode(&self.buf[used..], PARSE_LIMIT) {
+                Decoded::Frame(frame, n) => {
+                    if !seen(&frame) {
+                        out.extend_from_slice(&self.buf[used..used + n]);
+                    }
+                    used += n;
+                }
+                Decoded::NeedMore => break,
+                Decoded::Invalid(why) => {
+                    self.raw = true;
+                    out.extend_from_slice(&self.buf[used..]);
+                    self.buf.clear();
+                    return (out, Some(why));
+                }
+            }
+        }
+        self.buf.drain(..used);
+        (out, None)
+    }
+}
+
+/// Accept and proxy connections until Ctrl-C; the summaries of all.
+pub async fn serve(
+    spec: ProxySpec,
+    events: UnboundedSender<ProxyEvent>,
+) -> std::io::Result<Vec<ConnSummary>> {
+    let listener = TcpListener::bind(&spec.listen).await?;
+    let _ = events.send(ProxyEvent::Listening {
+        addr: listener.local_addr()?,
+    });
+    let start = Instant::now();
+    let mut cancel = spec.cancel.clone();
+    let mut tasks = Vec::new();
+    let mut next_id = 1;
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = cancelled(&mut cancel) => break,
+        };
+        let Ok((client, peer)) = accepted else {
+            continue;
+        };
+        let id = next_id;
+        next_id += 1;
+        let spec = spec.clone();
+        let events = events.clone();
+        tasks.push(tokio::spawn(async move {
+            proxy_one(id, client, peer, spec, start, events).await
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        if let Ok(s) = t.await {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// How a connection's loop stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Forwarding,
+    /// `drop`: read and discard, forward nothing.
+    Blackhole,
+}
+
+async fn proxy_one(
+    id: u32,
+    mut client: TcpStream,
+    peer: SocketAddr,
+    spec: ProxySpec,
+    start: Instant,
+    events: UnboundedSender<ProxyEvent>,
+) -> ConnSummary {
+    let ms = || duration_ms(start.elapsed());
+    let mut s = ConnSummary {
+        id,
+        client: peer.to_string(),
+        opened_at_ms: ms(),
+        ..ConnSummary::default()
+    };
+    let connect = tokio::time::timeout(spec.connect_timeout, TcpStream::connect(&spec.upstream));
+    let mut server = match connect.await {
+        Ok(Ok(server)) => server,
+        Ok(Err(e)) => return upstream_failed(s, &events, ms(), e.to_string(), client),
+        Err(_) => {
+            let why = format!(
+                "no answer within {}",
+                humantime::format_duration(spec.connect_timeout)
+            );
+            return upstream_failed(s, &events, ms(), why, client);
+        }
+    };
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
+    let _ = events.send(ProxyEvent::Opened {
+        id,
+        at_ms: ms(),
+        client: s.client.clone(),
+        upstream: server
+            .peer_addr()
+            .map_or_else(|_| spec.upstream.clone(), |a| a.to_string()),
+    });
+    let parse = spec.log_frames || spec.drop_to_server || spec.drop_to_client;
+    let mut framers = [
+        Framer {
+            buf: Vec::new(),
+            raw: !parse,
+        },
+        Framer {
+            buf: Vec::new(),
+            raw: !parse,
+        },
+    ];
+    let (mut cbuf, mut sbuf) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
+    let (mut client_eof, mut server_eof) = (false, false);
+    let mut state = State::Forwarding;
+    let mut last = Instant::now();
+    let mut cancel = spec.cancel.clone();
+    let ended = loop {
+        if client_eof && server_eof {
+            break "both sides closed (FIN)".to_string();
+        }
+        if state == State::Blackhole && (client_eof || server_eof) && spec.on_idle == OnIdle::Close
+        {
+            break "idle: closed both sides (FIN)".to_string();
+        }
+        let deadline = spec
+            .idle_timeout
+            .filter(|_| state == State::Forwarding)
+            .map(|d| last + d);
+        let idle = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = client.read(&mut cbuf), if !client_eof => {
+                match r {
+                    Ok(0) => {
+                        client_eof = true;
+                        let _ = server.shutdown().await;
+                    }
+                    Ok(n) => {
+                        last = Instant::now();
+                        if state == State::Blackhole {
+                            s.bytes_blackholed += n as u64;
+                            continue;
+                        }
+                        let bytes = forwardable(&mut framers[0], &cbuf[..n], Direction::ToServer, &spec, id, ms(), &events, &mut s);
+                        s.bytes_to_server += bytes.len() as u64;
+                        if server.write_all(&bytes).await.is_err() {
+                            break "server side: write failed".to_string();
+                        }
+                    }
+                    Err(e) => break pass_on_error("client", &e, &server),
+                }
+            }
+            r = server.read(&mut sbuf), if !server_eof => {
+                match r {
+                    Ok(0) => {
+                        server_eof = true;
+                        let _ = client.shutdown().await;
+                    }
+                    Ok(n) => {
+                        last = Instant::now();
+                        if state == State::Blackhole {
+                            s.bytes_blackholed += n as u64;
+                            continue;
+                        }
+                        let bytes = forwardable(&mut framers[1], &sbuf[..n], Direction::ToClient, &spec, id, ms(), &events, &mut s);
+                        s.bytes_to_client += bytes.len() as u64;
+                        if client.write_all(&bytes).await.is_err() {
+                            break "client side: write failed".to_string();
+                        }
+                    }
+                    Err(e) => break pass_on_error("server", &e, &client),
+                }
+            }
+            _ = idle => {
+                let idle_ms = duration_ms(last.elapsed());
+                s.idle_action = Some(spec.on_idle);
+                s.idle_ms = Some(idle_ms);
+                let _ = events.send(ProxyEvent::Idle { id, at_ms: ms(), idle_ms, action: spec.on_idle });
+                match spec.on_idle {
+                    OnIdle::Reset => {
+                        for side in [&client, &server] {
+                            let _ = set_linger_zero(side);
+                        }
+                        break "idle: reset both sides (RST)".to_string();
+                    }
+                    OnIdle::Close => {
+                        let _ = client.shutdown().await;
+                        let _ = server.shutdown().await;
+                        // Keep reading until each side answers with its own
+                        // FIN: closing with unread data would send RST.
+                        state = State::Blackhole;
+                    }
+                    OnIdle::Drop => state = State::Blackhole,
+                }
+            }
+            _ = cancelled(&mut cancel) => break "proxy stopped (Ctrl-C)".to_string(),
+        }
+    };
+    s.ended_at_ms = Some(ms());
+    s.ended = ended.clone();
+    let _ = events.send(ProxyEvent::Closed {
+        id,
+        at_ms: ms(),
+        how: ended,
+    });
+    s
+}
+
+fn upstream_failed(
+    mut s: ConnSummary,
+    events: &UnboundedSender<ProxyEvent>,
+    at_ms: u64,
+    error: String,
+    client: TcpStream,
+) -> ConnSummary {
+    let _ = events.send(ProxyEvent::UpstreamFailed {
+        id: s.id,
+        at_ms,
+        client: s.client.clone(),
+        error: error.clone(),
+    });
+    // Reset the client, as a balancer with no healthy backend does.
+    let _ = set_linger_zero(&client);
+    drop(client);
+    s.ended_at_ms = Some(at_ms);
+    s.ended = format!("upstream connect failed: {error}");
+    s
+}
+
+/// A read failed on `side`: say how, and pass a reset on to the other side
+/// (an RST the proxy swallowed would turn into a FIN, which is not what the
+/// peer did).
+fn pass_on_error(side: &str, e: &std::io::Error, other: &TcpStream) -> String {
+    if e.raw_os_error() == Some(libc::ECONNRESET) {
+        let _ = set_linger_zero(other);
+        format!("{side} reset the connection (RST); passed on")
+    } else {
+        format!("{side} side: {}", crate::vocab::units::describe_io_error(e))
+    }
+}
+
+/// SO_LINGER 0: the next close sends RST instead of FIN.
+fn set_linger_zero(stream: &TcpStream) -> nix::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt::Linger};
+    setsockopt(
+        stream,
+        Linger,
+        &libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        },
+    )
+}
+
+/// The bytes to forward in `dir`, with heartbeats dropped and frames
+/// logged as asked.
+#[allow(clippy::too_many_arguments)]
+fn forwardable(
+    framer: &mut Framer,
+    bytes: &[u8],
+    dir: Direction,
+    spec: &ProxySpec,
+    id: u32,
+    at_ms: u64,
+    events: &UnboundedSender<ProxyEvent>,
+    s: &mut ConnSummary,
+) -> Vec<u8> {
+    let drop_hb = match dir {
+        Direction::ToServer => spec.drop_to_server,
+        Direction::ToClient => spec.drop_to_client,
+    };
+    let (out, raw) = framer.feed(bytes, |frame| {
+        let dropped = drop_hb && matches!(frame, AMQPFrame::Heartbeat);
+        if dropped {
+            match dir {
+                Direction::ToServer => s.heartbeats_dropped_to_server += 1,
+                Direction::ToClient => s.heartbeats_dropped_to_client += 1,
+            }
+        }
+        if spec.log_frames {
+            let _ = events.send(ProxyEvent::Frame {
+                id,
+                at_ms,
+                dir,
+                frame: frame_label(frame),
+                dropped,
+            });
+        }
+        dropped
+    });
+    if let Some(why) = raw {
+        let _ = events.send(ProxyEvent::Raw {
+            id,
+            at_ms,
+            dir,
+            why,
+        });
+    }
+    out
+}
+
+/// `ch1 Basic.Publish`, `heartbeat`, `protocol header AMQP 0-9-1`.
+fn frame_label(frame: &AMQPFrame) -> String {
+    let ch = match frame {
+        AMQPFrame::Method(ch, _) | AMQPFrame::Header(ch, _) | AMQPFrame::Body(ch, _) => Some(*ch),
+        _ => None,
+    };
+    match ch {
+        Some(ch) => format!("ch{ch} {}", codec::describe(frame)),
+        None => codec::describe(frame),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framer_drops_heartbeats_and_keeps_partial_frames() {
+        let hb = [8u8, 0, 0, 0, 0, 0, 0, 0xce];
+        let header = b"AMQP\x00\x00\x09\x01";
+        let mut f = Framer {
+            buf: Vec::new(),
+            raw: false,
+        };
+        let mut seen = Vec::new();
+        let mut input = header.to_vec();
+        input.extend_from_slice(&hb);
+        input.extend_from_slice(&hb[..3]);
+        let (out, raw) = f.feed(&input, |fr| {
+            seen.push(codec::describe(fr));
+            matches!(fr, AMQPFrame::Heartbeat)
+        });
+        assert_eq!((out.as_slice(), raw), (&header[..], None));
+        assert_eq!(seen, ["protocol header AMQP 0-9-1", "heartbeat"]);
+        // The rest of the second heartbeat arrives: dropped too.
+        let (out, _) = f.feed(&hb[3..], |fr| matches!(fr, AMQPFrame::Heartbeat));
+        assert!(out.is_empty());
+        // Not AMQP: forwarded raw from then on.
+        let (out, raw) = f.feed(b"GET / HTTP/1.1\r\n", |_| true);
+        assert_eq!(out, b"GET / HTTP/1.1\r\n");
+        assert!(raw.is_some());
+        let (out, raw) = f.feed(&hb, |_| true);
+        assert_eq!((out.as_slice(), raw), (&hb[..], None));
+    }
+}

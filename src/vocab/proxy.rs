@@ -1,0 +1,49 @@
+//! What `proxy` does to a connection: the middlebox behaviours it
+//! reproduces, and the two directions of a proxied flow.
+
+use serde::Serialize;
+
+/// What a middlebox does to a flow that stayed idle past its timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum OnIdle {
+    /// RST to both sides (a NAT gateway, an NLB answering the next packet).
+    Reset,
+    /// Forward nothing more, keep both sockets open (a blackhole).
+    Drop,
+    /// FIN to both sides (HAProxy's `timeout client`).
+    Close,
+}
+
+impl OnIdle {
+    /// What it does, in words, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OnIdle::Reset => "reset both sides (RST)",
+            OnIdle::Drop => "drop: forward nothing more, keep both sockets open (blackhole)",
+            OnIdle::Close => "close both sides (FIN)",
+        }
+    }
+}
+
+/// A direction through the proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Direction {
+    /// Client → broker.
+    ToServer,
+    /// Broker → client.
+    ToClient,
+}
+
+impl Direction {
+    /// `→` or `←`, for frame logs (client on the left).
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::ToServer => "→",
+            Direction::ToClient => "←",
+        }
+    }
+}
