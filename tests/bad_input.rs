@@ -173,6 +173,36 @@ fn flag_rows() -> Vec<Row> {
             "unknown client library",
         ),
         row("unknown shell", &["completions", "nosh"], 2, "error"),
+        row(
+            "proxy: listen address not an address",
+            &["proxy", "--listen", "notanaddr"],
+            2,
+            "cannot listen on notanaddr",
+        ),
+        row(
+            "proxy: listen port too big",
+            &["proxy", "--listen", "127.0.0.1:99999"],
+            2,
+            "cannot listen",
+        ),
+        row(
+            "proxy: on-idle without idle-timeout",
+            &["proxy", "--on-idle", "drop"],
+            2,
+            "--idle-timeout",
+        ),
+        row(
+            "proxy: idle timeout zero",
+            &["proxy", "--idle-timeout", "0s"],
+            2,
+            "greater than zero",
+        ),
+        row(
+            "proxy: unknown heartbeat direction",
+            &["proxy", "--drop-heartbeats", "sideways"],
+            2,
+            "error",
+        ),
         row("unknown subcommand", &["frobnicate"], 2, "error"),
         {
             let mut r = row(
@@ -383,6 +413,10 @@ fn check_rows() -> Vec<Row> {
         .collect();
     std::fs::write(&targets, many).unwrap();
     let targets = targets.to_str().unwrap().to_string();
+    let empty =
+        std::env::temp_dir().join(format!("amqpdoctor-empty-targets-{}", std::process::id()));
+    std::fs::write(&empty, "# nothing here yet\n\n").unwrap();
+    let empty = empty.to_str().unwrap().to_string();
     vec![
         c(
             "bad URL among good ones",
@@ -451,6 +485,12 @@ fn check_rows() -> Vec<Row> {
             &["--targets-file", &targets],
             2,
             "at most 1000",
+        ),
+        c(
+            "targets file without a URL",
+            &["--targets-file", &empty],
+            2,
+            "no URL in it",
         ),
         c("silent server", &[&silent], 1, "timeout"),
         c("HTTP server", &[&http], 1, "protocol_mismatch"),

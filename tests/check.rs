@@ -513,42 +513,24 @@ fn an_existing_exchange_routes_to_the_checks_own_queue() {
 #[test]
 fn probe_junit_is_valid_too_and_markdown_is_a_table() {
     require_broker();
-    let out = amqpdoctor()
-        .args([
-            "probe",
-            &broker_url(),
-            "--mode",
-            "disabled",
-            "--idle",
-            "0",
-            "--format",
-            "junit",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let xml = String::from_utf8(out.stdout).unwrap();
+    // A disabled probe that publishes at once: exit 0, in `format`.
+    let probe = |format: &str| {
+        let out = amqpdoctor()
+            .args(["probe", &broker_url(), "--mode", "disabled", "--idle", "0"])
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let xml = probe("junit");
     let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/junit-10.xsd");
     let script = format!(
         "import sys, xmlschema\nxmlschema.XMLSchema({xsd:?}).validate(sys.stdin.read())\nprint('valid')"
     );
     assert_eq!(python(&script, &xml).trim(), "valid");
     assert!(xml.contains("disabled mode: healthy"), "{xml}");
-
-    let out = amqpdoctor()
-        .args([
-            "probe",
-            &broker_url(),
-            "--mode",
-            "disabled",
-            "--idle",
-            "0",
-            "--format",
-            "markdown",
-        ])
-        .output()
-        .unwrap();
-    let md = String::from_utf8(out.stdout).unwrap();
+    let md = probe("markdown");
     assert!(md.contains("| disabled | `healthy` | ✅ yes |"), "{md}");
 }
 

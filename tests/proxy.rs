@@ -162,7 +162,7 @@ fn serviced_heartbeats_keep_the_path_busy() {
     let (_, out) = proxy.stop();
     assert_eq!(code, 0, "{run:#}\n{out}");
     assert_eq!(run["verdict"]["code"], "healthy");
-    assert!(!out.contains("idle: reset"), "{out}");
+    assert!(!out.contains("reset both sides"), "{out}");
 }
 
 #[test]

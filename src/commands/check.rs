@@ -161,7 +161,17 @@ fn short_name(t: &Target) -> String {
 fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
     let mut urls: Vec<String> = args.urls.clone();
     if let Some(path) = &args.targets_file {
-        urls.extend(read_targets_file(path)?);
+        let listed = read_targets_file(path)?;
+        if listed.is_empty() && urls.is_empty() {
+            // Falling back to $AMQP_URL or localhost here would pass a CI
+            // job whose list went missing.
+            return Err(UsageError(format!(
+                "--targets-file {}: no URL in it (only blank lines and comments)",
+                path.display()
+            ))
+            .into());
+        }
+        urls.extend(listed);
     }
     if urls.is_empty() {
         match std::env::var("AMQP_URL") {
@@ -198,25 +208,10 @@ fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
 }
 
 /// The URLs in a targets file: one per line, `#` starts a comment, blank
-/// lines are skipped. Errors name the file and line, never a password.
+/// lines are skipped. Errors name the file, never its content.
 pub fn read_targets_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    use std::io::Read;
-    let shown = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| UsageError(format!("--targets-file {shown}: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(TARGETS_FILE_MAX + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| UsageError(format!("--targets-file {shown}: {e}")))?;
-    if bytes.len() as u64 > TARGETS_FILE_MAX {
-        return Err(UsageError(format!(
-            "--targets-file {shown}: larger than {} KiB; is it a list of URLs?",
-            TARGETS_FILE_MAX / 1024
-        ))
-        .into());
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| UsageError(format!("--targets-file {shown}: not UTF-8 text")))?;
+    let text =
+        super::read_small_text_file(path, "--targets-file", TARGETS_FILE_MAX, "a list of URLs")?;
     Ok(parse_targets(&text))
 }
 

@@ -67,13 +67,7 @@ async fn heartbeat(
         setup_failure: None,
         exit_code: ExitStatus::Ok,
     };
-    let params = HandshakeParams {
-        user: target.user().to_string(),
-        password: target.password().to_string(),
-        vhost: target.vhost().to_string(),
-        heartbeat: args.interval,
-        connection_name: "amqpdoctor/heartbeat".into(),
-    };
+    let params = HandshakeParams::for_target(target, args.interval, "amqpdoctor/heartbeat");
     let step = args.connect.connect_timeout;
     let opened = tokio::select! {
         o = wire::open(target, &params, step, Timeline::new(false)) => o,

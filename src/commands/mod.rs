@@ -61,23 +61,34 @@ pub fn target(connect: &ConnectArgs) -> anyhow::Result<Target> {
 /// The first line of a password file, without its line ending. Errors name
 /// the file, never its content.
 pub fn read_password_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = read_small_text_file(path, "--password-file", PASSWORD_FILE_MAX, "a password")?;
+    Ok(text.lines().next().unwrap_or("").to_string())
+}
+
+/// A UTF-8 text file of at most `max` bytes, given with `flag`; a larger
+/// one is refused unread (a log given by mistake must not be read whole).
+/// Errors are usage errors naming the flag and the file, never the content.
+pub fn read_small_text_file(
+    path: &std::path::Path,
+    flag: &str,
+    max: u64,
+    what: &str,
+) -> anyhow::Result<String> {
     use std::io::Read;
     let shown = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| UsageError(format!("--password-file {shown}: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| UsageError(format!("{flag} {shown}: {e}")))?;
     let mut bytes = Vec::new();
-    file.take(PASSWORD_FILE_MAX + 1)
+    file.take(max + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| UsageError(format!("--password-file {shown}: {e}")))?;
-    if bytes.len() as u64 > PASSWORD_FILE_MAX {
+        .map_err(|e| UsageError(format!("{flag} {shown}: {e}")))?;
+    if bytes.len() as u64 > max {
         return Err(UsageError(format!(
-            "--password-file {shown}: longer than {PASSWORD_FILE_MAX} bytes; is it a password?"
+            "{flag} {shown}: larger than {max} bytes; is it {what}?"
         ))
         .into());
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| UsageError(format!("--password-file {shown}: not UTF-8 text")))?;
-    Ok(text.lines().next().unwrap_or("").to_string())
+    Ok(String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("{flag} {shown}: not UTF-8 text")))?)
 }
 
 /// The one line on stderr for a run that could not be diagnosed (exit 3).

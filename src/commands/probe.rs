@@ -121,13 +121,11 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     let header = Header::new("probe", cfg.target.to_string());
 
     // Preflight: who is the server, what does it propose, can we log in?
-    let params = HandshakeParams {
-        user: cfg.target.user().to_string(),
-        password: cfg.target.password().to_string(),
-        vhost: cfg.target.vhost().to_string(),
-        heartbeat: HeartbeatRequest::Server,
-        connection_name: "amqpdoctor/preflight".into(),
-    };
+    let params = HandshakeParams::for_target(
+        &cfg.target,
+        HeartbeatRequest::Server,
+        "amqpdoctor/preflight",
+    );
     let preflight = wire::open(
         &cfg.target,
         &params,

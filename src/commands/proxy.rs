@@ -6,7 +6,7 @@ use anyhow::Context;
 use crate::cli::{HeartbeatDirection, OnIdleArg, ProxyArgs};
 use crate::error::{ExitStatus, UsageError};
 use crate::report::{self, proxy as render};
-use crate::run::proxy::{serve, ProxySpec};
+use crate::run::proxy::{serve, ProxyEvent, ProxySpec};
 use crate::vocab::proxy::OnIdle;
 
 pub fn run(args: ProxyArgs) -> anyhow::Result<ExitStatus> {
@@ -58,11 +58,14 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitStatus> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let printer = tokio::spawn(async move {
             while let Some(e) = rx.recv().await {
+                // Said once the port is bound, so a failed bind is one line.
+                if matches!(e, ProxyEvent::Listening { .. }) {
+                    report::notice(&plan);
+                }
                 report::emit(format!("{}\n", render::event_line(&e)))?;
             }
             Ok::<_, std::io::Error>(())
         });
-        report::notice(&plan);
         let conns = serve(spec, tx)
             .await
             .map_err(|e| UsageError(format!("cannot listen on {}: {e}", args.listen)))?;

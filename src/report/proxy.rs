@@ -110,3 +110,67 @@ pub fn summary(conns: &[ConnSummary]) -> String {
         rows,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::proxy::{Direction, OnIdle};
+
+    #[test]
+    fn event_lines() {
+        let rows = [
+            (
+                ProxyEvent::Opened {
+                    id: 2,
+                    at_ms: 311,
+                    client: "127.0.0.1:40000".into(),
+                    upstream: "127.0.0.1:5672".into(),
+                },
+                "    0.311  #2 open 127.0.0.1:40000 → 127.0.0.1:5672",
+            ),
+            (
+                ProxyEvent::Frame {
+                    id: 2,
+                    at_ms: 517,
+                    dir: Direction::ToClient,
+                    frame: "heartbeat".into(),
+                    dropped: true,
+                },
+                "    0.517  #2 ← heartbeat  [dropped]",
+            ),
+            (
+                ProxyEvent::Idle {
+                    id: 2,
+                    at_ms: 2313,
+                    idle_ms: 2000,
+                    action: OnIdle::Reset,
+                },
+                "    2.313  #2 idle 2 s: reset both sides (RST)",
+            ),
+            (
+                ProxyEvent::Closed {
+                    id: 2,
+                    at_ms: 2313,
+                    how: "server said \u{1b}[2J".into(),
+                },
+                "    2.313  #2 ended: server said \\x1b[2J",
+            ),
+        ];
+        for (event, want) in rows {
+            assert_eq!(event_line(&event), want);
+        }
+        assert_eq!(summary(&[]), "no connections were proxied\n");
+        let table = summary(&[ConnSummary {
+            id: 1,
+            heartbeats_dropped_to_server: 5,
+            idle_action: Some(OnIdle::Drop),
+            idle_ms: Some(2001),
+            ended: "proxy stopped (Ctrl-C)".into(),
+            ..ConnSummary::default()
+        }]);
+        assert!(
+            table.contains("5 / 0") && table.contains("drop after 2.001 s"),
+            "{table}"
+        );
+    }
+}

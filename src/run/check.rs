@@ -224,13 +224,7 @@ async fn run_steps(
     out.peer = stream.peer_addr().ok();
 
     let mut conn = WireConn::new(stream, tl, timeout);
-    let params = HandshakeParams {
-        user: target.user().to_string(),
-        password: target.password().to_string(),
-        vhost: target.vhost().to_string(),
-        heartbeat: spec.heartbeat,
-        connection_name: "amqpdoctor/check".into(),
-    };
+    let params = HandshakeParams::for_target(target, spec.heartbeat, "amqpdoctor/check");
     let hs = steps
         .run(CheckStep::Handshake, async {
             conn.handshake(&params)

@@ -271,47 +271,28 @@ async fn proxy_one(
                 None => std::future::pending().await,
             }
         };
+        let looking = Looking {
+            spec: &spec,
+            id,
+            at_ms: ms(),
+            events: &events,
+            blackhole: state == State::Blackhole,
+        };
         tokio::select! {
             r = client.read(&mut cbuf), if !client_eof => {
-                match r {
-                    Ok(0) => {
-                        client_eof = true;
-                        let _ = server.shutdown().await;
-                    }
-                    Ok(n) => {
-                        last = Instant::now();
-                        if state == State::Blackhole {
-                            s.bytes_blackholed += n as u64;
-                            continue;
-                        }
-                        let bytes = forwardable(&mut framers[0], &cbuf[..n], Direction::ToServer, &spec, id, ms(), &events, &mut s);
-                        s.bytes_to_server += bytes.len() as u64;
-                        if server.write_all(&bytes).await.is_err() {
-                            break "server side: write failed".to_string();
-                        }
-                    }
-                    Err(e) => break pass_on_error("client", &e, &server),
+                let [to_server, _] = &mut framers;
+                match relay(r, &cbuf, Direction::ToServer, &mut server, to_server, &looking, &mut s).await {
+                    Flow::Data => last = Instant::now(),
+                    Flow::Eof => client_eof = true,
+                    Flow::End(why) => break why,
                 }
             }
             r = server.read(&mut sbuf), if !server_eof => {
-                match r {
-                    Ok(0) => {
-                        server_eof = true;
-                        let _ = client.shutdown().await;
-                    }
-                    Ok(n) => {
-                        last = Instant::now();
-                        if state == State::Blackhole {
-                            s.bytes_blackholed += n as u64;
-                            continue;
-                        }
-                        let bytes = forwardable(&mut framers[1], &sbuf[..n], Direction::ToClient, &spec, id, ms(), &events, &mut s);
-                        s.bytes_to_client += bytes.len() as u64;
-                        if client.write_all(&bytes).await.is_err() {
-                            break "client side: write failed".to_string();
-                        }
-                    }
-                    Err(e) => break pass_on_error("server", &e, &client),
+                let [_, to_client] = &mut framers;
+                match relay(r, &sbuf, Direction::ToClient, &mut client, to_client, &looking, &mut s).await {
+                    Flow::Data => last = Instant::now(),
+                    Flow::Eof => server_eof = true,
+                    Flow::End(why) => break why,
                 }
             }
             _ = idle => {
@@ -370,6 +351,65 @@ fn upstream_failed(
     s
 }
 
+/// What the connection loop knows while it relays.
+struct Looking<'a> {
+    spec: &'a ProxySpec,
+    id: u32,
+    at_ms: u64,
+    events: &'a UnboundedSender<ProxyEvent>,
+    blackhole: bool,
+}
+
+/// What one read means for the connection.
+enum Flow {
+    /// Bytes came (forwarded or blackholed): the flow is not idle.
+    Data,
+    /// The reading side closed (FIN); passed on as a FIN.
+    Eof,
+    /// The connection is over, and why.
+    End(String),
+}
+
+/// Handle one read from the side opposite `to`, in direction `dir`:
+/// forward it (heartbeats dropped, frames logged as asked), throw it away
+/// in a blackhole, pass a FIN or an RST on.
+async fn relay(
+    read: std::io::Result<usize>,
+    buf: &[u8],
+    dir: Direction,
+    to: &mut TcpStream,
+    framer: &mut Framer,
+    l: &Looking<'_>,
+    s: &mut ConnSummary,
+) -> Flow {
+    let (from, dest) = match dir {
+        Direction::ToServer => ("client", "server"),
+        Direction::ToClient => ("server", "client"),
+    };
+    match read {
+        Ok(0) => {
+            let _ = to.shutdown().await;
+            Flow::Eof
+        }
+        Ok(n) if l.blackhole => {
+            s.bytes_blackholed += n as u64;
+            Flow::Data
+        }
+        Ok(n) => {
+            let bytes = forwardable(framer, &buf[..n], dir, l, s);
+            match dir {
+                Direction::ToServer => s.bytes_to_server += bytes.len() as u64,
+                Direction::ToClient => s.bytes_to_client += bytes.len() as u64,
+            }
+            match to.write_all(&bytes).await {
+                Ok(()) => Flow::Data,
+                Err(_) => Flow::End(format!("{dest} side: write failed")),
+            }
+        }
+        Err(e) => Flow::End(pass_on_error(from, &e, to)),
+    }
+}
+
 /// A read failed on `side`: say how, and pass a reset on to the other side
 /// (an RST the proxy swallowed would turn into a FIN, which is not what the
 /// peer did).
@@ -397,20 +437,16 @@ fn set_linger_zero(stream: &TcpStream) -> nix::Result<()> {
 
 /// The bytes to forward in `dir`, with heartbeats dropped and frames
 /// logged as asked.
-#[allow(clippy::too_many_arguments)]
 fn forwardable(
     framer: &mut Framer,
     bytes: &[u8],
     dir: Direction,
-    spec: &ProxySpec,
-    id: u32,
-    at_ms: u64,
-    events: &UnboundedSender<ProxyEvent>,
+    l: &Looking<'_>,
     s: &mut ConnSummary,
 ) -> Vec<u8> {
     let drop_hb = match dir {
-        Direction::ToServer => spec.drop_to_server,
-        Direction::ToClient => spec.drop_to_client,
+        Direction::ToServer => l.spec.drop_to_server,
+        Direction::ToClient => l.spec.drop_to_client,
     };
     let (out, raw) = framer.feed(bytes, |frame| {
         let dropped = drop_hb && matches!(frame, AMQPFrame::Heartbeat);
@@ -420,10 +456,10 @@ fn forwardable(
                 Direction::ToClient => s.heartbeats_dropped_to_client += 1,
             }
         }
-        if spec.log_frames {
-            let _ = events.send(ProxyEvent::Frame {
-                id,
-                at_ms,
+        if l.spec.log_frames {
+            let _ = l.events.send(ProxyEvent::Frame {
+                id: l.id,
+                at_ms: l.at_ms,
                 dir,
                 frame: frame_label(frame),
                 dropped,
@@ -432,9 +468,9 @@ fn forwardable(
         dropped
     });
     if let Some(why) = raw {
-        let _ = events.send(ProxyEvent::Raw {
-            id,
-            at_ms,
+        let _ = l.events.send(ProxyEvent::Raw {
+            id: l.id,
+            at_ms: l.at_ms,
             dir,
             why,
         });

@@ -26,13 +26,8 @@ pub(super) async fn open(
     spec: &RunSpec,
     policy: &Policy,
 ) -> Result<Opened<WireConnection>, Box<OpenFailure>> {
-    let params = HandshakeParams {
-        user: spec.target.user().to_string(),
-        password: spec.target.password().to_string(),
-        vhost: spec.target.vhost().to_string(),
-        heartbeat: policy.tune_ok,
-        connection_name: spec.mode.connection_name(),
-    };
+    let params =
+        HandshakeParams::for_target(&spec.target, policy.tune_ok, spec.mode.connection_name());
     let (conn, hs) = wire::open(
         &spec.target,
         &params,

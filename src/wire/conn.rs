@@ -109,6 +109,24 @@ pub struct HandshakeParams {
     pub connection_name: String,
 }
 
+impl HandshakeParams {
+    /// Log in to `target` asking for `heartbeat`, under `connection_name`
+    /// (the name the broker shows for the connection).
+    pub fn for_target(
+        target: &crate::target::Target,
+        heartbeat: HeartbeatRequest,
+        connection_name: impl Into<String>,
+    ) -> Self {
+        HandshakeParams {
+            user: target.user().to_string(),
+            password: target.password().to_string(),
+            vhost: target.vhost().to_string(),
+            heartbeat,
+            connection_name: connection_name.into(),
+        }
+    }
+}
+
 /// What the handshake learned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handshake {
