@@ -1,4 +1,4 @@
-//! docs/errors.md and docs/heartbeats.md carry tables generated from
+//! docs/errors.md, docs/heartbeats.md and docs/middleboxes.md carry tables generated from
 //! data/knowledge/*.toml (through src/knowledge/) between `<!-- generated:NAME:start -->` and
 //! `<!-- generated:NAME:end -->` markers, with hand-written prose around
 //! them. This test regenerates every marked section and fails when a
@@ -137,6 +137,7 @@ fn docs_mention_every_entry() {
     }
     let errors = read("docs/errors.md");
     let heartbeats = read("docs/heartbeats.md");
+    let middleboxes = read("docs/middleboxes.md");
     let mut missing = Vec::new();
     for e in knowledge::errnos() {
         for needle in [e.name.to_string(), format!("{} ({})", e.name, e.errno)] {
@@ -176,12 +177,71 @@ fn docs_mention_every_entry() {
         if !heartbeats.contains(&m.name) {
             missing.push(format!("docs/heartbeats.md: middlebox {}", m.name));
         }
+        let row = middleboxes
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", m.name)));
+        let mode = format!("--on-idle {}`", m.on_idle);
+        if !row.is_some_and(|r| r.contains("`amqpdoctor proxy ") && r.contains(&mode)) {
+            missing.push(format!(
+                "docs/middleboxes.md: middlebox {} with `{}",
+                m.name, mode
+            ));
+        }
     }
     assert!(
         missing.is_empty(),
         "the docs miss entries the code knows:\n{}\n\nFix: `{BLESS_HINT}` regenerates the tables.",
         missing.join("\n")
     );
+}
+
+/// Every `amqpdoctor proxy` command in docs/middleboxes.md's table parses
+/// with the real command line and sets the `--on-idle` mode of its row.
+#[test]
+fn middlebox_commands_parse_with_the_cli() {
+    use amqpdoctor::cli::{Cli, Command};
+    use clap::{Parser, ValueEnum};
+    if std::env::var_os("AMQPDOCTOR_BLESS").is_some_and(|v| v != "0") {
+        return;
+    }
+    let doc = read("docs/middleboxes.md");
+    let (start, end) = (
+        start_marker("middlebox-reproduce"),
+        end_marker("middlebox-reproduce"),
+    );
+    let section = doc
+        .split_once(&start)
+        .and_then(|(_, rest)| rest.split_once(&end))
+        .map(|(section, _)| section)
+        .unwrap_or_else(|| panic!("docs/middleboxes.md: no `{start}` … `{end}`"));
+    for m in knowledge::middleboxes() {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", m.name)))
+            .unwrap_or_else(|| panic!("docs/middleboxes.md: no row for {}", m.name));
+        let commands: Vec<&str> = row
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|c| c.starts_with("amqpdoctor proxy"))
+            .collect();
+        assert!(!commands.is_empty(), "{}: no command in {row}", m.name);
+        for (i, c) in commands.iter().enumerate() {
+            let cli = Cli::try_parse_from(c.split_whitespace())
+                .unwrap_or_else(|e| panic!("{}: `{c}` does not parse:\n{e}", m.name));
+            let Command::Proxy(args) = cli.command else {
+                panic!("{}: `{c}` is not `proxy`", m.name)
+            };
+            assert!(args.idle_timeout.is_some(), "{}: `{c}`", m.name);
+            let mode = args
+                .on_idle
+                .to_possible_value()
+                .map(|v| v.get_name().to_string());
+            if i == 0 {
+                assert_eq!(mode, Some(m.on_idle.to_string()), "{}: `{c}`", m.name);
+            }
+        }
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Markdown for docs/errors.md and docs/heartbeats.md, generated from the
-//! data so the documents say what `explain` says (tests/docs_drift.rs).
+//! Markdown for docs/errors.md, docs/heartbeats.md and docs/middleboxes.md,
+//! generated from the data so the documents say what `explain` says
+//! (tests/docs_drift.rs).
 
 use super::clients::{negotiate_for, ClientVersion};
 use super::{
@@ -8,6 +9,7 @@ use super::{
     RABBITMQ_DEFAULT_HEARTBEAT_S, RECOMMENDED_HEARTBEAT_MAX_S, RECOMMENDED_HEARTBEAT_MIN_S,
     TCP_KEEPALIVE_IDLE_S, TCP_KEEPALIVE_INTERVAL_S, TCP_KEEPALIVE_PROBES, TCP_RETRANSMIT_GIVE_UP_S,
 };
+use crate::vocab::proxy::OnIdle;
 use crate::vocab::Heartbeat;
 
 /// A generated part of a document, between
@@ -26,6 +28,7 @@ pub fn generated_sections() -> Vec<GeneratedSection> {
     let s = |doc, name, content| GeneratedSection { doc, name, content };
     let errors = "docs/errors.md";
     let heartbeats = "docs/heartbeats.md";
+    let middlebox_doc = "docs/middleboxes.md";
     vec![
         s(errors, "errno-table", errno_table()),
         s(errors, "errno-details", errno_details()),
@@ -40,6 +43,11 @@ pub fn generated_sections() -> Vec<GeneratedSection> {
         s(heartbeats, "negotiation-examples", negotiation_examples()),
         s(heartbeats, "client-details", client_details()),
         s(heartbeats, "middlebox-table", middlebox_table()),
+        s(
+            middlebox_doc,
+            "middlebox-reproduce",
+            middlebox_reproduce_table(),
+        ),
     ]
 }
 
@@ -330,6 +338,41 @@ fn middlebox_table() -> String {
     )
 }
 
+/// The idle timeout in docs/middleboxes.md's commands: minutes scaled down
+/// to seconds, so a reproduction takes one probe run.
+const REPRODUCE_IDLE_TIMEOUT: &str = "5s";
+
+/// The `amqpdoctor proxy` command that ends an idle connection the way a
+/// middlebox with this `--on-idle` mode does (listening on 127.0.0.1:5673,
+/// forwarding to 127.0.0.1:5672: the proxy's defaults).
+fn reproduce_command(on_idle: OnIdle) -> String {
+    format!("amqpdoctor proxy --idle-timeout {REPRODUCE_IDLE_TIMEOUT} --on-idle {on_idle}")
+}
+
+fn middlebox_reproduce_table() -> String {
+    table(
+        &[
+            "middlebox",
+            "default idle timeout",
+            "what the endpoints see",
+            "reproduce with",
+            "source",
+        ],
+        middleboxes().iter().map(|m| {
+            let cites: Vec<String> = m.sources.iter().map(Source::cite).collect();
+            let mut reproduce = vec![format!("`{}`", reproduce_command(m.on_idle))];
+            reproduce.extend(m.reproduce_note.clone());
+            vec![
+                esc(&m.name),
+                esc(&m.idle_timeout),
+                esc(&m.endpoints_see),
+                cell(&reproduce),
+                cell(&cites),
+            ]
+        }),
+    )
+}
+
 fn measured_timeline() -> String {
     let t = starved_timeline();
     let mut out = format!("{}\n\n", t.title);
@@ -407,6 +450,7 @@ mod tests {
         assert_eq!(rows(&log_table()), log_patterns().len());
         assert_eq!(rows(&verdict_table()), verdicts().len());
         assert_eq!(rows(&middlebox_table()), middleboxes().len());
+        assert_eq!(rows(&middlebox_reproduce_table()), middleboxes().len());
         assert_eq!(rows(&negotiation_examples()), client_rows);
         for s in generated_sections() {
             assert!(
@@ -415,5 +459,45 @@ mod tests {
                 s.name
             );
         }
+    }
+
+    /// The `--on-idle` values a text names, each parsed as the proxy's
+    /// `OnIdle` (the same names the CLI accepts).
+    fn on_idle_modes(text: &str) -> Vec<Result<OnIdle, String>> {
+        text.split("--on-idle ")
+            .skip(1)
+            .map(|rest| {
+                let word: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                serde_json::from_value::<OnIdle>(serde_json::Value::String(word.clone()))
+                    .map_err(|e| format!("`--on-idle {word}`: {e}"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_middlebox_row_names_a_proxy_mode_that_parses() {
+        let table = middlebox_reproduce_table();
+        let rows: Vec<&str> = table.lines().skip(2).collect();
+        assert_eq!(rows.len(), middleboxes().len());
+        for (m, row) in middleboxes().iter().zip(rows) {
+            assert!(row.starts_with(&format!("| {} |", esc(&m.name))), "{row}");
+            let modes = on_idle_modes(row);
+            assert!(!modes.is_empty(), "{}: no `--on-idle` in {row}", m.name);
+            for mode in &modes {
+                assert!(mode.is_ok(), "{}: {mode:?}", m.name);
+            }
+            // The command comes first and names the entry's own mode.
+            assert_eq!(modes[0], Ok(m.on_idle), "{}", m.name);
+            assert!(
+                row.contains(&format!("`{}`", reproduce_command(m.on_idle))),
+                "{row}"
+            );
+        }
+        // The check itself: a misspelt mode does not parse.
+        assert!(on_idle_modes("--on-idle rst")[0].is_err());
+        assert_eq!(on_idle_modes("`--on-idle drop`"), vec![Ok(OnIdle::Drop)]);
     }
 }

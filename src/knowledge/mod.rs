@@ -215,6 +215,13 @@ pub struct Middlebox {
     pub idle_timeout_s: Option<u32>,
     /// What the two endpoints see when it forgets the flow.
     pub endpoints_see: String,
+    /// The `amqpdoctor proxy --on-idle` mode closest to what the endpoints
+    /// see (docs/middleboxes.md turns it into a command).
+    pub on_idle: crate::vocab::proxy::OnIdle,
+    /// What the proxy's mode does differently, or the mode for another
+    /// configuration of the box (e.g. Azure's "TCP reset on idle").
+    #[serde(default)]
+    pub reproduce_note: Option<String>,
     pub sources: Vec<Source>,
 }
 

@@ -983,3 +983,36 @@ fn no_key_in_the_data_is_ignored() {
     let caught = std::panic::catch_unwind(|| keys_kept("x", &bad, &good));
     assert!(caught.is_err());
 }
+
+#[test]
+fn a_middlebox_names_a_proxy_mode_and_a_typo_fails_parsing() {
+    use crate::vocab::proxy::OnIdle;
+    for m in middleboxes() {
+        if let Some(note) = &m.reproduce_note {
+            assert!(!note.trim().is_empty(), "{}: empty reproduce_note", m.name);
+        }
+    }
+    // The boxes documented to answer with RST, and the configurable ones,
+    // map as docs/middleboxes.md explains.
+    let mode = |name: &str| {
+        middleboxes()
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.on_idle)
+    };
+    assert_eq!(mode("AWS NAT gateway"), Some(OnIdle::Reset));
+    assert_eq!(mode("Azure Load Balancer"), Some(OnIdle::Drop));
+    assert_eq!(mode("HAProxy"), Some(OnIdle::Close));
+    let entry = |on_idle: &str| {
+        toml::from_str::<Middlebox>(&format!(
+            "name = \"x\"\nidle_timeout = \"1 s\"\nendpoints_see = \"y\"\n\
+             on_idle = \"{on_idle}\"\nsources = []\n"
+        ))
+    };
+    for ok in ["reset", "drop", "close"] {
+        assert!(entry(ok).is_ok(), "{ok}: {:?}", entry(ok).err());
+    }
+    for bad in ["rst", "Reset", "fin", ""] {
+        assert!(entry(bad).is_err(), "{bad:?} parsed");
+    }
+}

@@ -1,10 +1,11 @@
 //! What `proxy` does to a connection: the middlebox behaviours it
 //! reproduces, and the two directions of a proxied flow.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a middlebox does to a flow that stayed idle past its timeout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+/// (Deserialize: data/knowledge/middleboxes.toml names one per middlebox.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum OnIdle {
