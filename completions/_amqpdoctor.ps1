@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('heartbeat', 'heartbeat', [CompletionResultType]::ParameterValue, 'Show heartbeat negotiation against this broker and what each client library would do')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames')
+            [CompletionResult]::new('idle-timeout', 'idle-timeout', [CompletionResultType]::ParameterValue, 'Find the idle timeout of the path to the broker: parallel idles, one round trip each')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -107,6 +108,21 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'amqpdoctor;idle-timeout' {
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins')
+            [CompletionResult]::new('--max', '--max', [CompletionResultType]::ParameterName, 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)')
+            [CompletionResult]::new('--min', '--min', [CompletionResultType]::ParameterName, 'The shortest idle to try (default: --max / 32, at least 1 s)')
+            [CompletionResult]::new('--probes', '--probes', [CompletionResultType]::ParameterName, 'How many connections, each idling for its own duration (more: a tighter bracket)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
+            [CompletionResult]::new('--wait-all', '--wait-all', [CompletionResultType]::ParameterName, 'Idle every connection to its end, even after a shorter idle already died (slower; shows whether the path is a simple idle timer)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'amqpdoctor;explain' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
@@ -136,6 +152,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('heartbeat', 'heartbeat', [CompletionResultType]::ParameterValue, 'Show heartbeat negotiation against this broker and what each client library would do')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames')
+            [CompletionResult]::new('idle-timeout', 'idle-timeout', [CompletionResultType]::ParameterValue, 'Find the idle timeout of the path to the broker: parallel idles, one round trip each')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -152,6 +169,9 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;help;proxy' {
+            break
+        }
+        'amqpdoctor;help;idle-timeout' {
             break
         }
         'amqpdoctor;help;explain' {

@@ -31,6 +31,9 @@ _amqpdoctor() {
             amqpdoctor,help)
                 cmd="amqpdoctor__subcmd__help"
                 ;;
+            amqpdoctor,idle-timeout)
+                cmd="amqpdoctor__subcmd__idle__subcmd__timeout"
+                ;;
             amqpdoctor,man)
                 cmd="amqpdoctor__subcmd__man"
                 ;;
@@ -55,6 +58,9 @@ _amqpdoctor() {
             amqpdoctor__subcmd__help,help)
                 cmd="amqpdoctor__subcmd__help__subcmd__help"
                 ;;
+            amqpdoctor__subcmd__help,idle-timeout)
+                cmd="amqpdoctor__subcmd__help__subcmd__idle__subcmd__timeout"
+                ;;
             amqpdoctor__subcmd__help,man)
                 cmd="amqpdoctor__subcmd__help__subcmd__man"
                 ;;
@@ -71,7 +77,7 @@ _amqpdoctor() {
 
     case "${cmd}" in
         amqpdoctor)
-            opts="-h -V --help --version probe heartbeat check proxy explain completions man help"
+            opts="-h -V --help --version probe heartbeat check proxy idle-timeout explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,7 +247,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__help)
-            opts="probe heartbeat check proxy explain completions man help"
+            opts="probe heartbeat check proxy idle-timeout explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +330,20 @@ _amqpdoctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        amqpdoctor__subcmd__help__subcmd__idle__subcmd__timeout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         amqpdoctor__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -359,6 +379,48 @@ _amqpdoctor() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        amqpdoctor__subcmd__idle__subcmd__timeout)
+            opts="-h -V --connect-timeout --password-file --max --min --probes --wait-all --format --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --probes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

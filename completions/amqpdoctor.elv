@@ -26,6 +26,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand heartbeat 'Show heartbeat negotiation against this broker and what each client library would do'
             cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
             cand proxy 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
+            cand idle-timeout 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -99,6 +100,20 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'amqpdoctor;idle-timeout'= {
+            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step'
+            cand --password-file 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins'
+            cand --max 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)'
+            cand --min 'The shortest idle to try (default: --max / 32, at least 1 s)'
+            cand --probes 'How many connections, each idling for its own duration (more: a tighter bracket)'
+            cand --format 'Output format. json prints exactly one JSON document on stdout'
+            cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
+            cand --wait-all 'Idle every connection to its end, even after a shorter idle already died (slower; shows whether the path is a simple idle timer)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
@@ -125,6 +140,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand heartbeat 'Show heartbeat negotiation against this broker and what each client library would do'
             cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
             cand proxy 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
+            cand idle-timeout 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -137,6 +153,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help;check'= {
         }
         &'amqpdoctor;help;proxy'= {
+        }
+        &'amqpdoctor;help;idle-timeout'= {
         }
         &'amqpdoctor;help;explain'= {
         }

@@ -30,6 +30,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "probe" -d 'Re
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
+complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "idle-timeout" -d 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
@@ -104,6 +105,19 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l connect-
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l log-frames -d 'Print every AMQP frame forwarded, with time, connection, direction, channel and method'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s V -l version -d 'Print version'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l max -d 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l min -d 'The shortest idle to try (default: --max / 32, at least 1 s)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l probes -d 'How many connections, each idling for its own duration (more: a tighter bracket)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l wait-all -d 'Idle every connection to its end, even after a shorter idle already died (slower; shows whether the path is a simple idle timer)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
@@ -116,11 +130,12 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s h 
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s V -l version -d 'Print version'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "idle-timeout" -d 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -52,6 +52,15 @@ pub enum Command {
     /// load balancer or NAT gateway does to an idle AMQP connection. It runs until Ctrl-C
     /// (or SIGTERM), then reports per connection what it did; exit 0.
     Proxy(ProxyArgs),
+    /// Find the idle timeout of the path to the broker: parallel idles, one round trip each.
+    ///
+    /// Opens --probes connections at once with heartbeats off, each idling for a different
+    /// duration (geometric, from --min to --max), then asks each for one round trip
+    /// (Channel.Open → Open-Ok). Reports the bracket [longest survivor, shortest casualty],
+    /// how the casualties died (RST, FIN, silence) and the heartbeat or TCP keepalive that
+    /// keeps a connection inside it. Takes about --max. Exit 0 when every connection
+    /// survived, 1 when the path killed one, 3 when none could open, 130 when interrupted.
+    IdleTimeout(IdleTimeoutArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.
@@ -96,6 +105,33 @@ pub struct OutputArgs {
 pub enum Format {
     Human,
     Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IdleTimeoutArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// The longest idle to try: the discovery takes about this long. The default covers the
+    /// common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s).
+    #[arg(long, value_name = "DUR", default_value = "6m", value_parser = parse_positive_duration)]
+    pub max: Duration,
+
+    /// The shortest idle to try (default: --max / 32, at least 1 s).
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub min: Option<Duration>,
+
+    /// How many connections, each idling for its own duration (more: a tighter bracket).
+    #[arg(long, value_name = "K", default_value_t = 8, value_parser = clap::value_parser!(u16).range(2..=64))]
+    pub probes: u16,
+
+    /// Idle every connection to its end, even after a shorter idle already died (slower;
+    /// shows whether the path is a simple idle timer).
+    #[arg(long)]
+    pub wait_all: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What `proxy` does to a flow idle past --idle-timeout.

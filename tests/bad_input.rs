@@ -203,6 +203,36 @@ fn flag_rows() -> Vec<Row> {
             2,
             "error",
         ),
+        row(
+            "idle-timeout: --min not below --max",
+            &["idle-timeout", "--min", "10s", "--max", "10s"],
+            2,
+            "--min (10 s) must be shorter than --max (10 s)",
+        ),
+        row(
+            "idle-timeout: one probe",
+            &["idle-timeout", "--probes", "1"],
+            2,
+            "--probes",
+        ),
+        row(
+            "idle-timeout: too many probes",
+            &["idle-timeout", "--probes", "65"],
+            2,
+            "--probes",
+        ),
+        row(
+            "idle-timeout: max zero",
+            &["idle-timeout", "--max", "0s"],
+            2,
+            "greater than zero",
+        ),
+        row(
+            "idle-timeout: max not a duration",
+            &["idle-timeout", "--max", "forever"],
+            2,
+            "not a duration",
+        ),
         row("unknown subcommand", &["frobnicate"], 2, "error"),
         {
             let mut r = row(
@@ -504,6 +534,59 @@ fn check_rows() -> Vec<Row> {
     ]
 }
 
+/// `idle-timeout` against hostile servers: no connection opens, so there is
+/// no diagnosis (3); a server that closes every connection right after the
+/// handshake is reported, not trusted; nothing prints the password.
+fn idle_timeout_rows() -> Vec<Row> {
+    let silent = serve_many(|_c| thread::sleep(Duration::from_secs(10)));
+    let http = serve_many(|mut c| {
+        skip(&mut c, 8);
+        let _ = std::io::Write::write_all(&mut c, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+    });
+    let resets_after_open = serve_many(|mut c| {
+        fake::handshake(&mut c, fake::rabbit_start(), 131_072);
+        fake::reset(c);
+    });
+    let row = |name: &str, url: &str, exit: i32, stderr: &'static str| {
+        let mut r = row(
+            name,
+            &[
+                "idle-timeout",
+                url,
+                "--max",
+                "2s",
+                "--probes",
+                "3",
+                "--connect-timeout",
+                "1s",
+                "--color",
+                "never",
+            ],
+            exit,
+            stderr,
+        );
+        r.max = Duration::from_secs(8);
+        r
+    };
+    vec![
+        row(
+            "idle-timeout: silent server",
+            &silent,
+            3,
+            "could not diagnose",
+        ),
+        row("idle-timeout: HTTP server", &http, 3, "protocol_mismatch"),
+        // Every connection dies at once: the path (or the server) kills
+        // even the shortest idle, and the report says to look lower.
+        row(
+            "idle-timeout: RST right after the handshake",
+            &resets_after_open,
+            1,
+            "",
+        ),
+    ]
+}
+
 fn signal_rows() -> Vec<Row> {
     let silent = serve_many(|_c| thread::sleep(Duration::from_secs(30)));
     let never_confirms = serve_many(fake::broker_that_never_confirms);
@@ -564,8 +647,23 @@ fn signal_rows() -> Vec<Row> {
     );
     check_int.signal = Some(("INT", Duration::from_millis(800)));
     check_int.max = Duration::from_secs(4);
+    // idle-timeout: Ctrl-C while every connection idles prints the report
+    // of what finished and exits 130.
+    let idler = serve_many(|mut c| {
+        fake::handshake(&mut c, fake::rabbit_start(), 131_072);
+        thread::sleep(Duration::from_secs(30));
+    });
+    let mut idle_int = row(
+        "SIGINT during idle-timeout",
+        &["idle-timeout", &idler, "--max", "60s", "--probes", "2"],
+        130,
+        "interrupted",
+    );
+    idle_int.signal = Some(("INT", Duration::from_millis(1500)));
+    idle_int.max = Duration::from_secs(4);
     vec![
         check_int,
+        idle_int,
         slow_preflight("SIGINT in the preflight", "INT"),
         slow_preflight("SIGTERM in the preflight", "TERM"),
         confirm_wait,
@@ -724,6 +822,7 @@ fn bad_input_table() {
         .chain(flag_rows())
         .chain(hostile_rows())
         .chain(check_rows())
+        .chain(idle_timeout_rows())
         .chain(output_rows())
         .collect();
     assert!(rows.len() >= 40, "only {} rows", rows.len());

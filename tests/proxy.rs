@@ -91,14 +91,7 @@ fn probe(url: &str, args: &[&str]) -> (i32, Value) {
         .args(args)
         .output()
         .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), doc["runs"][0].clone())
+    (out.status.code().unwrap(), json_of(&out)["runs"][0].clone())
 }
 
 /// Each --on-idle behaviour, 2 s idle timeout, a disabled probe idling 4 s.
@@ -258,4 +251,124 @@ fn an_unreachable_upstream_resets_the_client() {
     let (exit, out) = proxy.stop();
     assert_eq!(exit, Some(0));
     assert!(out.contains("upstream connect failed"), "{out}");
+}
+
+/// `idle-timeout URL --max 8s ARGS --format json`: exit code and report.
+fn idle_timeout(url: &str, args: &[&str]) -> (i32, Value) {
+    let out = common::amqpdoctor()
+        .args(["idle-timeout", url, "--format", "json", "--max", "8s"])
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), json_of(&out))
+}
+
+/// The one JSON document on stdout.
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// `idle-timeout --max 8s` through a proxy with a 2 s idle timeout: the
+/// bracket holds 2 s, and the casualties died the proxy's way.
+fn brackets_the_proxy(mode: &str, died_by: &str, seen_while_idle: bool) -> Value {
+    let proxy = Proxy::start(&["--idle-timeout", "2s", "--on-idle", mode]);
+    let (code, doc) = idle_timeout(&proxy.url, &["--connect-timeout", "1s"]);
+    let (exit, out) = proxy.stop();
+    assert_eq!(exit, Some(0), "proxy exit: {out}");
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["finding"], "bracketed", "{doc:#}");
+    let b = &doc["bracket"];
+    let survivor = b["longest_survivor_ms"].as_u64().unwrap();
+    let casualty = b["shortest_casualty_ms"].as_u64().unwrap();
+    assert!(survivor < 2000 && casualty >= 1990, "{b:#}");
+    assert!(casualty < 4000, "a loose bracket: {b:#}");
+    assert_eq!(b["died_by"], serde_json::json!([died_by]), "{doc:#}");
+    assert_eq!(b["seen_dying_while_idle"], seen_while_idle, "{doc:#}");
+    // One connection per probe, each idle distinct, geometric 1 s … 8 s.
+    let probes = doc["probes"].as_array().unwrap();
+    assert_eq!(probes.len(), 8);
+    assert_eq!(probes[0]["idle_ms"], 1000);
+    assert_eq!(probes[7]["idle_ms"], 8000);
+    assert!(probes.iter().any(|p| p["fate"] == died_by), "{doc:#}");
+    assert!(
+        doc["advice"]["heartbeat_s"].as_u64().unwrap() <= 1,
+        "{doc:#}"
+    );
+    // The proxy saw as many connections as there were probes.
+    assert!(out.contains("#8"), "{out}");
+    doc
+}
+
+#[test]
+fn idle_timeout_brackets_a_resetting_path() {
+    let doc = brackets_the_proxy("reset", "reset", true);
+    // Every field of the document is in docs/json.md's idle-timeout section.
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md")).unwrap();
+    let section = docs
+        .split("## `amqpdoctor idle-timeout --format json`")
+        .nth(1)
+        .expect("docs/json.md has an idle-timeout section");
+    let mut keys = Vec::new();
+    for obj in [
+        &doc,
+        &doc["probes"][0],
+        &doc["bracket"],
+        &doc["advice"],
+        &doc["settings"],
+    ] {
+        keys.extend(obj.as_object().unwrap().keys().cloned());
+    }
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !section.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "undocumented in docs/json.md: {missing:?}"
+    );
+}
+
+#[test]
+fn idle_timeout_brackets_a_closing_path() {
+    let _ = brackets_the_proxy("close", "fin", true);
+}
+
+#[test]
+fn idle_timeout_brackets_a_blackhole() {
+    let _ = brackets_the_proxy("drop", "silence", false);
+}
+
+#[test]
+fn idle_timeout_without_a_middlebox_finds_none() {
+    require_broker();
+    let out = common::amqpdoctor()
+        .args([
+            "idle-timeout",
+            &broker_url(),
+            "--max",
+            "2s",
+            "--probes",
+            "3",
+        ])
+        .args(["--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("No idle timeout up to 2 s"), "{text}");
+    assert!(text.contains("survived"), "{text}");
+    // The target is shown, its password never.
+    let url = broker_url();
+    let redacted = common::redact(&url);
+    assert!(text.contains(redacted.trim_end_matches('/')), "{text}");
+    if redacted != url {
+        assert!(!text.contains(url.trim_end_matches('/')), "{text}");
+    }
 }

@@ -11,6 +11,7 @@
 //! | [`setup`] | failures before the experiment (connect, login, vhost) |
 //! | [`cadence`] | whether heartbeats came on time |
 //! | [`check`] | `check`: failed steps classified, expectations judged |
+//! | [`idle`] | `idle-timeout`: the idles to try, the bracket, the advice |
 //! | [`narrate`] | every sentence: predictions, summaries, explanations, remedies |
 
 pub mod attribute;
@@ -18,6 +19,7 @@ pub mod cadence;
 pub mod check;
 pub mod end;
 pub mod errno;
+pub mod idle;
 pub mod narrate;
 pub mod predict;
 pub mod publish;

@@ -8,12 +8,14 @@
 
 use super::attribute::RunFacts;
 use super::end::EndKind;
+use super::idle::{Advice, Bracket, Finding};
 use super::predict::{predict, Prediction};
 use super::publish::Outcome;
 use super::setup::SetupFailure;
 use crate::knowledge;
 use crate::timeline::EventKind;
 use crate::vocab::check::{CheckStep, StepError};
+use crate::vocab::idle::Fate;
 use crate::vocab::units::{duration_ms, flag_duration, secs};
 use crate::vocab::{Heartbeat, Mode, VerdictCode};
 
@@ -614,6 +616,147 @@ pub fn check_other_hint(err: &StepError) -> String {
 }
 
 /// `RabbitMQ 3.10.8`, or what the server left out said plainly.
+/// What an idle-timeout discovery found, in one sentence.
+pub fn idle_finding(b: &Bracket, finding: Finding, max_ms: u64) -> String {
+    let s = b.longest_survivor_ms.map(secs).unwrap_or_default();
+    let c = b.shortest_casualty_ms.map(secs).unwrap_or_default();
+    let how = if b.seen_dying_while_idle {
+        "it acted at its timeout: the death came while the connection was silent"
+    } else {
+        "it acted only on the next packet: the death showed once the connection spoke"
+    };
+    match finding {
+        Finding::NoTimeout if b.longest_survivor_ms == Some(max_ms) => {
+            format!("No idle timeout up to {s}: every connection survived its idle.")
+        }
+        Finding::NoTimeout => format!(
+            "No idle timeout up to {s}: every connection that got through its idle survived \
+             (the longest idle planned was {}).",
+            secs(max_ms)
+        ),
+        Finding::Bracketed => format!(
+            "The path forgets a connection that stays idle for more than {s} and at most {c} \
+             ({how})."
+        ),
+        Finding::BelowShortest => {
+            let min = b.shortest_casualty_ms.unwrap_or_default() / 4;
+            format!(
+                "Even the shortest idle was too long: a connection was dead after {c}. Run again \
+                 with --min {} to find the bracket.",
+                flag_duration(min.max(100))
+            )
+        }
+        Finding::Inconsistent => format!(
+            "Not a simple idle timer: a connection was dead after {c} of idle, yet another \
+             survived {s}. Several boxes with different timeouts, a load balancer spreading \
+             connections over them, or deaths that have nothing to do with idling (see each \
+             connection's line)."
+        ),
+        Finding::Unknown => {
+            "No connection got through its idle, so there is nothing to bracket.".into()
+        }
+    }
+}
+
+/// How the casualties died, one line per kind, with what does that.
+pub fn idle_died_by(fates: &[Fate]) -> Vec<String> {
+    fates
+        .iter()
+        .filter_map(|f| {
+            Some(match f {
+                Fate::Reset => "RST: a box that resets the flows it forgets (a NAT gateway or a \
+                                load balancer answering the next packet, or one with \
+                                \"reset on idle\")"
+                    .to_string(),
+                Fate::Fin => "FIN: an orderly close, as a proxy does when its idle timeout fires \
+                              (HAProxy's `timeout client`/`timeout server`)"
+                    .to_string(),
+                Fate::Silence => "silence: a blackhole; the box forgot the flow and drops its \
+                                  packets without a word, so a publish on such a connection is \
+                                  accepted by the kernel and lost"
+                    .to_string(),
+                Fate::BrokerClose => "Connection.Close from the broker: not the path's doing (see \
+                                      the reply code)"
+                    .to_string(),
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+/// What to do about it: a heartbeat, TCP keepalive, or a longer search.
+///
+/// `reached_ms` is the longest idle a connection survived.
+pub fn idle_advice(a: &Advice, finding: Finding, reached_ms: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    if finding == Finding::NoTimeout {
+        let mut longer: Vec<(u64, &str)> = knowledge::middleboxes()
+            .iter()
+            .filter_map(|m| {
+                m.idle_timeout_s
+                    .map(|s| (u64::from(s) * 1000, m.name.as_str()))
+            })
+            .filter(|(ms, _)| *ms > reached_ms)
+            .collect();
+        longer.sort_unstable();
+        let longer: Vec<String> = longer
+            .iter()
+            .map(|(ms, name)| format!("{name} {}", secs(*ms)))
+            .collect();
+        out.push(format!(
+            "Nothing on this path forgets a connection idle for {} or less.",
+            secs(reached_ms)
+        ));
+        if !longer.is_empty() {
+            let biggest = knowledge::middleboxes()
+                .iter()
+                .filter_map(|m| m.idle_timeout_s)
+                .max()
+                .map_or(0, |s| u64::from(s) * 1000);
+            out.push(format!(
+                "Common middleboxes wait longer ({}); to cover them, run with --max {}.",
+                longer.join(", "),
+                flag_duration(biggest + 60_000)
+            ));
+        }
+        out.push(
+            "A connection with heartbeats off stays at the mercy of any box beyond that; a \
+             heartbeat (RabbitMQ's default is 60 s) keeps the path busy."
+                .into(),
+        );
+        return out;
+    }
+    let Some(safe) = a.safe_idle_ms else {
+        return out;
+    };
+    match a.heartbeat_s {
+        Some(t) => out.push(format!(
+            "Use a heartbeat of {t} s or less: each side then sends after {} of silence, within \
+             the {} the path is known to allow. The client must send its heartbeats while the \
+             application idles (`amqpdoctor heartbeat --interval {t}` shows what each library \
+             negotiates and whether it services them).",
+            secs(u64::from(t) * 500),
+            secs(safe)
+        )),
+        None => out.push(format!(
+            "No AMQP heartbeat fits: the smallest, 1 s, leaves 500 ms silences, and the path \
+             allows {}. Raise the path's idle timeout.",
+            secs(safe)
+        )),
+    }
+    out.extend(a.warnings.iter().cloned());
+    if let Some(k) = a.keepalive_idle_s {
+        out.push(format!(
+            "Or TCP keepalive, where the client lets you set it: the first probe after at most \
+             {k} s of idle (TCP_KEEPIDLE on the socket, or sysctl \
+             net.ipv4.tcp_keepalive_time={k}; Linux waits {} s by default). It keeps the path's \
+             state alive, but unlike heartbeats it does not tell a hung client from an idle one.",
+            knowledge::TCP_KEEPALIVE_IDLE_S
+        ));
+    }
+    out
+}
+
 pub fn server_label(product: Option<&str>, version: Option<&str>) -> String {
     match (product, version) {
         (Some(p), Some(v)) => format!("{p} {v}"),

@@ -6,6 +6,7 @@ pub mod check;
 pub mod completions;
 pub mod explain;
 pub mod heartbeat;
+pub mod idle_timeout;
 pub mod man;
 pub mod probe;
 pub mod proxy;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Heartbeat(args) => heartbeat::run(args),
         Command::Check(args) => check::run(args),
         Command::Proxy(args) => proxy::run(args),
+        Command::IdleTimeout(args) => idle_timeout::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),

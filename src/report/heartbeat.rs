@@ -159,17 +159,8 @@ pub fn heartbeat_exit(
 }
 
 pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) -> String {
-    let mut out = format!(
-        "{} {}\n",
-        style.bold("amqpdoctor heartbeat"),
-        clean(&r.header.target)
-    );
-    if let Some(f) = &r.setup_failure {
-        out.push_str(&style.bad(&format!(
-            "could not diagnose: {} during the {}\n",
-            f.code, f.stage
-        )));
-        out.push_str(&wrap(&f.message, WIDTH, "  "));
+    let (mut out, failed) = super::title(&r.header, r.setup_failure.as_ref(), style);
+    if failed {
         return out;
     }
     if let Some(s) = &r.server {

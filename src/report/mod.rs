@@ -9,6 +9,7 @@ pub mod check;
 pub mod explain;
 pub mod heartbeat;
 pub mod human;
+pub mod idle;
 pub mod json;
 pub mod junit;
 pub mod probe_ci;
@@ -63,6 +64,30 @@ impl Header {
             target,
         }
     }
+}
+
+/// The first line of a human report (`amqpdoctor <command> <target>`),
+/// and, when the run could not get going, the failure under it: the
+/// report ends there (the second value is true).
+pub fn title(
+    header: &Header,
+    setup_failure: Option<&crate::classify::SetupFailure>,
+    style: style::Style,
+) -> (String, bool) {
+    let mut out = format!(
+        "{} {}\n",
+        style.bold(&format!("amqpdoctor {}", header.command)),
+        style::clean(&header.target)
+    );
+    if let Some(f) = setup_failure {
+        out.push_str(&style.bad(&format!(
+            "could not diagnose: {} during the {}\n",
+            f.code, f.stage
+        )));
+        out.push_str(&style::wrap(&f.message, style::WIDTH, "  "));
+        return (out, true);
+    }
+    (out, false)
 }
 
 /// What the server said about itself.

@@ -22,6 +22,7 @@
 pub mod cadence;
 pub mod check;
 mod driver;
+pub mod idle;
 mod lapin_client;
 pub mod proxy;
 mod wire_client;

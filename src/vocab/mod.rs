@@ -15,10 +15,12 @@
 //! | [`Negotiation`], [`Destination`] | what was agreed, where messages go |
 //! | [`check`] | the steps of `check`, how one fails, and the expectations on them |
 //! | [`proxy`] | what `proxy` does to an idle flow, and a flow's directions |
+//! | [`idle`] | what `idle-timeout` learns from one connection |
 //! | [`units`] | durations and errno names as people read them |
 
 pub mod check;
 mod heartbeat;
+pub mod idle;
 pub mod proxy;
 pub mod units;
 
