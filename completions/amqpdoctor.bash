@@ -528,7 +528,7 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --on-idle)
-                    COMPREPLY=($(compgen -W "reset drop close" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "reset forget drop close" -- "${cur}"))
                     return 0
                     ;;
                 --drop-heartbeats)

@@ -95,7 +95,8 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -s V -l ver
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l listen -d 'Address to listen on' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l upstream -d 'The broker to forward to' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l idle-timeout -d 'Act on a connection after DUR without a byte in either direction (default: never)' -r
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l on-idle -d 'What to do to an idle connection' -r -f -a "reset\t'RST to both sides (SO_LINGER 0), like a NAT gateway or an NLB answering the next packet'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l on-idle -d 'What to do to an idle connection' -r -f -a "reset\t'RST to both sides at the timeout (SO_LINGER 0), like Azure LB with "TCP reset on idle"'
+forget\t'Forget the flow: nothing at the timeout; the next packet from either side is answered with RST to its sender and the other side is never told (NAT gateways, NLB, conntrack)'
 drop\t'Stop forwarding, keep both sockets open: a blackhole (Azure LB, GCP NAT without reset)'
 close\t'FIN to both sides, like HAProxy\'s `timeout client`'"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l drop-heartbeats -d 'Swallow heartbeat frames (08 00 00 00 00 00 00 CE) in this direction; forward the rest' -r -f -a "to-server\t'Client → broker: the broker sees a silent client'

@@ -137,8 +137,11 @@ pub struct IdleTimeoutArgs {
 /// What `proxy` does to a flow idle past --idle-timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnIdleArg {
-    /// RST to both sides (SO_LINGER 0), like a NAT gateway or an NLB answering the next packet.
+    /// RST to both sides at the timeout (SO_LINGER 0), like Azure LB with "TCP reset on idle".
     Reset,
+    /// Forget the flow: nothing at the timeout; the next packet from either side is answered
+    /// with RST to its sender and the other side is never told (NAT gateways, NLB, conntrack).
+    Forget,
     /// Stop forwarding, keep both sockets open: a blackhole (Azure LB, GCP NAT without reset).
     Drop,
     /// FIN to both sides, like HAProxy's `timeout client`.

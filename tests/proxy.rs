@@ -2,7 +2,8 @@
 //! it: each `--on-idle` behaviour gets the verdict a middlebox would cause,
 //! at the idle it was set to; a serviced connection survives because its
 //! heartbeats keep the path busy; swallowing the client's heartbeats makes
-//! the broker drop a well-behaved client.
+//! the broker drop a well-behaved client; `idle-timeout` brackets the
+//! proxy's idle timeout in every mode.
 
 mod common;
 
@@ -130,6 +131,26 @@ fn close_is_a_path_idle_timeout_seen_as_fin() {
     assert_eq!(run["end"]["kind"], "fin");
     killed_at_the_idle_timeout(&run);
     assert!(out.contains("close both sides (FIN)"), "{out}");
+}
+
+#[test]
+fn forget_is_a_path_idle_timeout_seen_when_the_client_speaks() {
+    let (code, run, out) = on_idle("forget");
+    assert_eq!(code, 1, "{run:#}");
+    assert_eq!(run["verdict"]["code"], "path_idle_timeout", "{run:#}");
+    assert_eq!(run["end"]["kind"], "reset");
+    // Nothing happened at the proxy's 2 s: the RST answered the first
+    // publish, at the end of the 4 s idle, and the broker had been silent.
+    let at = run["end"]["at_ms"].as_u64().unwrap();
+    assert!((3900..6000).contains(&at), "ended at {at} ms: {run:#}");
+    assert!(run["end"]["since_last_client_byte_ms"].as_u64().unwrap() < 500);
+    assert!(run["end"]["since_last_server_byte_ms"].as_u64().unwrap() >= 3500);
+    let explanation = run["verdict"]["explanation"].as_str().unwrap();
+    assert!(
+        explanation.contains("the RST answered that write"),
+        "{explanation}"
+    );
+    assert!(out.contains("the server side was never told"), "{out}");
 }
 
 #[test]
@@ -333,6 +354,12 @@ fn idle_timeout_brackets_a_resetting_path() {
         missing.is_empty(),
         "undocumented in docs/json.md: {missing:?}"
     );
+}
+
+#[test]
+fn idle_timeout_brackets_a_forgetting_path() {
+    // Seen only once each connection spoke: the casualty is its whole idle.
+    let _ = brackets_the_proxy("forget", "reset", false);
 }
 
 #[test]

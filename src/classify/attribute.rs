@@ -71,6 +71,36 @@ pub fn heartbeats_swallowed(f: &RunFacts) -> Option<u64> {
     in_broker_window(f.heartbeat, heard).then_some(heard)
 }
 
+/// When an RST answered the client's first write after an idle in which
+/// neither side sent a byte — the client had heartbeats off or sent none,
+/// and the server was silent since the idle began — the peer no longer
+/// knew the connection: a NAT gateway, load balancer or firewall that
+/// forgot the flow and rejects its next packet (or a broker host that
+/// rebooted or lost its address to another). Returns how long both sides
+/// had been silent before that write.
+pub fn reset_on_first_write_after_idle(f: &RunFacts) -> Option<u64> {
+    let end = f.end;
+    if end.kind != EndKind::Reset || end.reply_code.is_some() || f.timeline.heartbeats.sent > 0 {
+        return None;
+    }
+    let client = end.since_last_client_byte_ms?;
+    let server = end.since_last_server_byte_ms?;
+    if client >= PATH_IDLE_MIN_MS || server < PATH_IDLE_MIN_MS {
+        return None;
+    }
+    let idle_start = f
+        .timeline
+        .find(|k| matches!(k, EventKind::IdleStart { .. }))
+        .map(|e| e.at_ms)?;
+    // The server has been silent since (about) the start of the idle.
+    let idle_to_end = end.at_ms.checked_sub(idle_start)?;
+    (server + IDLE_START_SLACK_MS >= idle_to_end).then_some(server.saturating_sub(client))
+}
+
+/// How much earlier than the idle's start the server's last byte may be
+/// (the answer to our last setup step, just before the idle began).
+const IDLE_START_SLACK_MS: u64 = 250;
+
 /// The attribution rule: which verdict an ending gets.
 pub fn attribute(f: &RunFacts) -> VerdictCode {
     let end = f.end;
@@ -124,10 +154,11 @@ pub fn attribute(f: &RunFacts) -> VerdictCode {
             let client_silence = end.since_last_client_byte_ms.unwrap_or(0);
             if in_broker_window(f.heartbeat, client_silence) || heartbeats_swallowed(f).is_some() {
                 VerdictCode::BrokerHeartbeatTimeout
-            } else if client_silence >= PATH_IDLE_MIN_MS
+            } else if (client_silence >= PATH_IDLE_MIN_MS
                 && end
                     .since_last_server_byte_ms
-                    .is_some_and(|s| s >= PATH_IDLE_MIN_MS)
+                    .is_some_and(|s| s >= PATH_IDLE_MIN_MS))
+                || reset_on_first_write_after_idle(f).is_some()
             {
                 VerdictCode::PathIdleTimeout
             } else if end.kind == EndKind::Reset {
@@ -287,6 +318,79 @@ pub(crate) mod tests {
             close.method_id = Some(method);
             let f = facts(Mode::Disabled, 0, 0, &empty, &close, &[]);
             assert_eq!(attribute(&f), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_reset_answering_the_first_write_after_a_silent_idle_is_the_path() {
+        // The idle began at 100 ms; the RST came at 6110 ms.
+        let idle = tl(&[(100, K::IdleStart { planned_ms: 6000 })], &[6108]);
+        let no_idle = Timeline::new(false);
+        let mut beating = idle.clone();
+        beating.heartbeats.sent = 3;
+        let at = |kind: EndKind, client: u64, server: u64| {
+            let mut e = End::new(kind, 6110, SeenBy::Write);
+            e.since_last_client_byte_ms = Some(client);
+            e.since_last_server_byte_ms = Some(server);
+            e
+        };
+        // (timeline, end, verdict, two-way silence before the write)
+        let rows: [(&Timeline, End, VerdictCode, Option<u64>); 7] = [
+            // conntrack in a namespace, measured: RST 0 ms after the
+            // publish, the server silent the whole 6 s idle
+            (
+                &idle,
+                at(EndKind::Reset, 2, 6005),
+                VerdictCode::PathIdleTimeout,
+                Some(6003),
+            ),
+            // the server's last byte a little before the idle began
+            (
+                &idle,
+                at(EndKind::Reset, 2, 6150),
+                VerdictCode::PathIdleTimeout,
+                Some(6148),
+            ),
+            // the server was talking during the idle: just a reset
+            (
+                &idle,
+                at(EndKind::Reset, 2, 300),
+                VerdictCode::PeerReset,
+                None,
+            ),
+            // the server went silent well after the idle began
+            (
+                &idle,
+                at(EndKind::Reset, 2, 3000),
+                VerdictCode::PeerReset,
+                None,
+            ),
+            // the client sent heartbeats while idle: the path was not idle
+            (
+                &beating,
+                at(EndKind::Reset, 2, 6005),
+                VerdictCode::PeerReset,
+                None,
+            ),
+            // a FIN is an orderly close by someone, not a forgotten flow
+            (
+                &idle,
+                at(EndKind::Fin, 2, 6005),
+                VerdictCode::PeerClosed,
+                None,
+            ),
+            // no idle: nothing to have forgotten
+            (
+                &no_idle,
+                at(EndKind::Reset, 2, 6005),
+                VerdictCode::PeerReset,
+                None,
+            ),
+        ];
+        for (i, (t, e, want, silence)) in rows.iter().enumerate() {
+            let f = facts(Mode::Disabled, 0, 6000, t, e, &[]);
+            assert_eq!(attribute(&f), *want, "row {i}: {e:?}");
+            assert_eq!(reset_on_first_write_after_idle(&f), *silence, "row {i}");
         }
     }
 

@@ -278,7 +278,20 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
             } else {
                 "closed in order (FIN)"
             };
-            let why = if code == VerdictCode::PathIdleTimeout {
+            let answered_write = (code == VerdictCode::PathIdleTimeout)
+                .then(|| super::attribute::reset_on_first_write_after_idle(f))
+                .flatten();
+            let why = if let Some(quiet) = answered_write {
+                format!(
+                    "Nothing had crossed the connection in either direction for {} before the \
+                     client wrote, and the RST answered that write: the far end no longer knew \
+                     the connection. That is a load balancer, NAT gateway or firewall that \
+                     forgot the flow while it was idle and rejects its next packet ({}) — or a \
+                     broker host that rebooted or whose address moved to another host.",
+                    secs(quiet),
+                    middleboxes()
+                )
+            } else if code == VerdictCode::PathIdleTimeout {
                 format!(
                     "Nothing had crossed the connection in either direction for {} before it \
                      ended: the signature of an idle timeout in a load balancer, NAT gateway or \

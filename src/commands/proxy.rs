@@ -25,6 +25,7 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitStatus> {
             idle_timeout: args.idle_timeout,
             on_idle: match args.on_idle {
                 OnIdleArg::Reset => OnIdle::Reset,
+                OnIdleArg::Forget => OnIdle::Forget,
                 OnIdleArg::Drop => OnIdle::Drop,
                 OnIdleArg::Close => OnIdle::Close,
             },

@@ -1000,7 +1000,7 @@ fn a_middlebox_names_a_proxy_mode_and_a_typo_fails_parsing() {
             .find(|m| m.name == name)
             .map(|m| m.on_idle)
     };
-    assert_eq!(mode("AWS NAT gateway"), Some(OnIdle::Reset));
+    assert_eq!(mode("AWS NAT gateway"), Some(OnIdle::Forget));
     assert_eq!(mode("Azure Load Balancer"), Some(OnIdle::Drop));
     assert_eq!(mode("HAProxy"), Some(OnIdle::Close));
     let entry = |on_idle: &str| {
@@ -1009,7 +1009,7 @@ fn a_middlebox_names_a_proxy_mode_and_a_typo_fails_parsing() {
              on_idle = \"{on_idle}\"\nsources = []\n"
         ))
     };
-    for ok in ["reset", "drop", "close"] {
+    for ok in ["reset", "forget", "drop", "close"] {
         assert!(entry(ok).is_ok(), "{ok}: {:?}", entry(ok).err());
     }
     for bad in ["rst", "Reset", "fin", ""] {

@@ -8,7 +8,8 @@
 //!
 //! | on idle | what it does | like |
 //! |---|---|---|
-//! | `reset` | SO_LINGER 0 on both sockets, then close: RST to both | NAT gateways, NLB answering the next packet |
+//! | `reset` | SO_LINGER 0 on both sockets, then close: RST to both | Azure LB with "TCP reset on idle" |
+//! | `forget` | nothing at the timeout; whichever side sends (or closes) next gets RST, the other is held open and never told | NAT gateways, NLB, Linux conntrack with an INVALID → reject rule |
 //! | `drop` | keeps both sockets open, reads and discards everything | a blackhole (Azure LB, GCP NAT without reset) |
 //! | `close` | shutdown(WR) on both: FIN to both | HAProxy's `timeout client` |
 //!
@@ -198,6 +199,8 @@ enum State {
     Forwarding,
     /// `drop`: read and discard, forward nothing.
     Blackhole,
+    /// `forget`: the next read from either side resets that side.
+    Forgotten,
 }
 
 async fn proxy_one(
@@ -253,6 +256,8 @@ async fn proxy_one(
     let mut state = State::Forwarding;
     let mut last = Instant::now();
     let mut cancel = spec.cancel.clone();
+    // `forget`: the side whose packet came after the flow was forgotten.
+    let mut rejected: Option<Direction> = None;
     let ended = loop {
         if client_eof && server_eof {
             break "both sides closed (FIN)".to_string();
@@ -277,6 +282,7 @@ async fn proxy_one(
             at_ms: ms(),
             events: &events,
             blackhole: state == State::Blackhole,
+            forgotten: state == State::Forgotten,
         };
         tokio::select! {
             r = client.read(&mut cbuf), if !client_eof => {
@@ -285,6 +291,11 @@ async fn proxy_one(
                     Flow::Data => last = Instant::now(),
                     Flow::Eof => client_eof = true,
                     Flow::End(why) => break why,
+                    Flow::Rejected => {
+                        rejected = Some(Direction::ToServer);
+                        break "forgotten: the client sent after the idle and got RST; the \
+                               server side was never told".to_string();
+                    }
                 }
             }
             r = server.read(&mut sbuf), if !server_eof => {
@@ -293,6 +304,11 @@ async fn proxy_one(
                     Flow::Data => last = Instant::now(),
                     Flow::Eof => server_eof = true,
                     Flow::End(why) => break why,
+                    Flow::Rejected => {
+                        rejected = Some(Direction::ToClient);
+                        break "forgotten: the server sent after the idle and got RST; the \
+                               client side was never told".to_string();
+                    }
                 }
             }
             _ = idle => {
@@ -315,6 +331,7 @@ async fn proxy_one(
                         state = State::Blackhole;
                     }
                     OnIdle::Drop => state = State::Blackhole,
+                    OnIdle::Forget => state = State::Forgotten,
                 }
             }
             _ = cancelled(&mut cancel) => break "proxy stopped (Ctrl-C)".to_string(),
@@ -327,7 +344,36 @@ async fn proxy_one(
         at_ms: ms(),
         how: ended,
     });
+    if let Some(dir) = rejected {
+        let (sender, other) = match dir {
+            Direction::ToServer => (client, server),
+            Direction::ToClient => (server, client),
+        };
+        let _ = set_linger_zero(&sender);
+        drop(sender);
+        s.bytes_blackholed += hold_until_gone(other, &mut cancel).await;
+    }
     s
+}
+
+/// `forget`: the side that was not told keeps its connection; read and
+/// discard what it sends until it closes, resets, or the proxy stops.
+/// Returns the bytes thrown away.
+async fn hold_until_gone(
+    mut side: TcpStream,
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
+) -> u64 {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut thrown = 0;
+    loop {
+        tokio::select! {
+            r = side.read(&mut buf) => match r {
+                Ok(0) | Err(_) => return thrown,
+                Ok(n) => thrown += n as u64,
+            },
+            _ = cancelled(cancel) => return thrown,
+        }
+    }
 }
 
 fn upstream_failed(
@@ -358,6 +404,8 @@ struct Looking<'a> {
     at_ms: u64,
     events: &'a UnboundedSender<ProxyEvent>,
     blackhole: bool,
+    /// `forget` after the idle: any packet from a side is rejected.
+    forgotten: bool,
 }
 
 /// What one read means for the connection.
@@ -368,6 +416,9 @@ enum Flow {
     Eof,
     /// The connection is over, and why.
     End(String),
+    /// The flow was forgotten and the reading side spoke (data, FIN or
+    /// RST): it gets RST, the other side is never told.
+    Rejected,
 }
 
 /// Handle one read from the side opposite `to`, in direction `dir`:
@@ -387,6 +438,7 @@ async fn relay(
         Direction::ToClient => ("server", "client"),
     };
     match read {
+        _ if l.forgotten => Flow::Rejected,
         Ok(0) => {
             let _ = to.shutdown().await;
             Flow::Eof

@@ -9,8 +9,12 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum OnIdle {
-    /// RST to both sides (a NAT gateway, an NLB answering the next packet).
+    /// RST to both sides at the timeout (Azure LB with "TCP reset on idle").
     Reset,
+    /// Nothing at the timeout; the next packet from either side is answered
+    /// with RST to its sender, and the other side is never told (a NAT
+    /// gateway, an NLB, Linux conntrack).
+    Forget,
     /// Forward nothing more, keep both sockets open (a blackhole).
     Drop,
     /// FIN to both sides (HAProxy's `timeout client`).
@@ -22,6 +26,10 @@ impl OnIdle {
     pub fn describe(self) -> &'static str {
         match self {
             OnIdle::Reset => "reset both sides (RST)",
+            OnIdle::Forget => {
+                "forget the flow: the next packet from either side gets RST, the other side is \
+                 never told"
+            }
             OnIdle::Drop => "drop: forward nothing more, keep both sockets open (blackhole)",
             OnIdle::Close => "close both sides (FIN)",
         }
