@@ -72,6 +72,10 @@ impl End {
     }
 }
 
+/// How much later than a failed write or read the observer's report of the
+/// same death may come and still be the same death.
+const OBSERVER_LAG_MS: u64 = 100;
+
 /// Read the ending off a timeline. The earliest evidence of death wins (a
 /// reset seen by the observer at 6 s explains the ECONNRESET a publish got
 /// at 8 s); timeouts count only when nothing died.
@@ -158,6 +162,24 @@ pub fn end_of(tl: &Timeline) -> End {
             End::new(EndKind::Alive, at, SeenBy::Client)
         }
     });
+    if end.since_last_server_byte_ms.is_none()
+        && matches!(end.seen_by, SeenBy::Write | SeenBy::Read)
+    {
+        // A write or read saw the death first; the observer, which knows
+        // the server's silence from TCP_INFO, usually reports it a few ms
+        // later. Take its figure, counted back to the end.
+        end.since_last_server_byte_ms = tl
+            .events
+            .iter()
+            .filter(|e| e.at_ms >= end.at_ms && e.at_ms <= end.at_ms + OBSERVER_LAG_MS)
+            .find_map(|e| match e.kind {
+                EventKind::PeerEnded {
+                    since_last_server_byte_ms,
+                    ..
+                } => Some(since_last_server_byte_ms.saturating_sub(e.at_ms - end.at_ms)),
+                _ => None,
+            });
+    }
     if end.since_last_client_byte_ms.is_none() {
         // Silence measured up to the end, from the last write before it.
         end.since_last_client_byte_ms =
@@ -196,6 +218,36 @@ pub(crate) mod tests {
             op,
             errno: Some(errno),
             errno_name: errno_name(errno),
+        }
+    }
+
+    #[test]
+    fn a_write_that_saw_the_rst_first_borrows_the_observers_server_silence() {
+        // (events, server silence at the end)
+        let rows: Vec<(Vec<(u64, K)>, Option<u64>)> = vec![
+            // the conntrack case: ECONNRESET on the write, the observer 2 ms later
+            (
+                vec![
+                    (6007, io_err(Op::Publish, 104)),
+                    (6009, peer(TcpEnd::Reset, 2, 6004)),
+                ],
+                Some(6002),
+            ),
+            // the observer's report is of something later: not borrowed
+            (
+                vec![
+                    (6007, io_err(Op::Publish, 104)),
+                    (6500, peer(TcpEnd::Reset, 2, 6004)),
+                ],
+                None,
+            ),
+            // no observer report at all
+            (vec![(6007, io_err(Op::Publish, 104))], None),
+        ];
+        for (events, want) in rows {
+            let e = end_of(&tl(&events, &[6006]));
+            assert_eq!(e.seen_by, SeenBy::Write);
+            assert_eq!(e.since_last_server_byte_ms, want, "{events:?}");
         }
     }
 
