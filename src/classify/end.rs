@@ -223,8 +223,9 @@ pub(crate) mod tests {
 
     #[test]
     fn a_write_that_saw_the_rst_first_borrows_the_observers_server_silence() {
+        type Events = Vec<(u64, K)>;
         // (events, server silence at the end)
-        let rows: Vec<(Vec<(u64, K)>, Option<u64>)> = vec![
+        let rows: Vec<(Events, Option<u64>)> = vec![
             // the conntrack case: ECONNRESET on the write, the observer 2 ms later
             (
                 vec![
