@@ -30,6 +30,8 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames')
             [CompletionResult]::new('idle-timeout', 'idle-timeout', [CompletionResultType]::ParameterValue, 'Find the idle timeout of the path to the broker: parallel idles, one round trip each')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Every AMQP connection of the applications on this host, read passively from the kernel')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -123,6 +125,32 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'amqpdoctor;scan' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Peer ports that mark a socket as AMQP, comma-separated')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'Only this process''s sockets (any peer port)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Sample every 250 ms for DUR and classify each connection from what its bytes show')
+            [CompletionResult]::new('--max-heartbeat', '--max-heartbeat', [CompletionResultType]::ParameterName, 'The largest heartbeat expected on this host: a connection silent both ways for more than half of it is taken to have heartbeats off')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'amqpdoctor;audit' {
+            [CompletionResult]::new('--management', '--management', [CompletionResultType]::ParameterName, 'The management API (http or https; user:password@ in it, else guest/guest). The password is never printed')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the management password from FILE (its first line) instead of the URL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout for each HTTP request')
+            [CompletionResult]::new('--join', '--join', [CompletionResultType]::ParameterName, 'Match `amqpdoctor scan --format json` output (taken on the application host) by address pair, and say per connection which side stopped talking first')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'amqpdoctor;explain' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
@@ -153,6 +181,8 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames')
             [CompletionResult]::new('idle-timeout', 'idle-timeout', [CompletionResultType]::ParameterValue, 'Find the idle timeout of the path to the broker: parallel idles, one round trip each')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Every AMQP connection of the applications on this host, read passively from the kernel')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -172,6 +202,12 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;help;idle-timeout' {
+            break
+        }
+        'amqpdoctor;help;scan' {
+            break
+        }
+        'amqpdoctor;help;audit' {
             break
         }
         'amqpdoctor;help;explain' {

@@ -27,6 +27,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
             cand proxy 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
             cand idle-timeout 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
+            cand scan 'Every AMQP connection of the applications on this host, read passively from the kernel'
+            cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -114,6 +116,30 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'amqpdoctor;scan'= {
+            cand --port 'Peer ports that mark a socket as AMQP, comma-separated'
+            cand --pid 'Only this process''s sockets (any peer port)'
+            cand --watch 'Sample every 250 ms for DUR and classify each connection from what its bytes show'
+            cand --max-heartbeat 'The largest heartbeat expected on this host: a connection silent both ways for more than half of it is taken to have heartbeats off'
+            cand --format 'Output format. json prints exactly one JSON document on stdout'
+            cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'amqpdoctor;audit'= {
+            cand --management 'The management API (http or https; user:password@ in it, else guest/guest). The password is never printed'
+            cand --password-file 'Read the management password from FILE (its first line) instead of the URL'
+            cand --timeout 'Timeout for each HTTP request'
+            cand --join 'Match `amqpdoctor scan --format json` output (taken on the application host) by address pair, and say per connection which side stopped talking first'
+            cand --format 'Output format'
+            cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
@@ -141,6 +167,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand check 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
             cand proxy 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
             cand idle-timeout 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
+            cand scan 'Every AMQP connection of the applications on this host, read passively from the kernel'
+            cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -155,6 +183,10 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help;proxy'= {
         }
         &'amqpdoctor;help;idle-timeout'= {
+        }
+        &'amqpdoctor;help;scan'= {
+        }
+        &'amqpdoctor;help;audit'= {
         }
         &'amqpdoctor;help;explain'= {
         }

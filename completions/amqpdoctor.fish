@@ -31,6 +31,8 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "heartbeat" -d
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "idle-timeout" -d 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
+complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "scan" -d 'Every AMQP connection of the applications on this host, read passively from the kernel'
+complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "audit" -d 'The broker\'s view of every client connection, from the RabbitMQ management API'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
@@ -119,6 +121,30 @@ never\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l wait-all -d 'Idle every connection to its end, even after a shorter idle already died (slower; shows whether the path is a simple idle timer)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -s V -l version -d 'Print version'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -l port -d 'Peer ports that mark a socket as AMQP, comma-separated' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -l pid -d 'Only this process\'s sockets (any peer port)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -l watch -d 'Sample every 250 ms for DUR and classify each connection from what its bytes show' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -l max-heartbeat -d 'The largest heartbeat expected on this host: a connection silent both ways for more than half of it is taken to have heartbeats off' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
+json\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand scan" -s V -l version -d 'Print version'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l management -d 'The management API (http or https; user:password@ in it, else guest/guest). The password is never printed' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l password-file -d 'Read the management password from FILE (its first line) instead of the URL' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l timeout -d 'Timeout for each HTTP request' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l join -d 'Match `amqpdoctor scan --format json` output (taken on the application host) by address pair, and say per connection which side stopped talking first' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l format -d 'Output format' -r -f -a "human\t''
+json\t''
+markdown\t''
+junit\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
@@ -131,12 +157,14 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s h 
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s V -l version -d 'Print version'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "idle-timeout" -d 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "idle-timeout" -d 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "scan" -d 'Every AMQP connection of the applications on this host, read passively from the kernel'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "audit" -d 'The broker\'s view of every client connection, from the RabbitMQ management API'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -61,6 +61,23 @@ pub enum Command {
     /// keeps a connection inside it. Takes about --max. Exit 0 when every connection
     /// survived, 1 when the path killed one, 3 when none could open, 130 when interrupted.
     IdleTimeout(IdleTimeoutArgs),
+    /// Every AMQP connection of the applications on this host, read passively from the kernel.
+    ///
+    /// Lists the TCP sockets whose peer port is an AMQP port (or that belong to --pid) through
+    /// the kernel's socket diagnostics (NETLINK_SOCK_DIAG with tcp_info, as `ss -ti` does),
+    /// with the owning process. It never reads or writes the application's socket. With
+    /// --watch it samples every 250 ms and reads the heartbeat from the byte counts: healthy,
+    /// starving (receives the broker's heartbeats, sends nothing: dropped between 2T and 3T
+    /// after its last byte), heartbeats_off or dead. Exit 1 when one is starving or died.
+    Scan(ScanArgs),
+    /// The broker's view of every client connection, from the RabbitMQ management API.
+    ///
+    /// Reads /api/overview and /api/connections: per connection the negotiated heartbeat,
+    /// the client library and version, bytes each way, state and peer; flags heartbeat 0,
+    /// silence longer than T and blocked connections, with what the knowledge base says about
+    /// the library. --join scan.json matches `amqpdoctor scan`'s records by address pair and
+    /// says which side stopped talking first. Exit 1 when a connection is flagged.
+    Audit(AuditArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.
@@ -132,6 +149,78 @@ pub struct IdleTimeoutArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Peer ports that mark a socket as AMQP, comma-separated.
+    #[arg(
+        long,
+        value_name = "PORTS",
+        value_delimiter = ',',
+        default_value = "5672,5671"
+    )]
+    pub port: Vec<u16>,
+
+    /// Only this process's sockets (any peer port).
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+
+    /// Sample every 250 ms for DUR and classify each connection from what its bytes show.
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub watch: Option<Duration>,
+
+    /// The largest heartbeat expected on this host: a connection silent both ways for more
+    /// than half of it is taken to have heartbeats off.
+    #[arg(long, value_name = "DUR", default_value = "120s", value_parser = parse_positive_duration)]
+    pub max_heartbeat: Duration,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How `audit` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    Markdown,
+    Junit,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// The management API (http or https; user:password@ in it, else guest/guest). The
+    /// password is never printed.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AMQPDOCTOR_MANAGEMENT_URL",
+        default_value = "http://localhost:15672",
+        hide_env_values = true
+    )]
+    pub management: String,
+
+    /// Read the management password from FILE (its first line) instead of the URL.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<std::path::PathBuf>,
+
+    /// Timeout for each HTTP request.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+
+    /// Match `amqpdoctor scan --format json` output (taken on the application host) by
+    /// address pair, and say per connection which side stopped talking first.
+    #[arg(long, value_name = "FILE")]
+    pub join: Option<std::path::PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+
+    /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 /// What `proxy` does to a flow idle past --idle-timeout.

@@ -65,6 +65,25 @@ pub fn tcp_info<F: AsFd>(fd: &F) -> nix::Result<TcpInfo> {
     })
 }
 
+impl TcpInfo {
+    /// `struct tcp_info` as the kernel sends it in an INET_DIAG_INFO
+    /// attribute (include/uapi/linux/tcp.h), read by offset: the struct
+    /// only ever grows at its end, so a longer one from a newer kernel is
+    /// fine; one too short to hold `tcpi_bytes_received` (before Linux
+    /// 4.1) is None.
+    pub fn from_diag_bytes(b: &[u8]) -> Option<TcpInfo> {
+        let u32_at = |o: usize| Some(u32::from_ne_bytes(b.get(o..o + 4)?.try_into().ok()?));
+        let u64_at = |o: usize| Some(u64::from_ne_bytes(b.get(o..o + 8)?.try_into().ok()?));
+        Some(TcpInfo {
+            state: *b.first()?,
+            last_data_sent_ms: u32_at(44)?,
+            last_data_recv_ms: u32_at(52)?,
+            bytes_acked: u64_at(120)?,
+            bytes_received: u64_at(128)?,
+        })
+    }
+}
+
 /// Linux TCP state names (include/net/tcp_states.h).
 pub fn tcp_state_name(state: u8) -> &'static str {
     match state {
@@ -190,6 +209,38 @@ fn watch_loop(fd: &OwnedFd, stop: &AtomicBool) -> Option<Observation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tcp_info_from_diag_bytes_matches_libc_offsets() {
+        // Build a tcp_info through libc's struct and read it back by offset.
+        let mut raw: libc::tcp_info = unsafe { std::mem::zeroed() };
+        raw.tcpi_state = 8;
+        raw.tcpi_last_data_sent = 61_000;
+        raw.tcpi_last_data_recv = 12;
+        raw.tcpi_bytes_acked = 1234;
+        raw.tcpi_bytes_received = 987_654_321_000;
+        let size = std::mem::size_of::<libc::tcp_info>();
+        let bytes = unsafe {
+            std::slice::from_raw_parts((&raw as *const libc::tcp_info).cast::<u8>(), size)
+        };
+        let info = TcpInfo::from_diag_bytes(bytes).unwrap();
+        assert_eq!(
+            info,
+            TcpInfo {
+                state: 8,
+                bytes_acked: 1234,
+                bytes_received: 987_654_321_000,
+                last_data_sent_ms: 61_000,
+                last_data_recv_ms: 12,
+            }
+        );
+        // A newer kernel's longer struct still reads; an old short one does not.
+        let mut longer = bytes.to_vec();
+        longer.extend_from_slice(&[0xff; 64]);
+        assert_eq!(TcpInfo::from_diag_bytes(&longer), Some(info));
+        assert_eq!(TcpInfo::from_diag_bytes(&bytes[..104]), None);
+        assert_eq!(TcpInfo::from_diag_bytes(&[]), None);
+    }
 
     #[test]
     fn tcp_states() {

@@ -286,9 +286,82 @@ pub fn redact_urls_in_text(text: &str) -> String {
     out
 }
 
+/// A process's command line for display, with secrets hidden: URL
+/// passwords (as [`redact_urls_in_text`]), the value of any
+/// `--password`/`--pass`/`-p`-style flag (`--password X`, `--password=X`),
+/// and any `…password…=VALUE` / `…secret…=VALUE` / `…token…=VALUE`
+/// argument (environment-style settings given as arguments). Arguments are
+/// joined with spaces; control characters are left for the renderer to
+/// escape.
+pub fn redact_command_line(args: &[String]) -> String {
+    let secret_name = |name: &str| {
+        let n = name.trim_start_matches('-').to_ascii_lowercase();
+        ["password", "passwd", "pass", "pwd", "secret", "token"]
+            .iter()
+            .any(|k| {
+                n == *k || n.contains("password") || n.contains("secret") || n.ends_with("token")
+            })
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let mut hide_next = false;
+    for a in args {
+        if hide_next {
+            out.push("***".to_string());
+            hide_next = false;
+            continue;
+        }
+        if let Some((name, _)) = a.split_once('=') {
+            if secret_name(name) {
+                out.push(format!("{name}=***"));
+                continue;
+            }
+        }
+        if a.starts_with('-') && secret_name(a) || a == "-p" {
+            hide_next = true;
+        }
+        out.push(redact_urls_in_text(a));
+    }
+    out.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_lines_lose_their_secrets() {
+        let cmd = |args: &[&str]| {
+            redact_command_line(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+        };
+        let rows: &[(&[&str], &str)] = &[
+            (&["python3", "app.py"], "python3 app.py"),
+            (
+                &["python3", "app.py", "amqp://bob:s3cret@mq:5672/%2f"],
+                "python3 app.py amqp://bob:***@mq:5672/%2f",
+            ),
+            (
+                &["app", "--password", "s3cret", "-v"],
+                "app --password *** -v",
+            ),
+            (&["app", "--password=s3cret"], "app --password=***"),
+            (&["app", "-p", "s3cret"], "app -p ***"),
+            (
+                &[
+                    "env",
+                    "RABBIT_PASSWORD=s3cret",
+                    "AMQP_URL=amqp://u:s3cret@h/",
+                ],
+                "env RABBIT_PASSWORD=*** AMQP_URL=amqp://u:***@h/",
+            ),
+            (&["app", "--api-token", "s3cret"], "app --api-token ***"),
+            (&["app", "--passive", "x"], "app --passive x"),
+        ];
+        for (args, want) in rows {
+            let got = cmd(args);
+            assert_eq!(got, *want);
+            assert!(!got.contains("s3cret"), "{got}");
+        }
+    }
 
     #[test]
     fn urls_inside_text_lose_their_passwords() {

@@ -330,29 +330,15 @@ fn brackets_the_proxy(mode: &str, died_by: &str, seen_while_idle: bool) -> Value
 fn idle_timeout_brackets_a_resetting_path() {
     let doc = brackets_the_proxy("reset", "reset", true);
     // Every field of the document is in docs/json.md's idle-timeout section.
-    let docs =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md")).unwrap();
-    let section = docs
-        .split("## `amqpdoctor idle-timeout --format json`")
-        .nth(1)
-        .expect("docs/json.md has an idle-timeout section");
-    let mut keys = Vec::new();
-    for obj in [
-        &doc,
-        &doc["probes"][0],
-        &doc["bracket"],
-        &doc["advice"],
-        &doc["settings"],
-    ] {
-        keys.extend(obj.as_object().unwrap().keys().cloned());
-    }
-    let missing: Vec<&String> = keys
-        .iter()
-        .filter(|k| !section.contains(&format!("`{k}`")))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "undocumented in docs/json.md: {missing:?}"
+    common::assert_documented(
+        "## `amqpdoctor idle-timeout --format json`",
+        &[
+            &doc,
+            &doc["probes"][0],
+            &doc["bracket"],
+            &doc["advice"],
+            &doc["settings"],
+        ],
     );
 }
 

@@ -12,9 +12,12 @@
 //! | [`cadence`] | whether heartbeats came on time |
 //! | [`check`] | `check`: failed steps classified, expectations judged |
 //! | [`idle`] | `idle-timeout`: the idles to try, the bracket, the advice |
+//! | [`scan`] | `scan`: T from the broker's beats, starving, heartbeats off, dead |
+//! | [`audit`] | `audit`: the broker's records flagged, the library named, joined with a scan |
 //! | [`narrate`] | every sentence: predictions, summaries, explanations, remedies |
 
 pub mod attribute;
+pub mod audit;
 pub mod cadence;
 pub mod check;
 pub mod end;
@@ -23,6 +26,7 @@ pub mod idle;
 pub mod narrate;
 pub mod predict;
 pub mod publish;
+pub mod scan;
 pub mod setup;
 
 use serde::Serialize;

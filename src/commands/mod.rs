@@ -2,6 +2,7 @@
 //! vocabulary, run, build a report, [`emit`](crate::report::emit) it) and
 //! nothing else. [`run`] dispatches.
 
+pub mod audit;
 pub mod check;
 pub mod completions;
 pub mod explain;
@@ -10,6 +11,7 @@ pub mod idle_timeout;
 pub mod man;
 pub mod probe;
 pub mod proxy;
+pub mod scan;
 
 use crate::cli::{Cli, ColorChoice, Command, ConnectArgs};
 use crate::error::{ExitStatus, UsageError};
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Check(args) => check::run(args),
         Command::Proxy(args) => proxy::run(args),
         Command::IdleTimeout(args) => idle_timeout::run(args),
+        Command::Scan(args) => scan::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),

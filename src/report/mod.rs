@@ -5,6 +5,7 @@
 //! renders the same data for a terminal. Apart from [`emit`] and
 //! [`progress`] (stderr), nothing here does I/O.
 
+pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod heartbeat;
@@ -15,6 +16,7 @@ pub mod junit;
 pub mod probe_ci;
 pub mod progress;
 pub mod proxy;
+pub mod scan;
 pub mod style;
 
 use std::io::Write;

@@ -24,7 +24,9 @@ pub mod check;
 mod driver;
 pub mod idle;
 mod lapin_client;
+pub mod management;
 pub mod proxy;
+pub mod scan;
 mod wire_client;
 
 use std::time::Duration;

@@ -22,6 +22,7 @@ pub mod check;
 mod heartbeat;
 pub mod idle;
 pub mod proxy;
+pub mod scan;
 pub mod units;
 
 use std::fmt;

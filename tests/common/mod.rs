@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod pika;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -181,6 +182,28 @@ pub fn redact(url: &str) -> String {
         },
         None => url.to_string(),
     }
+}
+
+/// Panic unless every key of every object in `objects` is named (in
+/// backticks) in docs/json.md's section headed `heading`.
+pub fn assert_documented(heading: &str, objects: &[&serde_json::Value]) {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md"))
+        .expect("reading docs/json.md");
+    let section = docs
+        .split(heading)
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap_or_else(|| panic!("docs/json.md has no section {heading:?}"));
+    let missing: Vec<&String> = objects
+        .iter()
+        .filter_map(|o| o.as_object())
+        .flat_map(|o| o.keys())
+        .filter(|k| !section.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "undocumented in docs/json.md's {heading:?}: {missing:?}"
+    );
 }
 
 /// The amqpdoctor binary built for this test run, with colour off and no

@@ -1,0 +1,63 @@
+//! `amqpdoctor scan`: every AMQP connection on this host, read from the
+//! kernel's socket diagnostics; with `--watch`, what its bytes say about
+//! its heartbeats.
+
+use anyhow::Context;
+
+use crate::cli::{Format, ScanArgs};
+use crate::error::{ExitStatus, UsageError};
+use crate::report::progress::Countdown;
+use crate::report::scan::{render, ScanReport};
+use crate::report::{self};
+use crate::run::scan::{scan, ScanSpec};
+use crate::vocab::units::{duration_ms, secs};
+
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
+    if args.port.is_empty() || args.port.contains(&0) {
+        return Err(UsageError("--port needs port numbers from 1 to 65535".into()).into());
+    }
+    if let Some(w) = args.watch {
+        report::notice(&format!(
+            "scan: watching for {}, a reading every 250 ms (Ctrl-C reports what was seen)",
+            secs(duration_ms(w))
+        ));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let outcome = rt.block_on(async {
+        let cancel = super::interrupt_flag();
+        let countdown = args.watch.map(|w| Countdown::start("watching", w));
+        let outcome = scan(ScanSpec {
+            ports: args.port.clone(),
+            pid: args.pid,
+            watch: args.watch,
+            cancel,
+        })
+        .await;
+        drop(countdown);
+        outcome
+    })?;
+    let r = ScanReport::new(
+        args.port.clone(),
+        args.pid,
+        args.watch.map_or(0, duration_ms),
+        duration_ms(args.max_heartbeat),
+        &outcome,
+    );
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if r.connections.iter().any(|c| c.pid.is_none()) && !root {
+        report::notice(
+            "some sockets belong to other users' processes: run as root to see which process \
+             owns them",
+        );
+    }
+    let out = match args.output.format {
+        Format::Json => report::json::render(&r),
+        Format::Human => render(&r, super::style_for(args.output.color)),
+    };
+    report::emit(out).context("writing the report")?;
+    Ok(r.exit_code)
+}

@@ -1,0 +1,917 @@
+//! The `audit` report: the broker's view of every client connection (from
+//! the management API), judged by `classify::audit`, optionally joined with
+//! `scan`'s records from the application's host; built (pure) and rendered
+//! as human text, JSON, Markdown or JUnit XML.
+//!
+//! Everything the server sent (names, products, versions, states) is text
+//! from outside: shown through [`clean`] in human and Markdown output and
+//! through the JUnit writer's escaping; JSON escapes it itself.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::check::md_cell;
+use super::junit::{self, Case, CaseResult, Suite, Suites};
+use super::style::{clean, wrap_with, Style, WIDTH};
+use super::Header;
+use crate::classify::audit::{
+    join, joined_summary, judge, quiet_first, BrokerConnection, Flag, Host, Library, QuietFirst,
+    ScanRecord, Silence,
+};
+use crate::error::ExitStatus;
+use crate::run::management::{Fetched, Overview};
+use crate::vocab::units::{duration_ms, secs};
+use crate::vocab::Heartbeat;
+
+/// One client connection, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionReport {
+    /// The broker's name for it: `127.0.0.1:54994 -> 127.0.0.1:5672`.
+    pub name: String,
+    /// The application's own name for it (client property `connection_name`).
+    pub connection_name: Option<String>,
+    pub node: Option<String>,
+    /// The client's address.
+    pub peer: Option<String>,
+    /// The broker's address on this connection.
+    pub broker_address: Option<String>,
+    pub user: Option<String>,
+    pub vhost: Option<String>,
+    pub protocol: Option<String>,
+    pub tls: bool,
+    pub tls_protocol: Option<String>,
+    pub state: Option<String>,
+    pub channels: Option<u64>,
+    /// ms since the Unix epoch.
+    pub connected_at_ms: Option<u64>,
+    /// The negotiated heartbeat T.
+    pub heartbeat_s: Option<Heartbeat>,
+    /// The client in a few words: `pika 1.3.2`, else its product and
+    /// version as sent (cut short), else `–`.
+    pub client: String,
+    pub client_product: Option<String>,
+    pub client_version: Option<String>,
+    pub client_platform: Option<String>,
+    /// The knowledge base's id for the library (`explain` topic).
+    pub library: Option<String>,
+    /// The knowledge base's row for its version (`≥ 1.0`).
+    pub library_versions: Option<String>,
+    pub recv_oct: Option<u64>,
+    pub send_oct: Option<u64>,
+    /// Bytes per second, as the API computed them.
+    pub recv_rate: Option<f64>,
+    pub send_rate: Option<f64>,
+    pub silence: Option<Silence>,
+    pub flags: Vec<Flag>,
+    pub advice: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+impl ConnectionReport {
+    fn build(c: &BrokerConnection) -> Self {
+        let j = judge(c);
+        ConnectionReport {
+            name: c.name.clone(),
+            connection_name: c.client.connection_name.clone(),
+            node: c.node.clone(),
+            peer: c.peer(),
+            broker_address: c.broker_address(),
+            user: c.user.clone(),
+            vhost: c.vhost.clone(),
+            protocol: c.protocol.clone(),
+            tls: c.tls,
+            tls_protocol: c.tls_protocol.clone(),
+            state: c.state.clone(),
+            channels: c.channels,
+            connected_at_ms: c.connected_at_ms,
+            heartbeat_s: c.heartbeat,
+            client: client_label(c, j.library),
+            client_product: c.client.product.clone(),
+            client_version: c.client.version.clone(),
+            client_platform: c.client.platform.clone(),
+            library: j.library.map(|l| l.lib.id.clone()),
+            library_versions: j.library.map(|l| l.row.label.clone()),
+            recv_oct: c.recv_oct,
+            send_oct: c.send_oct,
+            recv_rate: c.recv_rate,
+            send_rate: c.send_rate,
+            silence: j.silence,
+            flags: j.flags,
+            advice: j.advice,
+            notes: j.notes,
+        }
+    }
+
+    fn client_label(&self) -> String {
+        self.client.clone()
+    }
+
+    /// Peer, else the broker's name.
+    fn label(&self) -> &str {
+        self.peer.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// `pika 1.3.2`; for a library amqpdoctor does not know, the product and
+/// version as sent, cut short.
+fn client_label(c: &BrokerConnection, library: Option<Library>) -> String {
+    let version = c.client.version.as_deref();
+    if let Some(l) = library {
+        return l.label(version);
+    }
+    let product: String = c
+        .client
+        .product
+        .as_deref()
+        .unwrap_or("–")
+        .chars()
+        .take(32)
+        .collect();
+    match version {
+        Some(v) => format!("{product} {}", v.chars().take(16).collect::<String>()),
+        None => product,
+    }
+}
+
+/// A broker connection matched with a scan record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JoinedReport {
+    pub name: String,
+    pub connection_name: Option<String>,
+    pub peer: Option<String>,
+    pub broker_address: Option<String>,
+    pub heartbeat_s: Option<Heartbeat>,
+    pub flags: Vec<Flag>,
+    /// The scan's record as read (`classification`, `last_sent_ms`, …).
+    pub scan: ScanRecord,
+    pub quiet_first: QuietFirst,
+    pub summary: String,
+}
+
+/// A broker connection no scan record matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BrokerOnly {
+    pub name: String,
+    pub connection_name: Option<String>,
+    pub peer: Option<String>,
+    /// Its peer host is a host the scan looked at: the application's side
+    /// may be gone (a half-open connection).
+    pub from_scanned_host: bool,
+}
+
+/// The whole `audit` report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditReport {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub command: &'static str,
+    /// The management API's URL, the password as `***`.
+    pub management: String,
+    pub overview: Overview,
+    /// How far back the samples reach (`data_rates_age`), seconds.
+    pub sample_window_s: u64,
+    /// The samples' spacing, seconds.
+    pub sample_every_s: u64,
+    pub connections: Vec<ConnectionReport>,
+    /// How many connections have a flag.
+    pub flagged: usize,
+    /// The scan file given to `--join` (only with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join_file: Option<String>,
+    /// Matched pairs (only with `--join`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joined: Option<Vec<JoinedReport>>,
+    /// Scan records the broker does not list (only with `--join`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmatched_scan: Option<Vec<ScanRecord>>,
+    /// Broker connections the scan did not see (only with `--join`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmatched_broker: Option<Vec<BrokerOnly>>,
+    pub notes: Vec<String>,
+    /// The API requests, end to end.
+    pub duration_ms: u64,
+    pub exit_code: ExitStatus,
+}
+
+impl AuditReport {
+    /// Judge every connection and join the scan (pure). The exit status
+    /// is decided here: 1 when any connection is flagged, else 0.
+    pub fn build(management: String, f: Fetched, scan: Option<(String, Vec<ScanRecord>)>) -> Self {
+        let connections: Vec<ConnectionReport> =
+            f.connections.iter().map(ConnectionReport::build).collect();
+        let flagged = connections.iter().filter(|c| !c.flags.is_empty()).count();
+        let mut notes = Vec::new();
+        if f.overview.stats_disabled || f.overview.rates_mode.as_deref() == Some("none") {
+            notes.push(
+                "the broker collects no statistics (rates_mode none or stats disabled): silence \
+                 cannot be read, only heartbeats and states are judged"
+                    .to_string(),
+            );
+        } else if connections
+            .iter()
+            .any(|c| c.silence.is_none() && c.heartbeat_s.is_some())
+        {
+            notes.push(format!(
+                "silence is read from the management plugin's samples (every {} s by default): a \
+                 connection younger than two samples shows none yet",
+                crate::classify::audit::STATS_INTERVAL_MS / 1000
+            ));
+        }
+        let (mut join_file, mut joined, mut unmatched_scan, mut unmatched_broker) =
+            (None, None, None, None);
+        if let Some((file, records)) = scan {
+            let j = join(&f.connections, &records);
+            let scanned_hosts: Vec<Host> = records
+                .iter()
+                .filter_map(|r| crate::classify::audit::endpoint(r.local.as_deref()?))
+                .map(|(h, _)| h)
+                .collect();
+            joined = Some(
+                j.matched
+                    .iter()
+                    .map(|&(b, s)| {
+                        let (c, r) = (&f.connections[b], &records[s]);
+                        let t = c
+                            .heartbeat
+                            .or(r.inferred_heartbeat_s.map(Heartbeat::from_secs));
+                        let q = quiet_first(r.last_sent_ms, r.last_received_ms, t);
+                        JoinedReport {
+                            name: c.name.clone(),
+                            connection_name: c.client.connection_name.clone(),
+                            peer: c.peer(),
+                            broker_address: c.broker_address(),
+                            heartbeat_s: c.heartbeat,
+                            flags: connections[b].flags.clone(),
+                            scan: r.clone(),
+                            quiet_first: q,
+                            summary: joined_summary(c, r, q),
+                        }
+                    })
+                    .collect(),
+            );
+            unmatched_scan = Some(j.scan_only.iter().map(|&i| records[i].clone()).collect());
+            unmatched_broker = Some(
+                j.broker_only
+                    .iter()
+                    .map(|&b| {
+                        let c = &f.connections[b];
+                        BrokerOnly {
+                            name: c.name.clone(),
+                            connection_name: c.client.connection_name.clone(),
+                            peer: c.peer(),
+                            from_scanned_host: c
+                                .peer_host
+                                .as_deref()
+                                .is_some_and(|h| scanned_hosts.contains(&Host::parse(h))),
+                        }
+                    })
+                    .collect(),
+            );
+            if j.matched.is_empty() && !records.is_empty() && !f.connections.is_empty() {
+                notes.push(
+                    "no scan record matched a broker connection: through NAT, a proxy or a load \
+                     balancer the broker sees another address pair than the application (or the \
+                     scan was taken on another host or long ago)"
+                        .to_string(),
+                );
+            }
+            join_file = Some(file);
+        }
+        let h = Header::new("audit", String::new());
+        AuditReport {
+            tool: h.tool,
+            version: h.version,
+            command: h.command,
+            management,
+            overview: f.overview,
+            sample_window_s: f.window_s,
+            sample_every_s: crate::classify::audit::STATS_INTERVAL_MS / 1000,
+            flagged,
+            exit_code: if flagged > 0 {
+                ExitStatus::Fault
+            } else {
+                ExitStatus::Ok
+            },
+            connections,
+            join_file,
+            joined,
+            unmatched_scan,
+            unmatched_broker,
+            notes,
+            duration_ms: duration_ms(f.took),
+        }
+    }
+}
+
+/// `RabbitMQ 3.10.8, cluster rabbit@vm, node rabbit@localhost (management 3.10.8)`.
+fn broker_line(o: &Overview) -> String {
+    let mut out =
+        crate::classify::narrate::server_label(o.product.as_deref(), o.version.as_deref());
+    if let Some(c) = &o.cluster_name {
+        let _ = write!(out, ", cluster {c}");
+    }
+    if let Some(n) = &o.node {
+        let _ = write!(out, ", node {n}");
+    }
+    if let Some(m) = &o.management_version {
+        let _ = write!(out, " (management {m})");
+    }
+    out
+}
+
+/// The widest connection name and client cells in the human table.
+const NAME_CELL: usize = 28;
+const CLIENT_CELL: usize = 18;
+
+/// At most `max` characters: a longer text loses its middle to `…` (names
+/// often differ only at the end: `app-worker-1`, `app-worker-2`).
+fn cut(text: &str, max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text.to_string();
+    }
+    let tail = (max - 1) / 2;
+    let head = max - 1 - tail;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+fn heartbeat_cell(t: Option<Heartbeat>) -> String {
+    t.map_or_else(|| "–".into(), |t| t.to_string())
+}
+
+fn silence_cell(s: Option<&Silence>) -> String {
+    match s {
+        None => "–".into(),
+        Some(s) if s.silent_ms == 0 => "no".into(),
+        Some(s) => format!("≥ {}", secs(s.silent_ms)),
+    }
+}
+
+fn flags_cell(flags: &[Flag]) -> String {
+    if flags.is_empty() {
+        "–".into()
+    } else {
+        flags
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn bytes(n: Option<u64>) -> String {
+    n.map_or_else(|| "?".into(), |n| format!("{n} B"))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The connection's facts in one line, after its peer.
+fn facts_line(c: &ConnectionReport) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = &c.connection_name {
+        parts.push(format!("\"{n}\""));
+    }
+    parts.push(c.client_label());
+    if let Some(u) = &c.user {
+        parts.push(format!("user {u}"));
+    }
+    if let Some(v) = &c.vhost {
+        parts.push(format!("vhost {v}"));
+    }
+    if let Some(p) = &c.protocol {
+        parts.push(p.clone());
+    }
+    if c.tls {
+        parts.push(format!(
+            "TLS{}",
+            c.tls_protocol
+                .as_deref()
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(ch) = c.channels {
+        parts.push(plural(ch as usize, "channel", "channels"));
+    }
+    parts.push(format!(
+        "received {}, sent {}",
+        bytes(c.recv_oct),
+        bytes(c.send_oct)
+    ));
+    clean(&parts.join(", ")).into_owned()
+}
+
+/// The human report: a line about the broker, one table row per
+/// connection, then per connection what is flagged and what to do, then
+/// the join.
+pub fn render_human(r: &AuditReport, style: Style) -> String {
+    let mut out = format!(
+        "{} {}\n",
+        style.bold("amqpdoctor audit"),
+        clean(&r.management)
+    );
+    let _ = writeln!(out, "{}", clean(&broker_line(&r.overview)));
+    let _ = writeln!(
+        out,
+        "{}, {} flagged; silence from the API's samples every {} s over the last {} s\n",
+        plural(
+            r.connections.len(),
+            "client connection",
+            "client connections"
+        ),
+        r.flagged,
+        r.sample_every_s,
+        r.sample_window_s
+    );
+    if !r.connections.is_empty() {
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+            // Never wrap: an address or a flag broken over two lines is
+            // hard to read and to grep; long names are cut short instead
+            // (the details below have them whole).
+            .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+            .set_header(vec![
+                "peer",
+                "connection name",
+                "client",
+                "heartbeat",
+                "state",
+                "silent",
+                "flags",
+            ]);
+        if style.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        for c in &r.connections {
+            let flags = comfy_table::Cell::new(flags_cell(&c.flags));
+            table.add_row(vec![
+                comfy_table::Cell::new(clean(c.label())),
+                comfy_table::Cell::new(cut(
+                    &clean(c.connection_name.as_deref().unwrap_or("–")),
+                    NAME_CELL,
+                )),
+                comfy_table::Cell::new(cut(&clean(&c.client_label()), CLIENT_CELL)),
+                comfy_table::Cell::new(heartbeat_cell(c.heartbeat_s)),
+                comfy_table::Cell::new(clean(c.state.as_deref().unwrap_or("–"))),
+                comfy_table::Cell::new(silence_cell(c.silence.as_ref())),
+                if c.flags.is_empty() {
+                    flags
+                } else {
+                    flags.fg(comfy_table::Color::Red)
+                },
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    // A note several connections share is said once, at the end.
+    let mut shared: Vec<&String> = Vec::new();
+    for (i, c) in r.connections.iter().enumerate() {
+        for n in &c.notes {
+            let again = r.connections[i + 1..].iter().any(|d| d.notes.contains(n));
+            if again && !shared.contains(&n) {
+                shared.push(n);
+            }
+        }
+    }
+    for c in &r.connections {
+        let own_notes = c.notes.iter().any(|n| !shared.contains(&n));
+        if c.flags.is_empty() && c.advice.is_empty() && !own_notes {
+            continue;
+        }
+        let mark = if c.flags.is_empty() {
+            style.good("✓")
+        } else {
+            style.bad("✗")
+        };
+        let _ = writeln!(out, "\n{mark} {}", clean(c.label()));
+        out.push_str(&wrap_with(&facts_line(c), WIDTH, "  ", "  "));
+        if !c.flags.is_empty() {
+            let _ = writeln!(out, "  {} {}", style.bad("flagged:"), flags_cell(&c.flags));
+        }
+        for a in &c.advice {
+            out.push_str(&wrap_with(a, WIDTH, "  - ", "    "));
+        }
+        for n in c.notes.iter().filter(|n| !shared.contains(n)) {
+            out.push_str(&wrap_with(&format!("note: {n}"), WIDTH, "  ", "        "));
+        }
+    }
+    if let Some(joined) = &r.joined {
+        let scan_only = r.unmatched_scan.as_deref().unwrap_or_default();
+        let broker_only = r.unmatched_broker.as_deref().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n{} {}: {} matched, {} only in the scan, {} only on the broker",
+            style.heading("joined with"),
+            clean(r.join_file.as_deref().unwrap_or("the scan")),
+            joined.len(),
+            scan_only.len(),
+            broker_only.len()
+        );
+        for j in joined {
+            let who = match (&j.scan.pid, &j.scan.command) {
+                (Some(pid), Some(cmd)) => format!(" (pid {pid}, {cmd})"),
+                (Some(pid), None) => format!(" (pid {pid})"),
+                _ => String::new(),
+            };
+            let name = j
+                .connection_name
+                .as_deref()
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default();
+            let head = format!(
+                "{}{name}{who}: {}",
+                j.peer.as_deref().unwrap_or(&j.name),
+                j.summary
+            );
+            out.push_str(&wrap_with(&head, WIDTH, "  ", "    "));
+        }
+        for s in scan_only {
+            let line = format!(
+                "only in the scan: {} → {}{}{}: the broker does not list it (another broker, or \
+                 already gone on the broker's side)",
+                s.local.as_deref().unwrap_or("?"),
+                s.remote.as_deref().unwrap_or("?"),
+                s.pid.map(|p| format!(", pid {p}")).unwrap_or_default(),
+                s.classification
+                    .as_deref()
+                    .map(|c| format!(", scan says {c}"))
+                    .unwrap_or_default(),
+            );
+            out.push_str(&wrap_with(&line, WIDTH, "  ", "    "));
+        }
+        for b in broker_only.iter().filter(|b| b.from_scanned_host) {
+            let line = format!(
+                "only on the broker, from a scanned host: {}{}: the application's side may be \
+                 gone (half-open)",
+                b.peer.as_deref().unwrap_or(&b.name),
+                b.connection_name
+                    .as_deref()
+                    .map(|n| format!(" \"{n}\""))
+                    .unwrap_or_default()
+            );
+            out.push_str(&wrap_with(&line, WIDTH, "  ", "    "));
+        }
+        let others = broker_only.iter().filter(|b| !b.from_scanned_host).count();
+        if others > 0 {
+            let _ = writeln!(
+                out,
+                "  {} from other hosts the scan did not look at",
+                plural(others, "broker connection", "broker connections")
+            );
+        }
+    }
+    for n in shared.into_iter().chain(&r.notes) {
+        out.push('\n');
+        out.push_str(&wrap_with(&format!("note: {n}"), WIDTH, "", "      "));
+    }
+    out
+}
+
+/// One document: the report as JSON.
+pub fn render_json(r: &AuditReport) -> String {
+    let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
+        format!("{{\"tool\":\"amqpdoctor\",\"error\":\"serializing the report: {e}\"}}")
+    });
+    s.push('\n');
+    s
+}
+
+/// Markdown for a job summary: a table, then what is flagged and why.
+pub fn render_markdown(r: &AuditReport) -> String {
+    let mut out = format!(
+        "### amqpdoctor audit: {}, {} flagged\n\n{} at `{}`\n\n",
+        plural(
+            r.connections.len(),
+            "client connection",
+            "client connections"
+        ),
+        r.flagged,
+        md_cell(&broker_line(&r.overview)),
+        md_cell(&r.management).replace('`', "'")
+    );
+    if !r.connections.is_empty() {
+        out.push_str("| peer | connection name | client | heartbeat | state | silent | flags |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for c in &r.connections {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} | {} |",
+                md_cell(c.label()).replace('`', "'"),
+                md_cell(c.connection_name.as_deref().unwrap_or("")),
+                md_cell(&c.client_label()),
+                heartbeat_cell(c.heartbeat_s),
+                md_cell(c.state.as_deref().unwrap_or("")),
+                silence_cell(c.silence.as_ref()),
+                if c.flags.is_empty() {
+                    String::new()
+                } else {
+                    format!("❌ {}", flags_cell(&c.flags))
+                }
+            );
+        }
+    }
+    let advised: Vec<&ConnectionReport> = r
+        .connections
+        .iter()
+        .filter(|c| !c.advice.is_empty())
+        .collect();
+    if !advised.is_empty() {
+        out.push_str("\n#### Advice\n\n");
+        for c in advised {
+            for a in &c.advice {
+                let _ = writeln!(out, "- **{}**: {}", md_cell(c.label()), md_cell(a));
+            }
+        }
+    }
+    if let Some(joined) = &r.joined {
+        let _ = writeln!(
+            out,
+            "\n#### Joined with `{}`\n",
+            md_cell(r.join_file.as_deref().unwrap_or("")).replace('`', "'")
+        );
+        for j in joined {
+            let _ = writeln!(
+                out,
+                "- **{}**: {}",
+                md_cell(j.peer.as_deref().unwrap_or(&j.name)),
+                md_cell(&j.summary)
+            );
+        }
+        for s in r.unmatched_scan.as_deref().unwrap_or_default() {
+            let _ = writeln!(
+                out,
+                "- only in the scan: {} → {}",
+                md_cell(s.local.as_deref().unwrap_or("?")),
+                md_cell(s.remote.as_deref().unwrap_or("?"))
+            );
+        }
+        for b in r.unmatched_broker.as_deref().unwrap_or_default() {
+            if b.from_scanned_host {
+                let _ = writeln!(
+                    out,
+                    "- only on the broker, from a scanned host: {}",
+                    md_cell(b.peer.as_deref().unwrap_or(&b.name))
+                );
+            }
+        }
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "\n_{}_", md_cell(n));
+    }
+    out
+}
+
+/// JUnit XML: one test suite, one test case per connection, failed when
+/// the connection is flagged.
+pub fn render_junit(r: &AuditReport) -> String {
+    let cases = r
+        .connections
+        .iter()
+        .map(|c| {
+            let vhost = c.vhost.as_deref().unwrap_or("none");
+            // Jenkins reads the last dot as package.class: keep dots out.
+            let classname = format!(
+                "amqpdoctor.audit.{}",
+                vhost.replace('.', "_").replace('/', "%2f")
+            );
+            let name = match &c.connection_name {
+                Some(n) => format!("{} ({n})", c.label()),
+                None => c.label().to_string(),
+            };
+            let result = if c.flags.is_empty() {
+                CaseResult::Passed
+            } else {
+                let mut detail = format!("{}\n{}", c.name, facts_line(c));
+                for a in &c.advice {
+                    let _ = write!(detail, "\n- {a}");
+                }
+                for n in &c.notes {
+                    let _ = write!(detail, "\nnote: {n}");
+                }
+                CaseResult::Failed {
+                    kind: flags_cell(&c.flags),
+                    message: c
+                        .advice
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| flags_cell(&c.flags)),
+                    detail,
+                }
+            };
+            Case {
+                name,
+                classname,
+                time_s: 0.0,
+                result,
+            }
+        })
+        .collect();
+    let mut properties = vec![("management".to_string(), r.management.clone())];
+    properties.extend(
+        [
+            ("broker.product", r.overview.product.clone()),
+            ("broker.version", r.overview.version.clone()),
+            ("broker.cluster_name", r.overview.cluster_name.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v))),
+    );
+    junit::render(&Suites {
+        name: "amqpdoctor audit".into(),
+        suites: vec![Suite {
+            name: r.management.clone(),
+            time_s: r.duration_ms as f64 / 1000.0,
+            timestamp: None,
+            properties,
+            cases,
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::audit::{ClientProperties, Sample};
+
+    fn pika(port: u16, name: &str, t: u16, recv: &[(u64, u64)]) -> BrokerConnection {
+        BrokerConnection {
+            name: format!("127.0.0.1:{port} -> 127.0.0.1:5672"),
+            node: Some("rabbit@localhost".into()),
+            kind: Some("network".into()),
+            peer_host: Some("127.0.0.1".into()),
+            peer_port: Some(port),
+            host: Some("127.0.0.1".into()),
+            port: Some(5672),
+            user: Some("guest".into()),
+            vhost: Some("/".into()),
+            protocol: Some("AMQP 0-9-1".into()),
+            state: Some("running".into()),
+            channels: Some(1),
+            connected_at_ms: Some(1_000),
+            heartbeat: Some(Heartbeat::from_secs(t)),
+            client: ClientProperties {
+                product: Some("Pika Python Client Library".into()),
+                version: Some("1.3.2".into()),
+                platform: Some("Python 3.11.7".into()),
+                connection_name: Some(name.into()),
+            },
+            recv_oct: recv.first().map(|s| s.1),
+            send_oct: Some(537),
+            recv_rate: Some(0.0),
+            send_rate: Some(0.0),
+            recv_samples: recv
+                .iter()
+                .map(|&(at_ms, value)| Sample { at_ms, value })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Three pika clients as the tests run them, one silent past T, and
+    /// one client with a hostile product string, blocked.
+    fn fetched() -> Fetched {
+        let quiet: Vec<(u64, u64)> = (0..15).map(|i| (100_000 - i * 5000, 466)).collect();
+        let busy: Vec<(u64, u64)> = (0..15).map(|i| (100_000 - i * 5000, 900 - 8 * i)).collect();
+        let mut evil = pika(40_000, "evil\u{1b}[2J", 60, &busy);
+        evil.client.product = Some("Evil\u{1b}]0;pwned\u{7} | lib".into());
+        evil.state = Some("blocked".into());
+        Fetched {
+            overview: Overview {
+                product: Some("RabbitMQ".into()),
+                version: Some("3.10.8".into()),
+                management_version: Some("3.10.8".into()),
+                cluster_name: Some("rabbit@vm".into()),
+                node: Some("rabbit@localhost".into()),
+                erlang_version: Some("25.2.3".into()),
+                rates_mode: Some("basic".into()),
+                stats_disabled: false,
+            },
+            connections: vec![
+                pika(54_994, "app-starving", 60, &quiet[..10]),
+                pika(54_995, "app-serviced", 2, &busy),
+                pika(54_996, "app-off", 0, &quiet[..3]),
+                pika(54_997, "app-silent", 10, &quiet),
+                evil,
+            ],
+            window_s: 70,
+            took: std::time::Duration::from_millis(12),
+        }
+    }
+
+    fn scan() -> Vec<ScanRecord> {
+        let rec = |local: &str, sent, received, class: &str| ScanRecord {
+            pid: Some(4242),
+            command: Some("python3".into()),
+            local: Some(local.into()),
+            remote: Some("127.0.0.1:5672".into()),
+            state: Some("ESTABLISHED".into()),
+            last_sent_ms: Some(sent),
+            last_received_ms: Some(received),
+            inferred_heartbeat_s: None,
+            classification: Some(class.into()),
+            drop_window_s: None,
+        };
+        vec![
+            rec("127.0.0.1:54994", 50_000, 5_000, "starving"),
+            rec("[::ffff:127.0.0.1]:54995", 400, 600, "healthy"),
+            rec("127.0.0.1:54996", 3_000, 9_000, "heartbeats_off"),
+            rec("127.0.0.1:1", 1, 1, "unknown"),
+        ]
+    }
+
+    fn report(with_scan: bool) -> AuditReport {
+        AuditReport::build(
+            "http://guest:***@localhost:15672".into(),
+            fetched(),
+            with_scan.then(|| ("scan.json".to_string(), scan())),
+        )
+    }
+
+    #[test]
+    fn flags_decide_the_exit_code() {
+        let r = report(false);
+        assert_eq!(r.flagged, 3);
+        assert_eq!(r.exit_code, ExitStatus::Fault);
+        let flags: Vec<Vec<Flag>> = r.connections.iter().map(|c| c.flags.clone()).collect();
+        assert_eq!(
+            flags,
+            vec![
+                vec![],
+                vec![],
+                vec![Flag::HeartbeatOff],
+                vec![Flag::SilentLongerThanT],
+                vec![Flag::Blocked]
+            ]
+        );
+        let mut calm = fetched();
+        calm.connections.truncate(2);
+        let r = AuditReport::build("x".into(), calm, None);
+        assert_eq!((r.flagged, r.exit_code), (0, ExitStatus::Ok));
+    }
+
+    #[test]
+    fn the_join_says_who_went_quiet() {
+        let r = report(true);
+        let joined = r.joined.as_ref().unwrap();
+        let sides: Vec<(&str, QuietFirst)> = joined
+            .iter()
+            .map(|j| (j.connection_name.as_deref().unwrap(), j.quiet_first))
+            .collect();
+        assert_eq!(
+            sides,
+            vec![
+                ("app-starving", QuietFirst::Application),
+                ("app-serviced", QuietFirst::Neither),
+                ("app-off", QuietFirst::Broker),
+            ]
+        );
+        assert_eq!(r.unmatched_scan.as_ref().unwrap().len(), 1);
+        let broker_only = r.unmatched_broker.as_ref().unwrap();
+        assert_eq!(broker_only.len(), 2);
+        assert!(broker_only.iter().all(|b| b.from_scanned_host));
+        let json = render_json(&report(false));
+        assert!(!json.contains("\"joined\""), "joined only with --join");
+    }
+
+    #[test]
+    fn server_text_is_escaped() {
+        let r = report(true);
+        for out in [
+            render_human(&r, Style::PLAIN),
+            render_markdown(&r),
+            render_junit(&r),
+        ] {
+            assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out}");
+            assert!(out.contains("\\x1b"), "{out}");
+        }
+    }
+
+    #[test]
+    fn long_cells_lose_their_middle() {
+        assert_eq!(cut("short", 8), "short");
+        assert_eq!(
+            cut("amqpdoctor-audit-21514-starving", 16),
+            "amqpdoct…tarving"
+        );
+        assert_eq!(cut("abcdefghij", 5).chars().count(), 5);
+    }
+
+    #[test]
+    fn every_format() {
+        let r = report(true);
+        insta::assert_snapshot!("human", render_human(&r, Style::PLAIN));
+        insta::assert_snapshot!("json", render_json(&r));
+        insta::assert_snapshot!("markdown", render_markdown(&r));
+        insta::assert_snapshot!("junit", render_junit(&r));
+    }
+}

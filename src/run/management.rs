@@ -1,0 +1,700 @@
+//! The RabbitMQ management HTTP API, as `audit` reads it: the URL (with
+//! its credentials, never printed), the requests (each bounded by the
+//! timeout, each answer read up to [`MAX_BODY`]), and the API's JSON read
+//! leniently into the classifier's [`BrokerConnection`]s.
+//!
+//! Three GETs, one after the other on one blocking agent (`ureq`): the
+//! overview; the connections' heartbeats only (`columns=timeout`, a few
+//! bytes each), to size the sample window to the longest T; then the
+//! connections with `recv_oct` sampled every 5 s over that window
+//! (`data_rates_age`, `data_rates_incr`). The caller runs [`fetch`] off the
+//! async runtime and races it against Ctrl-C.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::classify::audit::{
+    ApiFailure, ApiFailureKind, BrokerConnection, ClientProperties, Sample, STATS_INTERVAL_MS,
+};
+use crate::error::UsageError;
+use crate::target::redact_url_text;
+use crate::vocab::Heartbeat;
+
+/// The most any one answer may hold (decompressed). Enough for several
+/// thousand connections with their samples; a hostile or mistaken server
+/// cannot make amqpdoctor allocate more.
+pub const MAX_BODY: u64 = 16 * 1024 * 1024;
+
+/// The sample window: at least this long, so that a young T still shows
+/// some history…
+const MIN_WINDOW_S: u64 = 30;
+/// …and at most this long: the management plugin keeps 5 s samples for
+/// 600 s by default (`sample_retention_policies`, `basic`).
+const MAX_WINDOW_S: u64 = 600;
+
+/// The columns `audit` reads: the rest (garbage collection, reductions,
+/// their samples) would only make the answer bigger.
+const COLUMNS: &str = "name,node,type,peer_host,peer_port,host,port,user,vhost,protocol,ssl,\
+ssl_protocol,state,channels,connected_at,timeout,client_properties,recv_oct,send_oct,\
+recv_oct_details,send_oct_details";
+
+/// The user name in a printed URL escapes `:` and `@`.
+const USER: &AsciiSet = &CONTROLS.add(b' ').add(b':').add(b'@').add(b'/').add(b'%');
+
+/// Where the management API is and who logs in. `Display` and `Debug`
+/// redact the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ManagementUrl {
+    https: bool,
+    /// As it goes in a URL (`[::1]` bracketed).
+    host: String,
+    port: u16,
+    /// The path prefix before `/api`, without a trailing slash (`""` or
+    /// `/rabbitmq`).
+    base: String,
+    user: String,
+    password: String,
+}
+
+impl ManagementUrl {
+    /// Parse `http[s]://[user[:password]@]host[:port][/prefix]`. Without
+    /// credentials: guest/guest. Errors are usage errors that never show
+    /// the password, even for a URL that does not parse.
+    pub fn parse(raw: &str) -> Result<Self, UsageError> {
+        let shown = redact_url_text(raw.trim());
+        let bad = |why: &str| UsageError(format!("--management `{shown}`: {why}"));
+        let url = url::Url::parse(raw.trim()).map_err(|e| {
+            bad(&format!(
+                "{e} (write it like http://localhost:15672; a password holding / ? # or @ must be \
+                 percent-encoded)"
+            ))
+        })?;
+        let https = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            "amqp" | "amqps" => {
+                return Err(bad(
+                    "that is an AMQP URL; audit reads the management HTTP API, e.g. \
+                     http://localhost:15672 (enable it with `rabbitmq-plugins enable \
+                     rabbitmq_management`)",
+                ))
+            }
+            other => return Err(bad(&format!("`{other}:` is not http or https"))),
+        };
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            _ => return Err(bad("no host in it")),
+        };
+        let port = url
+            .port_or_known_default()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| bad("port 0 is not a port the API can listen on"))?;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| bad("the user name or password is not valid UTF-8"))
+        };
+        let (user, password) = match (url.username(), url.password()) {
+            ("", None) => ("guest".to_string(), "guest".to_string()),
+            (u, p) => (decode(u)?, decode(p.unwrap_or(""))?),
+        };
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("give the API's base URL without ? or #"));
+        }
+        let base = url.path().trim_end_matches('/').to_string();
+        let base = base.strip_suffix("/api").unwrap_or(&base).to_string();
+        Ok(ManagementUrl {
+            https,
+            host,
+            port,
+            base,
+            user,
+            password,
+        })
+    }
+
+    /// The same API with another password (from `--password-file`).
+    pub fn with_password(mut self, password: String) -> Self {
+        self.password = password;
+        self
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    fn origin(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}:{}", self.host, self.port)
+    }
+
+    /// Where a request goes (no credentials: they travel in a header).
+    fn endpoint(&self, path_and_query: &str) -> String {
+        format!("{}{}{path_and_query}", self.origin(), self.base)
+    }
+
+    /// A request's URL as users may see it: with `user:***@`.
+    pub fn shown(&self, path_and_query: &str) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        let user = utf8_percent_encode(&self.user, USER);
+        format!(
+            "{scheme}://{user}:***@{}:{}{}{path_and_query}",
+            self.host, self.port, self.base
+        )
+    }
+
+    fn authorization(&self) -> String {
+        use base64_lite::encode;
+        format!(
+            "Basic {}",
+            encode(&format!("{}:{}", self.user, self.password))
+        )
+    }
+}
+
+impl std::fmt::Display for ManagementUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown(""))
+    }
+}
+
+impl std::fmt::Debug for ManagementUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ManagementUrl({self})")
+    }
+}
+
+/// Base64 for the Basic credentials (RFC 4648, with padding): a few lines
+/// rather than a dependency.
+mod base64_lite {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                chunk.get(1).copied().unwrap_or(0),
+                chunk.get(2).copied().unwrap_or(0),
+            ];
+            let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What the broker says about itself (`/api/overview`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Overview {
+    pub product: Option<String>,
+    pub version: Option<String>,
+    pub management_version: Option<String>,
+    pub cluster_name: Option<String>,
+    pub node: Option<String>,
+    pub erlang_version: Option<String>,
+    /// `basic`, `detailed` or `none` (then there are no samples).
+    pub rates_mode: Option<String>,
+    /// The broker collects no statistics at all (no samples, no rates).
+    pub stats_disabled: bool,
+}
+
+/// Everything one audit read from the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub overview: Overview,
+    pub connections: Vec<BrokerConnection>,
+    /// The sample window asked for (`data_rates_age`), seconds.
+    pub window_s: u64,
+    /// The three requests, end to end.
+    pub took: Duration,
+}
+
+/// Read the overview and every connection. Each request is bounded by
+/// `timeout` (connect, send, headers and body together).
+pub fn fetch(api: &ManagementUrl, timeout: Duration) -> Result<Fetched, ApiFailure> {
+    let started = Instant::now();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_per_call(Some(timeout))
+        // Credentials must not follow a redirect to another host; a
+        // redirect is reported instead (give the final URL).
+        .max_redirects(0)
+        .user_agent(concat!("amqpdoctor/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let overview: ApiOverview = get_json(&agent, api, "/api/overview", timeout)?;
+    let sizes: Vec<serde_json::Value> =
+        get_json(&agent, api, "/api/connections?columns=timeout", timeout)?;
+    let longest_t = sizes
+        .iter()
+        .filter_map(|c| c.get("timeout")?.as_u64())
+        .max()
+        .unwrap_or(0);
+    let window_s = sample_window_s(longest_t);
+    let path = format!(
+        "/api/connections?columns={COLUMNS}&data_rates_age={window_s}&data_rates_incr={}",
+        STATS_INTERVAL_MS / 1000
+    );
+    let raw: Vec<serde_json::Value> = get_json(&agent, api, &path, timeout)?;
+    let mut connections: Vec<BrokerConnection> = raw
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<ApiConnection>(v).ok())
+        .map(ApiConnection::into_broker_connection)
+        .collect();
+    connections.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Fetched {
+        overview: overview.into_overview(),
+        connections,
+        window_s,
+        took: started.elapsed(),
+    })
+}
+
+/// The window of samples to ask for: the longest T plus two samples, in
+/// whole samples, within [`MIN_WINDOW_S`]–[`MAX_WINDOW_S`].
+pub fn sample_window_s(longest_t_s: u64) -> u64 {
+    let step = STATS_INTERVAL_MS / 1000;
+    let want = longest_t_s.saturating_add(2 * step).div_ceil(step) * step;
+    want.clamp(MIN_WINDOW_S, MAX_WINDOW_S)
+}
+
+/// GET one endpoint and read its JSON.
+fn get_json<T: DeserializeOwned>(
+    agent: &ureq::Agent,
+    api: &ManagementUrl,
+    path: &str,
+    timeout: Duration,
+) -> Result<T, ApiFailure> {
+    let fail = |kind| ApiFailure {
+        url: api.shown(path.split('?').next().unwrap_or(path)),
+        user: api.user().to_string(),
+        kind,
+    };
+    let mut response = agent
+        .get(api.endpoint(path))
+        .header("Authorization", api.authorization())
+        .header("Accept", "application/json")
+        .call()
+        .map_err(|e| fail(failure_kind(&e, timeout)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(fail(ApiFailureKind::Status {
+            code: status.as_u16(),
+            reason: status.canonical_reason().map(str::to_string),
+            location: response
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .map(|l| l.chars().take(200).collect()),
+        }));
+    }
+    // The cap applies to the decoded bytes: ureq's own limit counts the
+    // compressed ones, and a small gzip body can inflate without bound.
+    let mut body = Vec::new();
+    response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY + 1)
+        .reader()
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| fail(io_failure_kind(&e, timeout)))?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(fail(ApiFailureKind::TooLarge { limit: MAX_BODY }));
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        fail(ApiFailureKind::NotJson {
+            detail: format!(
+                "{} at line {} column {}",
+                category(&e),
+                e.line(),
+                e.column()
+            ),
+        })
+    })
+}
+
+fn category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "not the expected JSON shape",
+        serde_json::error::Category::Eof => "JSON cut short",
+    }
+}
+
+/// What a ureq error says about the exchange.
+fn failure_kind(e: &ureq::Error, timeout: Duration) -> ApiFailureKind {
+    use ureq::Error as E;
+    match e {
+        E::Timeout(_) => ApiFailureKind::Timeout {
+            after_ms: crate::vocab::units::duration_ms(timeout),
+        },
+        E::Io(io) => io_failure_kind(io, timeout),
+        E::HostNotFound => ApiFailureKind::Dns,
+        E::ConnectionFailed => ApiFailureKind::Network {
+            errno: None,
+            detail: "connection failed".into(),
+        },
+        E::BodyExceedsLimit(_) => ApiFailureKind::TooLarge { limit: MAX_BODY },
+        E::Tls(_) | E::Rustls(_) | E::Pem(_) | E::TlsRequired => ApiFailureKind::Tls {
+            detail: e.to_string(),
+        },
+        other => ApiFailureKind::Protocol {
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// An I/O error, which may carry a ureq error inside (body reads do).
+fn io_failure_kind(e: &std::io::Error, timeout: Duration) -> ApiFailureKind {
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+        return failure_kind(inner, timeout);
+    }
+    match e.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => ApiFailureKind::Timeout {
+            after_ms: crate::vocab::units::duration_ms(timeout),
+        },
+        _ => ApiFailureKind::Network {
+            errno: e.raw_os_error(),
+            detail: crate::vocab::units::describe_io_error(e),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The API's JSON, read leniently: a field of an unexpected type reads as
+// absent instead of failing the whole answer.
+
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ApiOverview {
+    #[serde(default, deserialize_with = "lenient")]
+    product_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    product_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    rabbitmq_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    management_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    cluster_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    node: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    erlang_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    rates_mode: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    disable_stats: Option<bool>,
+}
+
+impl ApiOverview {
+    fn into_overview(self) -> Overview {
+        Overview {
+            // Before 3.8 the overview has no product_name: it is RabbitMQ.
+            product: self
+                .product_name
+                .or_else(|| self.rabbitmq_version.as_ref().map(|_| "RabbitMQ".into())),
+            version: self.product_version.or(self.rabbitmq_version),
+            management_version: self.management_version,
+            cluster_name: self.cluster_name,
+            node: self.node,
+            erlang_version: self.erlang_version,
+            rates_mode: self.rates_mode,
+            stats_disabled: self.disable_stats.unwrap_or(false),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ApiSample {
+    #[serde(default, deserialize_with = "lenient")]
+    sample: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    timestamp: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ApiDetails {
+    #[serde(default, deserialize_with = "lenient")]
+    rate: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    samples: Option<Vec<ApiSample>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ApiClientProperties {
+    #[serde(default, deserialize_with = "lenient")]
+    product: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    version: Option<String>,
+    /// py-amqp's name for its version.
+    #[serde(default, deserialize_with = "lenient")]
+    product_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    platform: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    connection_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ApiConnection {
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    node: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    peer_host: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    peer_port: Option<u16>,
+    #[serde(default, deserialize_with = "lenient")]
+    host: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    port: Option<u16>,
+    #[serde(default, deserialize_with = "lenient")]
+    user: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    vhost: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    protocol: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    ssl: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    ssl_protocol: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    state: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    channels: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    connected_at: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    timeout: Option<u16>,
+    #[serde(default, deserialize_with = "lenient")]
+    client_properties: Option<ApiClientProperties>,
+    #[serde(default, deserialize_with = "lenient")]
+    recv_oct: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    send_oct: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    recv_oct_details: Option<ApiDetails>,
+    #[serde(default, deserialize_with = "lenient")]
+    send_oct_details: Option<ApiDetails>,
+}
+
+impl ApiConnection {
+    fn into_broker_connection(self) -> BrokerConnection {
+        let cp = self.client_properties.unwrap_or_default();
+        let recv = self.recv_oct_details.unwrap_or_default();
+        BrokerConnection {
+            name: self.name.unwrap_or_default(),
+            node: self.node,
+            kind: self.kind,
+            peer_host: self.peer_host,
+            peer_port: self.peer_port,
+            host: self.host,
+            port: self.port,
+            user: self.user,
+            vhost: self.vhost,
+            protocol: self.protocol,
+            tls: self.ssl.unwrap_or(false),
+            tls_protocol: self.ssl_protocol,
+            state: self.state,
+            channels: self.channels,
+            connected_at_ms: self.connected_at,
+            heartbeat: self.timeout.map(Heartbeat::from_secs),
+            client: ClientProperties {
+                product: cp.product,
+                version: cp.version.or(cp.product_version),
+                platform: cp.platform,
+                connection_name: cp.connection_name,
+            },
+            recv_oct: self.recv_oct,
+            send_oct: self.send_oct,
+            recv_rate: recv.rate,
+            send_rate: self.send_oct_details.and_then(|d| d.rate),
+            recv_samples: recv
+                .samples
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| {
+                    Some(Sample {
+                        at_ms: s.timestamp?,
+                        value: s.sample?,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_with_defaults_and_never_show_the_password() {
+        // (URL, shown, user, password, endpoint of /api/overview)
+        let rows: &[(&str, &str, &str, &str, &str)] = &[
+            (
+                "http://localhost:15672",
+                "http://guest:***@localhost:15672",
+                "guest",
+                "guest",
+                "http://localhost:15672/api/overview",
+            ),
+            (
+                "https://mon:S3cr%2Ft@rabbit.example/rabbitmq/",
+                "https://mon:***@rabbit.example:443/rabbitmq",
+                "mon",
+                "S3cr/t",
+                "https://rabbit.example:443/rabbitmq/api/overview",
+            ),
+            (
+                "http://u%40x:p@[::1]:15672/api/",
+                "http://u%40x:***@[::1]:15672",
+                "u@x",
+                "p",
+                "http://[::1]:15672/api/overview",
+            ),
+            (
+                "http://onlyuser@h:1",
+                "http://onlyuser:***@h:1",
+                "onlyuser",
+                "",
+                "http://h:1/api/overview",
+            ),
+        ];
+        for &(raw, shown, user, password, endpoint) in rows {
+            let u = ManagementUrl::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(u.to_string(), shown, "{raw}");
+            assert_eq!(format!("{u:?}"), format!("ManagementUrl({shown})"));
+            assert_eq!((u.user.as_str(), u.password.as_str()), (user, password));
+            assert_eq!(u.endpoint("/api/overview"), endpoint);
+        }
+    }
+
+    #[test]
+    fn bad_urls_are_usage_errors_without_the_password() {
+        for raw in [
+            "ftp://u:S3cr3tPw@h/",
+            "amqp://u:S3cr3tPw@h:5672/",
+            "http://u:S3cr3tPw@h:notaport",
+            "http://u:S3cr3tPw@:15672",
+            "u:S3cr3tPw@h:15672",
+            "http://u:S3cr3tPw@h:0",
+            "http://u:S3cr3tPw@h:15672/?x=1",
+            "http://u:S3cr3tPw/x@h:15672",
+            "",
+        ] {
+            let e = ManagementUrl::parse(raw).expect_err(raw).to_string();
+            assert!(!e.contains("S3cr3tPw"), "{raw}: {e}");
+            assert!(e.starts_with("--management"), "{e}");
+        }
+        assert!(ManagementUrl::parse("amqp://h/")
+            .unwrap_err()
+            .to_string()
+            .contains("rabbitmq_management"));
+    }
+
+    #[test]
+    fn basic_credentials() {
+        // RFC 4648's test vectors, then RFC 7617's example.
+        let rows = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+            ("Aladdin:open sesame", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+        ];
+        for (text, want) in rows {
+            assert_eq!(base64_lite::encode(text), want, "{text}");
+        }
+        let u = ManagementUrl::parse("http://guest:guest@h:1").unwrap();
+        assert_eq!(u.authorization(), "Basic Z3Vlc3Q6Z3Vlc3Q=");
+    }
+
+    #[test]
+    fn the_window_covers_the_longest_t() {
+        let rows = [
+            (0, 30),
+            (2, 30),
+            (60, 70),
+            (61, 75),
+            (590, 600),
+            (3600, 600),
+        ];
+        for (t, want) in rows {
+            assert_eq!(sample_window_s(t), want, "T = {t}");
+        }
+    }
+
+    #[test]
+    fn connections_are_read_leniently() {
+        // As RabbitMQ 3.10.8 answered for a pika client (trimmed), then a
+        // row of wrong types, then a direct connection.
+        let text = r#"[
+          {"name":"127.0.0.1:37374 -> 127.0.0.1:5672","node":"rabbit@localhost",
+           "type":"network","peer_host":"127.0.0.1","peer_port":37374,"host":"127.0.0.1",
+           "port":5672,"user":"guest","vhost":"/","protocol":"AMQP 0-9-1","ssl":false,
+           "ssl_protocol":null,"state":"running","channels":1,"connected_at":1795298867241,
+           "timeout":60,"client_properties":{"capabilities":{"basic.nack":true},
+           "connection_name":"audit-explore-1","platform":"Python 3.11.7",
+           "product":"Pika Python Client Library","version":"1.3.2"},
+           "recv_oct":466,"send_oct":537,
+           "recv_oct_details":{"rate":0.0,"samples":[{"sample":466,"timestamp":1795298895000},
+             {"sample":378,"timestamp":1795298875000}]},
+           "send_oct_details":{"rate":1.5}},
+          {"name":7,"timeout":"x","peer_port":70000,"client_properties":[1,2],
+           "recv_oct_details":{"samples":"no"}},
+          {"name":"<rabbit@localhost.1.2.3>","type":"direct","client_properties":
+           {"product":"py-amqp","product_version":"5.2.0"}}
+        ]"#;
+        let raw: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+        let conns: Vec<BrokerConnection> = raw
+            .into_iter()
+            .filter_map(|v| serde_json::from_value::<ApiConnection>(v).ok())
+            .map(ApiConnection::into_broker_connection)
+            .collect();
+        assert_eq!(conns.len(), 3);
+        let c = &conns[0];
+        assert_eq!(c.peer().as_deref(), Some("127.0.0.1:37374"));
+        assert_eq!(c.broker_address().as_deref(), Some("127.0.0.1:5672"));
+        assert_eq!(c.heartbeat, Some(Heartbeat::from_secs(60)));
+        assert_eq!(c.client.version.as_deref(), Some("1.3.2"));
+        assert_eq!(c.client.connection_name.as_deref(), Some("audit-explore-1"));
+        assert_eq!(c.recv_samples.len(), 2);
+        assert_eq!((c.recv_rate, c.send_rate), (Some(0.0), Some(1.5)));
+        let odd = &conns[1];
+        assert_eq!(
+            (odd.name.as_str(), odd.heartbeat, odd.peer_port),
+            ("", None, None)
+        );
+        assert!(odd.recv_samples.is_empty());
+        assert_eq!(conns[2].client.version.as_deref(), Some("5.2.0"));
+    }
+}

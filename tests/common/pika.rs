@@ -1,0 +1,77 @@
+//! Real client applications for the tests: pika's BlockingConnection run by
+//! `tests/clients/pika_app.py` in the virtualenv `.ci/broker` makes
+//! (`.ci/.venv`, pika pinned there).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The pika version `.ci/broker` installs.
+pub const PIKA_VERSION: &str = "1.3.2";
+
+/// A running pika application (killed when dropped).
+pub struct PikaApp {
+    child: Child,
+    /// Its end of the connection to the broker.
+    pub local_port: u16,
+    pub name: String,
+}
+
+impl PikaApp {
+    /// Start `pika_app.py URL MODE HEARTBEAT NAME` and wait until it has
+    /// connected and published (it prints `ready PORT`).
+    pub fn start(mode: &str, heartbeat: u16, name: &str) -> PikaApp {
+        super::require_broker();
+        let root = env!("CARGO_MANIFEST_DIR");
+        let python = format!("{root}/.ci/.venv/bin/python");
+        assert!(
+            std::path::Path::new(&python).exists(),
+            "{python} is missing: the scan and audit tests run real pika clients from the \
+             virtualenv that `bash .ci/broker start` creates (pika {PIKA_VERSION} from PyPI)"
+        );
+        let mut child = Command::new(&python)
+            .arg(format!("{root}/tests/clients/pika_app.py"))
+            .args([&super::broker_url(), mode, &heartbeat.to_string(), name])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {python}: {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
+        let Some(port) = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+        else {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "pika_app.py {mode} did not get ready (said {line:?}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        PikaApp {
+            child,
+            local_port: port,
+            name: name.to_string(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for PikaApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
