@@ -233,6 +233,31 @@ fn flag_rows() -> Vec<Row> {
             2,
             "not a duration",
         ),
+        row("scan: port 0", &["scan", "--port", "0"], 2, "--port"),
+        row(
+            "scan: port not a number",
+            &["scan", "--port", "amqp"],
+            2,
+            "--port",
+        ),
+        row(
+            "scan: watch zero",
+            &["scan", "--watch", "0s"],
+            2,
+            "greater than zero",
+        ),
+        row(
+            "scan: pid not a number",
+            &["scan", "--pid", "me"],
+            2,
+            "--pid",
+        ),
+        row(
+            "audit: join file missing",
+            &["audit", "--join", "/nonexistent/amqpdoctor-scan.json"],
+            2,
+            "--join",
+        ),
         row("unknown subcommand", &["frobnicate"], 2, "error"),
         {
             let mut r = row(
@@ -661,9 +686,19 @@ fn signal_rows() -> Vec<Row> {
     );
     idle_int.signal = Some(("INT", Duration::from_millis(1500)));
     idle_int.max = Duration::from_secs(4);
+    // scan: Ctrl-C during a watch prints what was seen and exits 130.
+    let mut scan_int = row(
+        "SIGINT during scan --watch",
+        &["scan", "--watch", "60s", "--format", "json"],
+        130,
+        "interrupted",
+    );
+    scan_int.signal = Some(("INT", Duration::from_millis(800)));
+    scan_int.max = Duration::from_secs(4);
     vec![
         check_int,
         idle_int,
+        scan_int,
         slow_preflight("SIGINT in the preflight", "INT"),
         slow_preflight("SIGTERM in the preflight", "TERM"),
         confirm_wait,
