@@ -39,12 +39,12 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;probe' {
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins')
             [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Heartbeat modes to run, comma-separated')
-            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal')
-            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal')
+            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]')
             [CompletionResult]::new('--pump-every', '--pump-every', [CompletionResultType]::ParameterName, 'starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy')
             [CompletionResult]::new('--publishes', '--publishes', [CompletionResultType]::ParameterName, 'Messages to publish after the idle')
             [CompletionResult]::new('--confirm-timeout', '--confirm-timeout', [CompletionResultType]::ParameterName, 'How long to wait for publisher confirms after publishing')
@@ -60,10 +60,10 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;heartbeat' {
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins')
-            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal')
-            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]')
+            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]')
             [CompletionResult]::new('--observe', '--observe', [CompletionResultType]::ParameterName, 'Keep the connection serviced this long and measure heartbeat cadence in both directions')
             [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
@@ -76,10 +76,10 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
         }
         'amqpdoctor;check' {
             [CompletionResult]::new('--targets-file', '--targets-file', [CompletionResultType]::ParameterName, 'Read more target URLs from FILE: one per line; blank lines and `#` comments are skipped')
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for each step (resolve, connect, each handshake step, each round trip)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for each step (resolve, connect, each handshake step, each round trip) [default: each URL''s connection_timeout=, else 5s]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password for every target from FILE (its first line), so it is not in argv. $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs'' passwords')
-            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees)')
-            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees)')
+            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]')
             [CompletionResult]::new('--expect-heartbeat', '--expect-heartbeat', [CompletionResultType]::ParameterName, 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)')
             [CompletionResult]::new('--max-connect', '--max-connect', [CompletionResultType]::ParameterName, 'Fail when the TCP connect takes longer than DUR')
             [CompletionResult]::new('--max-handshake', '--max-handshake', [CompletionResultType]::ParameterName, 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR')
@@ -111,7 +111,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;idle-timeout' {
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins')
             [CompletionResult]::new('--max', '--max', [CompletionResultType]::ParameterName, 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)')
             [CompletionResult]::new('--min', '--min', [CompletionResultType]::ParameterName, 'The shortest idle to try (default: --max / 32, at least 1 s)')

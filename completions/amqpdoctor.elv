@@ -35,12 +35,12 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'amqpdoctor;probe'= {
-            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step'
+            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]'
             cand --password-file 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins'
             cand --idle 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)'
             cand --mode 'Heartbeat modes to run, comma-separated'
-            cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal'
-            cand --interval 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal'
+            cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
+            cand --interval 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
             cand --pump-every 'starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy'
             cand --publishes 'Messages to publish after the idle'
             cand --confirm-timeout 'How long to wait for publisher confirms after publishing'
@@ -55,10 +55,10 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --version 'Print version'
         }
         &'amqpdoctor;heartbeat'= {
-            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step'
+            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]'
             cand --password-file 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins'
-            cand --interval 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal'
-            cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal'
+            cand --interval 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
+            cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
             cand --observe 'Keep the connection serviced this long and measure heartbeat cadence in both directions'
             cand --client 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)'
             cand --format 'Output format. json prints exactly one JSON document on stdout'
@@ -70,10 +70,10 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         }
         &'amqpdoctor;check'= {
             cand --targets-file 'Read more target URLs from FILE: one per line; blank lines and `#` comments are skipped'
-            cand --connect-timeout 'Timeout for each step (resolve, connect, each handshake step, each round trip)'
+            cand --connect-timeout 'Timeout for each step (resolve, connect, each handshake step, each round trip) [default: each URL''s connection_timeout=, else 5s]'
             cand --password-file 'Read the password for every target from FILE (its first line), so it is not in argv. $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs'' passwords'
-            cand --heartbeat 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees)'
-            cand --interval 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees)'
+            cand --heartbeat 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]'
+            cand --interval 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]'
             cand --expect-heartbeat 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)'
             cand --max-connect 'Fail when the TCP connect takes longer than DUR'
             cand --max-handshake 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR'
@@ -103,7 +103,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --version 'Print version'
         }
         &'amqpdoctor;idle-timeout'= {
-            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step'
+            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]'
             cand --password-file 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins'
             cand --max 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)'
             cand --min 'The shortest idle to try (default: --max / 32, at least 1 s)'

@@ -37,14 +37,14 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "explain" -d '
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step [default: the URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l idle -d 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l mode -d 'Heartbeat modes to run, comma-separated' -r -f -a "serviced\t'lapin: a real async client whose own I/O task sends heartbeats'
 starved\t'Heartbeat agreed, then never serviced: no heartbeats sent, nothing read'
 disabled\t'Heartbeat turned off in Tune-Ok (0)'
 all\t'All three, concurrently'"
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker\'s proposal' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker\'s proposal [default: the URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l pump-every -d 'starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l publishes -d 'Messages to publish after the idle' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l confirm-timeout -d 'How long to wait for publisher confirms after publishing' -r
@@ -60,9 +60,9 @@ never\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l trace -d 'List every frame in the timeline, heartbeats included. (lapin\'s frames in the serviced mode are not visible to amqpdoctor: its heartbeats are counted from TCP_INFO, not listed.)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step [default: the URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal [default: the URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l observe -d 'Keep the connection serviced this long and measure heartbeat cadence in both directions' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l client -d 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
@@ -73,9 +73,9 @@ never\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l targets-file -d 'Read more target URLs from FILE: one per line; blank lines and `#` comments are skipped' -r -F
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l connect-timeout -d 'Timeout for each step (resolve, connect, each handshake step, each round trip)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l connect-timeout -d 'Timeout for each step (resolve, connect, each handshake step, each round trip) [default: each URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l password-file -d 'Read the password for every target from FILE (its first line), so it is not in argv. $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs\' passwords' -r -F
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker\'s proposal (what --expect-heartbeat then sees)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker\'s proposal (what --expect-heartbeat then sees) [default: each URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l expect-heartbeat -d 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-connect -d 'Fail when the TCP connect takes longer than DUR' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-handshake -d 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR' -r
@@ -108,7 +108,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l connect-
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l log-frames -d 'Print every AMQP frame forwarded, with time, connection, direction, channel and method'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s V -l version -d 'Print version'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step [default: the URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l max -d 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l min -d 'The shortest idle to try (default: --max / 32, at least 1 s)' -r

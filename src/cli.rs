@@ -96,9 +96,10 @@ pub struct ConnectArgs {
     #[arg(env = "AMQP_URL", default_value = DEFAULT_URL, hide_env_values = true, hide_default_value = true)]
     pub url: String,
 
-    /// Timeout for the TCP connect and for each handshake step.
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
-    pub connect_timeout: Duration,
+    /// Timeout for the TCP connect and for each handshake step [default: the URL's
+    /// connection_timeout=, else 5s].
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub connect_timeout: Option<Duration>,
 
     /// Read the password from FILE (its first line) instead of the URL, so it is not in argv
     /// where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins.
@@ -345,9 +346,9 @@ pub struct ProbeArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
     pub mode: Vec<ModeArg>,
 
-    /// Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker's proposal.
-    #[arg(long, visible_alias = "interval", value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
-    pub heartbeat: HeartbeatRequest,
+    /// Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker's proposal [default: the URL's heartbeat=, else server].
+    #[arg(long, visible_alias = "interval", value_name = "DUR|0|server", value_parser = parse_heartbeat)]
+    pub heartbeat: Option<HeartbeatRequest>,
 
     /// starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy.
     #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
@@ -395,9 +396,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<std::path::PathBuf>,
 
-    /// Timeout for each step (resolve, connect, each handshake step, each round trip).
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
-    pub connect_timeout: Duration,
+    /// Timeout for each step (resolve, connect, each handshake step, each round trip)
+    /// [default: each URL's connection_timeout=, else 5s].
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
+    pub connect_timeout: Option<Duration>,
 
     /// Read the password for every target from FILE (its first line), so it is not in argv.
     /// $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs' passwords.
@@ -405,9 +407,10 @@ pub struct CheckArgs {
     pub password_file: Option<std::path::PathBuf>,
 
     /// Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker's
-    /// proposal (what --expect-heartbeat then sees).
-    #[arg(long, visible_alias = "interval", value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
-    pub heartbeat: HeartbeatRequest,
+    /// proposal (what --expect-heartbeat then sees) [default: each URL's heartbeat=, else
+    /// server].
+    #[arg(long, visible_alias = "interval", value_name = "DUR|0|server", value_parser = parse_heartbeat)]
+    pub heartbeat: Option<HeartbeatRequest>,
 
     /// Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s,
     /// or one value. Catches a broker or policy that disables heartbeats (0).
@@ -460,9 +463,9 @@ pub struct HeartbeatArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
 
-    /// Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker's proposal.
-    #[arg(long, visible_alias = "heartbeat", value_name = "DUR|0|server", default_value = "server", value_parser = parse_heartbeat)]
-    pub interval: HeartbeatRequest,
+    /// Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker's proposal [default: the URL's heartbeat=, else server].
+    #[arg(long, visible_alias = "heartbeat", value_name = "DUR|0|server", value_parser = parse_heartbeat)]
+    pub interval: Option<HeartbeatRequest>,
 
     /// Keep the connection serviced this long and measure heartbeat cadence in both directions.
     #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]

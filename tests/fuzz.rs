@@ -85,6 +85,9 @@ proptest! {
                 vhost: "/".into(),
                 heartbeat: HeartbeatRequest::Server,
                 connection_name: "fuzz".into(),
+                mechanisms: Vec::new(),
+                channel_max: None,
+                frame_max: None,
             };
             let r = conn.handshake(&params).await;
             feeder.abort();

@@ -44,8 +44,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
         server: args.expect_server.clone(),
     };
     let settings = CheckSettings {
-        heartbeat: args.heartbeat.label(),
-        step_timeout_ms: crate::vocab::units::duration_ms(args.connect_timeout),
+        heartbeat: args
+            .heartbeat
+            .map_or_else(|| "server (or each URL's heartbeat=)".into(), |h| h.label()),
+        step_timeout_ms: crate::vocab::units::duration_ms(
+            args.connect_timeout
+                .unwrap_or(super::DEFAULT_CONNECT_TIMEOUT),
+        ),
         exchange: args.exchange.clone(),
         routing_key: args.routing_key.clone(),
         expect_heartbeat: exp.heartbeat.map(|r| r.to_string()),
@@ -107,8 +112,8 @@ async fn check_all(
         .map(|t| {
             let spec = CheckSpec {
                 target: t.clone(),
-                heartbeat: args.heartbeat,
-                step_timeout: args.connect_timeout,
+                heartbeat: super::heartbeat_request(args.heartbeat, t),
+                step_timeout: super::connect_timeout(args.connect_timeout, t),
                 exchange: args.exchange.clone().map(|x| (x, args.routing_key.clone())),
                 cancel: cancel.clone(),
             };
@@ -137,7 +142,7 @@ async fn check_all(
             started,
             outcome,
             exp,
-            args.heartbeat,
+            super::heartbeat_request(args.heartbeat, t),
         ));
     }
     CheckReport::new(
@@ -199,6 +204,7 @@ fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
     urls.iter()
         .map(|u| {
             let t = Target::parse(u.trim())?;
+            super::warn_about(&t, &format!("{t}: "));
             Ok(match &password {
                 Some(pw) => t.with_password(pw.clone()),
                 None => t,

@@ -67,8 +67,9 @@ async fn heartbeat(
         setup_failure: None,
         exit_code: ExitStatus::Ok,
     };
-    let params = HandshakeParams::for_target(target, args.interval, "amqpdoctor/heartbeat");
-    let step = args.connect.connect_timeout;
+    let interval = super::heartbeat_request(args.interval, target);
+    let params = HandshakeParams::for_target(target, interval, "amqpdoctor/heartbeat");
+    let step = super::connect_timeout(args.connect.connect_timeout, target);
     let opened = tokio::select! {
         o = wire::open(target, &params, step, Timeline::new(false)) => o,
         _ = crate::run::cancelled(&mut cancel) => {
@@ -95,12 +96,12 @@ async fn heartbeat(
     ));
     report.negotiation = Some(Negotiation {
         server_heartbeat_s: Some(hs.server_heartbeat),
-        requested_heartbeat_s: args.interval.requested_s(),
+        requested_heartbeat_s: interval.requested_s(),
         negotiated_heartbeat_s: t,
         frame_max: hs.frame_max,
         channel_max: hs.channel_max,
     });
-    report.clients = client_rows(hs.server_heartbeat, args.interval, only.as_ref());
+    report.clients = client_rows(hs.server_heartbeat, interval, only.as_ref());
     let (timings, warnings) = timings_and_warnings(t, &report.clients, only.as_ref());
     report.timings = Some(timings);
     report.warnings = warnings;

@@ -25,11 +25,12 @@ pub fn run(args: IdleTimeoutArgs) -> anyhow::Result<ExitStatus> {
         .into());
     }
     let idles = plan_idles(min, max, usize::from(args.probes));
+    let step_timeout = super::connect_timeout(args.connect.connect_timeout, &target);
     let settings = IdleSettings {
         min_ms: duration_ms(min),
         max_ms: duration_ms(max),
         probes: idles.len(),
-        step_timeout_ms: duration_ms(args.connect.connect_timeout),
+        step_timeout_ms: duration_ms(step_timeout),
         wait_all: args.wait_all,
     };
     report::notice(&format!(
@@ -48,7 +49,7 @@ pub fn run(args: IdleTimeoutArgs) -> anyhow::Result<ExitStatus> {
         let outcome = discover(IdleSpec {
             target,
             idles,
-            step_timeout: args.connect.connect_timeout,
+            step_timeout,
             wait_all: args.wait_all,
             cancel,
         })

@@ -44,6 +44,41 @@ pub fn style_for(choice: ColorChoice) -> style::Style {
     }
 }
 
+/// The step timeout when neither `--connect-timeout` nor the URL's
+/// `connection_timeout=` gives one.
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The step timeout for `t`: the flag beats the URL's `connection_timeout=`,
+/// which beats the default.
+pub fn connect_timeout(flag: Option<std::time::Duration>, t: &Target) -> std::time::Duration {
+    flag.or(t
+        .options()
+        .connection_timeout_ms
+        .map(std::time::Duration::from_millis))
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+}
+
+/// The heartbeat to ask `t` for: the flag beats the URL's `heartbeat=`,
+/// which beats accepting the server's proposal.
+pub fn heartbeat_request(
+    flag: Option<crate::vocab::HeartbeatRequest>,
+    t: &Target,
+) -> crate::vocab::HeartbeatRequest {
+    flag.or(t
+        .options()
+        .heartbeat_s
+        .map(crate::vocab::HeartbeatRequest::Seconds))
+        .unwrap_or(crate::vocab::HeartbeatRequest::Server)
+}
+
+/// Say on stderr what the URL of `t` asks that does not apply or was not
+/// understood (before anything is sent).
+pub fn warn_about(t: &Target, prefix: &str) {
+    for w in t.warnings() {
+        report::notice(&format!("{prefix}{w}"));
+    }
+}
+
 /// Passwords longer than this in a password file are refused (a file that
 /// is not a password, such as a log, must not be read whole).
 const PASSWORD_FILE_MAX: u64 = 4096;
@@ -52,6 +87,7 @@ const PASSWORD_FILE_MAX: u64 = 4096;
 /// or `$AMQPDOCTOR_PASSWORD` when given (in that order; both beat the URL's).
 pub fn target(connect: &ConnectArgs) -> anyhow::Result<Target> {
     let target = Target::parse(&connect.url)?;
+    warn_about(&target, "");
     if let Some(path) = &connect.password_file {
         return Ok(target.with_password(read_password_file(path)?));
     }

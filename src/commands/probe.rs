@@ -63,15 +63,17 @@ impl ProbeConfig {
             },
             _ => Destination::OwnQueue,
         };
+        let heartbeat = super::heartbeat_request(a.heartbeat, &target);
+        let step_timeout = super::connect_timeout(a.connect.connect_timeout, &target);
         Ok(ProbeConfig {
             target,
             modes,
-            heartbeat: a.heartbeat,
+            heartbeat,
             idle: a.idle,
             pump_every: a.pump_every,
             publishes: a.publishes,
             confirm_timeout: a.confirm_timeout,
-            step_timeout: a.connect.connect_timeout,
+            step_timeout,
             destination,
             trace: a.trace,
         })

@@ -72,7 +72,19 @@ pub(super) async fn open(
         query: AMQPQueryString {
             heartbeat: requested,
             connection_timeout: Some(duration_ms(step)),
-            ..Default::default()
+            frame_max: spec.target.options().frame_max.filter(|&f| f != 0),
+            channel_max: spec.target.options().channel_max.filter(|&c| c != 0),
+            auth_mechanism: spec
+                .target
+                .options()
+                .auth_mechanisms
+                .iter()
+                .find(|m| **m != crate::target::AuthMechanism::External)
+                .map(|m| match m {
+                    crate::target::AuthMechanism::Amqplain => lapin::uri::SASLMechanism::AMQPlain,
+                    crate::target::AuthMechanism::External => lapin::uri::SASLMechanism::External,
+                    crate::target::AuthMechanism::Plain => lapin::uri::SASLMechanism::Plain,
+                }),
         },
     };
     let props =

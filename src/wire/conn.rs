@@ -17,6 +17,7 @@ use amq_protocol::types::ShortString;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::codec::{self, Decoded, ServerInfo};
+use crate::target::AuthMechanism;
 use crate::timeline::{EventKind, Timeline};
 use crate::vocab::units::{duration_ms, errno_label, secs};
 use crate::vocab::{
@@ -41,7 +42,8 @@ pub enum WireError {
     Invalid(String),
     #[error(
         "the server offers no mechanism amqpdoctor can log in with: it offers {}, and amqpdoctor \
-         authenticates with PLAIN (user and password)",
+         authenticates with PLAIN or AMQPLAIN (user and password; the URL's auth_mechanism= \
+         chooses)",
         if .0.is_empty() { "none".to_string() } else { .0.join(", ") }
     )]
     NoMechanism(Vec<String>),
@@ -107,6 +109,13 @@ pub struct HandshakeParams {
     pub heartbeat: HeartbeatRequest,
     /// Shown by the broker as the connection's name.
     pub connection_name: String,
+    /// SASL mechanisms to log in with, in order of preference (the URL's
+    /// `auth_mechanism=`; empty: PLAIN).
+    pub mechanisms: Vec<crate::target::AuthMechanism>,
+    /// The URL's `channel_max=` / `frame_max=`: never answer Tune with more
+    /// (0 or None: no limit of ours).
+    pub channel_max: Option<u16>,
+    pub frame_max: Option<u32>,
 }
 
 impl HandshakeParams {
@@ -123,6 +132,9 @@ impl HandshakeParams {
             vhost: target.vhost().to_string(),
             heartbeat,
             connection_name: connection_name.into(),
+            mechanisms: target.options().auth_mechanisms.clone(),
+            channel_max: target.options().channel_max,
+            frame_max: target.options().frame_max,
         }
     }
 }
@@ -482,14 +494,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
                 e => e,
             })?;
         let server = ServerInfo::from_start(&start);
-        if !server.mechanisms.iter().any(|m| m == "PLAIN") {
+        let allowed = if p.mechanisms.is_empty() {
+            vec![AuthMechanism::Plain]
+        } else {
+            p.mechanisms.clone()
+        };
+        let Some(mechanism) = allowed
+            .iter()
+            .copied()
+            .find(|m| m.name() != "EXTERNAL" && server.mechanisms.iter().any(|s| s == m.name()))
+        else {
             self.dead = true;
             return Err(WireError::NoMechanism(server.mechanisms.clone()));
-        }
+        };
         let start_ok = connection::StartOk {
             client_properties: codec::client_properties(&p.connection_name),
-            mechanism: "PLAIN".into(),
-            response: codec::plain_response(&p.user, &p.password),
+            mechanism: mechanism.name().into(),
+            response: match mechanism {
+                AuthMechanism::Amqplain => amq_protocol::auth::Credentials::new(
+                    p.user.clone().into(),
+                    p.password.clone().into(),
+                )
+                .sasl_auth_string(amq_protocol::auth::SASLMechanism::AMQPlain),
+                _ => codec::plain_response(&p.user, &p.password),
+            },
             locale: "en_US".into(),
         };
         self.send_method(
@@ -505,11 +533,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             .await?;
         let heartbeat = p.heartbeat.tune_ok(Heartbeat::from_secs(tune.heartbeat));
         // The reader's limit is what we answer here, never more than ours.
-        let frame_max = codec::negotiate_frame_max(tune.frame_max);
+        let frame_max = match p.frame_max {
+            Some(ours) if ours != 0 => codec::negotiate_frame_max(tune.frame_max).min(ours),
+            _ => codec::negotiate_frame_max(tune.frame_max),
+        };
         let channel_max = if tune.channel_max == 0 {
             2047
         } else {
             tune.channel_max
+        };
+        let channel_max = match p.channel_max {
+            Some(ours) if ours != 0 => channel_max.min(ours),
+            _ => channel_max,
         };
         let tune_ok = connection::TuneOk {
             channel_max,
