@@ -141,7 +141,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__check)
-            opts="-h -V --targets-file --connect-timeout --password-file --interval --heartbeat --expect-heartbeat --max-connect --max-handshake --max-roundtrip --expect-server --exchange --routing-key --format --junit --color --help --version"
+            opts="-h -V --targets-file --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --interval --heartbeat --expect-heartbeat --max-connect --max-handshake --max-roundtrip --expect-server --exchange --routing-key --format --junit --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -156,6 +156,22 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -251,7 +267,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__heartbeat)
-            opts="-h -V --connect-timeout --password-file --heartbeat --interval --observe --client --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --heartbeat --interval --observe --client --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +278,22 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -465,7 +497,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__idle__subcmd__timeout)
-            opts="-h -V --connect-timeout --password-file --max --min --probes --wait-all --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --max --min --probes --wait-all --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +508,22 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -521,7 +569,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__probe)
-            opts="-h -V --connect-timeout --password-file --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -532,6 +580,22 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

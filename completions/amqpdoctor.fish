@@ -39,6 +39,10 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Prin
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step [default: the URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l cacert -d 'CA certificates to trust (PEM) [default: the URL\'s cacertfile=, else the system\'s roots]' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l key -d 'The client certificate\'s private key (PEM)' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l idle -d 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l mode -d 'Heartbeat modes to run, comma-separated' -r -f -a "serviced\t'lapin: a real async client whose own I/O task sends heartbeats'
 starved\t'Heartbeat agreed, then never serviced: no heartbeats sent, nothing read'
@@ -57,11 +61,16 @@ markdown\t'A Markdown table, e.g. for a GitHub job summary'"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l insecure -d 'Do not verify the server\'s certificate (to diagnose only; every report says so)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l trace -d 'List every frame in the timeline, heartbeats included. (lapin\'s frames in the serviced mode are not visible to amqpdoctor: its heartbeats are counted from TCP_INFO, not listed.)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step [default: the URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l cacert -d 'CA certificates to trust (PEM) [default: the URL\'s cacertfile=, else the system\'s roots]' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l key -d 'The client certificate\'s private key (PEM)' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal [default: the URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l observe -d 'Keep the connection serviced this long and measure heartbeat cadence in both directions' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l client -d 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)' -r
@@ -70,11 +79,16 @@ json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l insecure -d 'Do not verify the server\'s certificate (to diagnose only; every report says so)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l targets-file -d 'Read more target URLs from FILE: one per line; blank lines and `#` comments are skipped' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l connect-timeout -d 'Timeout for each step (resolve, connect, each handshake step, each round trip) [default: each URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l password-file -d 'Read the password for every target from FILE (its first line), so it is not in argv. $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs\' passwords' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l cacert -d 'CA certificates to trust (PEM) [default: the URL\'s cacertfile=, else the system\'s roots]' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l key -d 'The client certificate\'s private key (PEM)' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker\'s proposal (what --expect-heartbeat then sees) [default: each URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l expect-heartbeat -d 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-connect -d 'Fail when the TCP connect takes longer than DUR' -r
@@ -92,6 +106,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l junit -d
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l insecure -d 'Do not verify the server\'s certificate (to diagnose only; every report says so)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -l listen -d 'Address to listen on' -r
@@ -110,6 +125,10 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s h -l hel
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand proxy" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step [default: the URL\'s connection_timeout=, else 5s]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l cacert -d 'CA certificates to trust (PEM) [default: the URL\'s cacertfile=, else the system\'s roots]' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l key -d 'The client certificate\'s private key (PEM)' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l max -d 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l min -d 'The shortest idle to try (default: --max / 32, at least 1 s)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l probes -d 'How many connections, each idling for its own duration (more: a tighter bracket)' -r
@@ -118,6 +137,7 @@ json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l insecure -d 'Do not verify the server\'s certificate (to diagnose only; every report says so)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l wait-all -d 'Idle every connection to its end, even after a shorter idle already died (slower; shows whether the path is a simple idle timer)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -s V -l version -d 'Print version'

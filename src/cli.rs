@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Reproduce and classify connection deaths under the three heartbeat modes.
     ///
-    /// Each run connects, opens a channel, declares a server-named exclusive
+    /// Each run connects, opens a channel, declares its own exclusive
     /// auto-delete queue, enables publisher confirms, idles, publishes, waits
     /// for confirms and closes. Modes run concurrently.
     Probe(ProbeArgs),
@@ -105,6 +105,53 @@ pub struct ConnectArgs {
     /// where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins.
     #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_PASSWORD_FILE")]
     pub password_file: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// TLS for `amqps://` targets; each flag beats the URL's query parameter.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsArgs {
+    /// CA certificates to trust (PEM) [default: the URL's cacertfile=, else the system's roots].
+    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_CACERT")]
+    pub cacert: Option<std::path::PathBuf>,
+
+    /// Client certificate chain (PEM), for mutual TLS or auth_mechanism=external.
+    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_CERT", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_KEY", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// Verify the server's certificate for NAME (and send it as SNI) instead of the URL's host.
+    #[arg(long, value_name = "NAME", env = "AMQPDOCTOR_TLS_SERVER_NAME")]
+    pub tls_server_name: Option<String>,
+
+    /// Do not verify the server's certificate (to diagnose only; every report says so).
+    #[arg(long, env = "AMQPDOCTOR_INSECURE")]
+    pub insecure: bool,
+}
+
+impl TlsArgs {
+    pub fn settings(&self) -> crate::target::TlsSettings {
+        crate::target::TlsSettings {
+            cacert: self.cacert.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            server_name: self.tls_server_name.clone(),
+            insecure: self.insecure,
+        }
+    }
+
+    /// Whether any TLS flag was given.
+    pub fn any(&self) -> bool {
+        self.cacert.is_some()
+            || self.cert.is_some()
+            || self.tls_server_name.is_some()
+            || self.insecure
+    }
 }
 
 /// How results are printed.
@@ -405,6 +452,9 @@ pub struct CheckArgs {
     /// $AMQPDOCTOR_PASSWORD works too; this flag wins; both beat the URLs' passwords.
     #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_PASSWORD_FILE")]
     pub password_file: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 
     /// Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker's
     /// proposal (what --expect-heartbeat then sees) [default: each URL's heartbeat=, else

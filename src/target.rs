@@ -41,6 +41,25 @@ pub struct Target {
     vhost: String,
     options: UriOptions,
     warnings: Vec<String>,
+    /// `amqps://`: TLS, with these settings.
+    tls: Option<TlsSettings>,
+}
+
+/// How to speak TLS to an `amqps://` target: from the URL's query, with
+/// the command line's flags on top.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// CA certificates (PEM) to trust; None: the system's roots.
+    pub cacert: Option<std::path::PathBuf>,
+    /// A client certificate chain and its key (PEM), for mutual TLS or
+    /// EXTERNAL.
+    pub cert: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+    /// The name to verify the server's certificate against (and send as
+    /// SNI); None: the URL's host.
+    pub server_name: Option<String>,
+    /// Accept any certificate (diagnosis only; every report warns).
+    pub insecure: bool,
 }
 
 /// A SASL mechanism the URL allows (`auth_mechanism=`).
@@ -93,7 +112,7 @@ pub const FRAME_MIN_SIZE: u32 = 4096;
 pub enum TargetError {
     #[error("invalid URL `{url}`: {reason}")]
     Malformed { url: String, reason: String },
-    #[error("unsupported scheme `{0}`: use amqp:// (amqps:// TLS targets are not supported yet)")]
+    #[error("unsupported scheme `{0}`: use amqp:// or amqps:// (TLS)")]
     Scheme(String),
 }
 
@@ -193,9 +212,13 @@ impl Target {
             )));
         }
         let options = query_options(&url, &mut warnings).map_err(|e| malformed(&e))?;
-        if tls {
-            return Err(TargetError::Scheme(url.scheme().to_string()));
-        }
+        let tls_settings = tls.then(|| TlsSettings {
+            cacert: options.cacertfile.clone().map(Into::into),
+            cert: options.certfile.clone().map(Into::into),
+            key: options.keyfile.clone().map(Into::into),
+            server_name: options.server_name_indication.clone(),
+            insecure: options.verify == Some(false),
+        });
         let tls_given: Vec<&str> = [
             ("cacertfile", options.cacertfile.is_some()),
             ("certfile", options.certfile.is_some()),
@@ -210,13 +233,14 @@ impl Target {
         .filter(|(_, given)| *given)
         .map(|(name, _)| *name)
         .collect();
-        if !tls_given.is_empty() {
+        if !tls && !tls_given.is_empty() {
             warnings.push(format!(
                 "ignored on an amqp:// URL (only of use for amqps://): {}",
                 tls_given.join(", ")
             ));
         }
-        if options.auth_mechanisms.contains(&AuthMechanism::External)
+        if !tls
+            && options.auth_mechanisms.contains(&AuthMechanism::External)
             && !options
                 .auth_mechanisms
                 .iter()
@@ -235,7 +259,40 @@ impl Target {
             vhost,
             options,
             warnings,
+            tls: tls_settings,
         })
+    }
+
+    /// Whether this is an `amqps://` target.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The TLS settings of an `amqps://` target.
+    pub fn tls(&self) -> Option<&TlsSettings> {
+        self.tls.as_ref()
+    }
+
+    /// The same target with the command line's TLS flags on top of the
+    /// URL's (a flag beats the URL). No effect on an `amqp://` target.
+    pub fn with_tls_flags(mut self, flags: &TlsSettings) -> Self {
+        if let Some(t) = self.tls.as_mut() {
+            t.cacert = flags.cacert.clone().or(t.cacert.take());
+            t.cert = flags.cert.clone().or(t.cert.take());
+            t.key = flags.key.clone().or(t.key.take());
+            t.server_name = flags.server_name.clone().or(t.server_name.take());
+            t.insecure |= flags.insecure;
+        }
+        self
+    }
+
+    /// The name the server's certificate must carry: `--tls-server-name`
+    /// or the URL's `server_name_indication=`, else the host.
+    pub fn tls_server_name(&self) -> &str {
+        self.tls
+            .as_ref()
+            .and_then(|t| t.server_name.as_deref())
+            .unwrap_or(&self.host)
     }
 
     /// What the URL's query asked for.
@@ -290,7 +347,8 @@ impl fmt::Display for Target {
         let vhost = utf8_percent_encode(&self.vhost, PATH_SEGMENT)
             .to_string()
             .replace("%2F", "%2f");
-        write!(f, "amqp://{user}:***@{}/{vhost}", self.authority())
+        let scheme = if self.is_tls() { "amqps" } else { "amqp" };
+        write!(f, "{scheme}://{user}:***@{}/{vhost}", self.authority())
     }
 }
 
@@ -783,7 +841,6 @@ mod tests {
             "",
             "localhost:5672",
             "http://h/",
-            "amqps://h/",
             "amqp://h/a/b",
             "amqp://h:99999/",
         ] {

@@ -101,6 +101,17 @@ pub fn reset_on_first_write_after_idle(f: &RunFacts) -> Option<u64> {
 /// (the answer to our last setup step, just before the idle began).
 const IDLE_START_SLACK_MS: u64 = 250;
 
+/// The heartbeat a broker enforces when it takes the smaller of its own
+/// proposal and the client's Tune-Ok (GarageMQ does; RabbitMQ adopts the
+/// Tune-Ok value as it is): the proposal, when the client asked for more.
+/// Off (so no window) otherwise.
+fn enforced_by_min(f: &RunFacts) -> Heartbeat {
+    match f.server_heartbeat {
+        Some(s) if !s.is_off() && !f.heartbeat.is_off() && s.secs() < f.heartbeat.secs() => s,
+        _ => Heartbeat::from_secs(0),
+    }
+}
+
 /// The attribution rule: which verdict an ending gets.
 pub fn attribute(f: &RunFacts) -> VerdictCode {
     let end = f.end;
@@ -152,7 +163,10 @@ pub fn attribute(f: &RunFacts) -> VerdictCode {
         },
         EndKind::Reset | EndKind::Fin => {
             let client_silence = end.since_last_client_byte_ms.unwrap_or(0);
-            if in_broker_window(f.heartbeat, client_silence) || heartbeats_swallowed(f).is_some() {
+            if in_broker_window(f.heartbeat, client_silence)
+                || in_broker_window(enforced_by_min(f), client_silence)
+                || heartbeats_swallowed(f).is_some()
+            {
                 VerdictCode::BrokerHeartbeatTimeout
             } else if (client_silence >= PATH_IDLE_MIN_MS
                 && end
@@ -319,6 +333,20 @@ pub(crate) mod tests {
             let f = facts(Mode::Disabled, 0, 0, &empty, &close, &[]);
             assert_eq!(attribute(&f), want, "{code}");
         }
+    }
+
+    #[test]
+    fn a_broker_that_enforces_the_smaller_heartbeat() {
+        // GarageMQ proposes 10 s and enforces min(10, Tune-Ok): a client
+        // that answered 20 s is dropped at 3 × 10 s.
+        let empty = Timeline::new(false);
+        let e = end(EndKind::Fin, 30_003, Some(10));
+        let mut f = facts(Mode::Starved, 20, 35_000, &empty, &e, &[]);
+        f.server_heartbeat = Some(Heartbeat::from_secs(10));
+        assert_eq!(attribute(&f), VerdictCode::BrokerHeartbeatTimeout);
+        // Proposal above the client's value: only the client's T counts.
+        f.server_heartbeat = Some(Heartbeat::from_secs(60));
+        assert_eq!(attribute(&f), VerdictCode::PeerClosed);
     }
 
     #[test]

@@ -390,11 +390,15 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
             ),
             remedy: kb_remedy(code),
         },
-        VerdictCode::ConnectFailed | VerdictCode::ProtocolMismatch => Words {
+        // ConnectFailed, ProtocolMismatch and the TLS codes: failures
+        // before any experiment.
+        _ => {
+            Words {
             summary: "could not talk AMQP 0-9-1 to the target".into(),
             explanation: format!("{neg} {pubs}"),
             remedy: "Check the URL, the port (5672 for AMQP) and that the broker is running.".into(),
-        },
+            }
+        }
     }
 }
 
@@ -557,6 +561,12 @@ fn setup_words_with(f: &SetupFailure, see_frames: &str) -> Words {
              the server (or a proxy in between) sent or expected a frame out of order. Check \
              that the target is an AMQP 0-9-1 broker. {see_frames}"
             ),
+        ),
+        code if code.is_tls() => (
+            format!("The TLS connection failed during the {stage}: {message}."),
+            knowledge::verdict(code)
+                .and_then(|v| v.about.remedy.first().cloned())
+                .unwrap_or_else(|| see_frames.to_string()),
         ),
         _ => (
             format!("The connection failed during the {stage}: {message}."),

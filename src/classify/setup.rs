@@ -41,9 +41,16 @@ pub fn setup_code(err: &SetupError) -> VerdictCode {
         _ if err.stage == Stage::Connect => VerdictCode::ConnectFailed,
         FailureKind::ConnectionClose(c) | FailureKind::ChannelClose(c) => match c.reply_code {
             403 if handshake => VerdictCode::AuthFailed,
+            // A refusal that answers Start-Ok (class 10, method 11) or
+            // Secure-Ok (21) is about the login, whatever its code:
+            // GarageMQ answers a wrong password with 530.
+            530 | 402 if handshake && c.class_id == 10 && matches!(c.method_id, 11 | 21) => {
+                VerdictCode::AuthFailed
+            }
             530 | 402 if handshake => VerdictCode::VhostNotAllowed,
             _ => VerdictCode::ServerClosed,
         },
+        FailureKind::Tls(t) => t.verdict(),
         FailureKind::ProtocolMismatch | FailureKind::Invalid => VerdictCode::ProtocolMismatch,
         // It speaks AMQP; we cannot log in.
         FailureKind::NoMechanism { .. } => VerdictCode::AuthFailed,
@@ -87,6 +94,22 @@ mod tests {
             (Handshake, close(403), VerdictCode::AuthFailed),
             (Handshake, close(530), VerdictCode::VhostNotAllowed),
             (Handshake, close(402), VerdictCode::VhostNotAllowed),
+            // GarageMQ: 530 in answer to Start-Ok is a refused login
+            (
+                Handshake,
+                FailureKind::ConnectionClose(CloseInfo {
+                    reply_code: 530,
+                    reply_text: "NOT_ALLOWED - login failure".into(),
+                    class_id: 10,
+                    method_id: 11,
+                }),
+                VerdictCode::AuthFailed,
+            ),
+            (
+                Handshake,
+                FailureKind::Tls(crate::vocab::TlsFailure::UnknownCa),
+                VerdictCode::TlsUnknownCa,
+            ),
             (Channel, close(403), VerdictCode::ServerClosed),
             (Channel, close(530), VerdictCode::ServerClosed),
             (

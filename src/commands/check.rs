@@ -136,14 +136,16 @@ async fn check_all(
             }
         };
         interrupted |= outcome.interrupted;
-        reports.push(TargetReport::build(
+        let mut report = TargetReport::build(
             t.to_string(),
             short_name(t),
             started,
             outcome,
             exp,
             super::heartbeat_request(args.heartbeat, t),
-        ));
+        );
+        report.tls = crate::report::TlsInfo::of(t);
+        reports.push(report);
     }
     CheckReport::new(
         started_at,
@@ -204,6 +206,11 @@ fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
     urls.iter()
         .map(|u| {
             let t = Target::parse(u.trim())?;
+            let t = super::with_tls(
+                t,
+                &args.tls,
+                &format!("{}: ", crate::target::redact_url_text(u.trim())),
+            )?;
             super::warn_about(&t, &format!("{t}: "));
             Ok(match &password {
                 Some(pw) => t.with_password(pw.clone()),

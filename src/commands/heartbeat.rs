@@ -57,7 +57,7 @@ async fn heartbeat(
 ) -> HeartbeatReport {
     let mut cancel = super::interrupt_flag();
     let mut report = HeartbeatReport {
-        header: Header::new("heartbeat", target.to_string()),
+        header: Header::for_target("heartbeat", target),
         server: None,
         negotiation: None,
         clients: Vec::new(),

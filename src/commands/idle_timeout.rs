@@ -41,7 +41,7 @@ pub fn run(args: IdleTimeoutArgs) -> anyhow::Result<ExitStatus> {
         secs(settings.max_ms),
         secs(settings.max_ms + settings.step_timeout_ms)
     ));
-    let header = Header::new("idle-timeout", target.to_string());
+    let header = Header::for_target("idle-timeout", &target);
     let rt = super::runtime()?;
     let outcome = rt.block_on(async {
         let cancel = super::interrupt_flag();

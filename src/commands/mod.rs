@@ -71,6 +71,32 @@ pub fn heartbeat_request(
         .unwrap_or(crate::vocab::HeartbeatRequest::Server)
 }
 
+/// `t` with the TLS flags on top of its URL's settings; the settings are
+/// tried (files read) now, so a bad file is a usage error before anything
+/// is sent. TLS flags on an `amqp://` target are said to be ignored.
+pub fn with_tls(t: Target, flags: &crate::cli::TlsArgs, prefix: &str) -> anyhow::Result<Target> {
+    if !t.is_tls() {
+        if flags.any() {
+            report::notice(&format!(
+                "{prefix}--cacert, --cert, --key, --tls-server-name and --insecure apply to \
+                 amqps:// targets only; ignored"
+            ));
+        }
+        return Ok(t);
+    }
+    let t = t.with_tls_flags(&flags.settings());
+    if let Some(s) = t.tls() {
+        crate::wire::tls::client_config(s).map_err(|e| UsageError(e.to_string()))?;
+        if s.insecure {
+            report::notice(&format!(
+                "{prefix}--insecure: the server's certificate is NOT verified; anyone in the path \
+                 could be the broker"
+            ));
+        }
+    }
+    Ok(t)
+}
+
 /// Say on stderr what the URL of `t` asks that does not apply or was not
 /// understood (before anything is sent).
 pub fn warn_about(t: &Target, prefix: &str) {
@@ -86,7 +112,7 @@ const PASSWORD_FILE_MAX: u64 = 4096;
 /// The target to talk to: the URL, with the password from `--password-file`
 /// or `$AMQPDOCTOR_PASSWORD` when given (in that order; both beat the URL's).
 pub fn target(connect: &ConnectArgs) -> anyhow::Result<Target> {
-    let target = Target::parse(&connect.url)?;
+    let target = with_tls(Target::parse(&connect.url)?, &connect.tls, "")?;
     warn_about(&target, "");
     if let Some(path) = &connect.password_file {
         return Ok(target.with_password(read_password_file(path)?));

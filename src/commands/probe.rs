@@ -120,7 +120,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitStatus> {
 /// Run the whole probe and build its report.
 pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     let mut cancel = super::interrupt_flag();
-    let header = Header::new("probe", cfg.target.to_string());
+    let header = Header::for_target("probe", &cfg.target);
 
     // Preflight: who is the server, what does it propose, can we log in?
     let params = HandshakeParams::for_target(

@@ -724,7 +724,7 @@ fn the_lines_users_paste_are_recognised() {
         ),
         (
             "TLS client detected on non-TLS AMQP port. Ensure the client is connecting to the correct port.",
-            "protocol_mismatch",
+            "tls_to_plain_port",
             None,
         ),
         (

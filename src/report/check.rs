@@ -32,6 +32,8 @@ pub struct TargetReport {
     pub target: String,
     /// `host:port/vhost`, for tables.
     pub name: String,
+    /// How TLS was set up for an `amqps://` target; null for `amqp://`.
+    pub tls: Option<super::TlsInfo>,
     /// Every step passed and every expectation held.
     pub passed: bool,
     /// The first failure in one line (`publish: …`), null when passed.
@@ -143,6 +145,7 @@ impl TargetReport {
                     .map(|e| format!("{}: {}", e.name, e.message))
             });
         TargetReport {
+            tls: None,
             target,
             name,
             passed: failure.is_none(),

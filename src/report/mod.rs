@@ -55,6 +55,32 @@ pub struct Header {
     pub command: &'static str,
     /// The target URL with the password replaced by `***`.
     pub target: String,
+    /// How TLS was set up for an `amqps://` target; null for `amqp://`.
+    pub tls: Option<TlsInfo>,
+}
+
+/// TLS as asked for (what was negotiated is in the timeline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TlsInfo {
+    /// The name the server's certificate was verified for (and SNI).
+    pub server_name: String,
+    /// False with `--insecure` / `verify=verify_none`.
+    pub verified: bool,
+    /// The CA file trusted; null: the system's roots.
+    pub cacert: Option<String>,
+    /// Whether a client certificate was offered.
+    pub client_certificate: bool,
+}
+
+impl TlsInfo {
+    pub fn of(t: &crate::target::Target) -> Option<Self> {
+        t.tls().map(|s| TlsInfo {
+            server_name: t.tls_server_name().to_string(),
+            verified: !s.insecure,
+            cacert: s.cacert.as_ref().map(|p| p.display().to_string()),
+            client_certificate: s.cert.is_some(),
+        })
+    }
 }
 
 impl Header {
@@ -64,6 +90,15 @@ impl Header {
             version: env!("CARGO_PKG_VERSION"),
             command,
             target,
+            tls: None,
+        }
+    }
+
+    /// The header for a command against `t` (its TLS settings included).
+    pub fn for_target(command: &'static str, t: &crate::target::Target) -> Self {
+        Header {
+            tls: TlsInfo::of(t),
+            ..Header::new(command, t.to_string())
         }
     }
 }
@@ -155,7 +190,7 @@ pub struct Run {
     pub verdict: Verdict,
     /// Set when the run failed before its experiment (connect, handshake).
     pub setup_failure: Option<SetupFailure>,
-    /// The probe's own server-named queue (the broker deletes it with the connection).
+    /// The probe's own queue, `amqpdoctor.probe.<random>` (exclusive, auto-delete: the broker deletes it with the connection).
     pub queue: Option<String>,
     pub notes: Vec<String>,
 }

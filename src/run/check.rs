@@ -16,14 +16,12 @@ use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
-
 use super::cancelled;
 use crate::target::Target;
 use crate::timeline::{EventKind, Timeline};
 use crate::vocab::check::{CheckStep, StepError};
 use crate::vocab::{HeartbeatRequest, Stage};
-use crate::wire::{self, Confirm, Handshake, HandshakeParams, WireConn, WireError};
+use crate::wire::{self, Confirm, Handshake, HandshakeParams, Transport, WireConn, WireError};
 
 /// What one target's check is asked to do.
 #[derive(Debug, Clone)]
@@ -68,9 +66,8 @@ pub struct CheckOutcome {
 /// The biggest body a check accepts back: its own is a few dozen bytes.
 const MAX_BODY: u64 = 64 * 1024;
 
-/// The steps of a check of an `amqp://` target, in order. (`CheckStep::Tls`
-/// joins them for `amqps://` targets once TLS is supported; `Target` refuses
-/// `amqps://` until then.)
+/// The steps of a check of an `amqp://` target, in order; `amqps://` adds
+/// `tls` after `connect` ([`steps_for`]).
 pub const STEPS: [CheckStep; 8] = [
     CheckStep::Dns,
     CheckStep::Connect,
@@ -81,6 +78,15 @@ pub const STEPS: [CheckStep; 8] = [
     CheckStep::Get,
     CheckStep::Close,
 ];
+
+/// The steps of a check of `target`, in order.
+pub fn steps_for(target: &Target) -> Vec<CheckStep> {
+    let mut steps = STEPS.to_vec();
+    if target.is_tls() {
+        steps.insert(2, CheckStep::Tls);
+    }
+    steps
+}
 
 /// 16 hex digits from the standard library's per-process random hasher
 /// keys: enough to keep concurrent checks' queue names apart.
@@ -189,7 +195,7 @@ pub async fn check(spec: CheckSpec) -> CheckOutcome {
             let _ = conn.close().await;
         }
     }
-    let (records, interrupted) = steps.finish(&STEPS);
+    let (records, interrupted) = steps.finish(&steps_for(&spec.target));
     out.steps = records;
     out.interrupted = interrupted;
     out.total = started.elapsed();
@@ -202,7 +208,7 @@ async fn run_steps(
     spec: &CheckSpec,
     steps: &mut Steps,
     out: &mut CheckOutcome,
-) -> Option<WireConn<TcpStream>> {
+) -> Option<WireConn<Transport>> {
     let timeout = spec.step_timeout;
     let target = &spec.target;
     let mut tl = Timeline::new(false);
@@ -222,6 +228,17 @@ async fn run_steps(
         })
         .await?;
     out.peer = stream.peer_addr().ok();
+    let stream = if target.is_tls() {
+        steps
+            .run(CheckStep::Tls, async {
+                wire::secure(stream, target, timeout, &mut tl)
+                    .await
+                    .map_err(wire_err(Stage::Tls))
+            })
+            .await?
+    } else {
+        Transport::Plain(stream)
+    };
 
     let mut conn = WireConn::new(stream, tl, timeout);
     let params = HandshakeParams::for_target(target, spec.heartbeat, "amqpdoctor/check");

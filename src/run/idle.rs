@@ -15,7 +15,6 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::cancelled;
@@ -176,7 +175,7 @@ async fn one(
             };
         }
     };
-    let peer = conn.stream().peer_addr().ok();
+    let peer = conn.stream().tcp().peer_addr().ok();
     let mut report = Report {
         probe: probe(idle, Fate::Survived, String::new()),
         handshake: Some(hs.clone()),
@@ -204,7 +203,7 @@ async fn one(
 
 /// The idle and the round trip after it.
 async fn idle_then_round_trip(
-    conn: &mut WireConn<TcpStream>,
+    conn: &mut WireConn<crate::wire::Transport>,
     idle: Duration,
     cancel: &mut watch::Receiver<bool>,
     mut dead: Option<watch::Receiver<Option<u64>>>,

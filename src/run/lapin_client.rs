@@ -39,6 +39,8 @@ pub(super) struct LapinConnection {
     tl: Timeline,
     step: std::time::Duration,
     next_seq: u32,
+    /// Over TLS, heartbeats are counted in TLS records, not 8-byte frames.
+    tls: bool,
 }
 
 /// What the connect callback learned about the socket it opened.
@@ -93,6 +95,27 @@ pub(super) async fn open(
     let cb_slot = slot.clone();
     let host = spec.target.host().to_string();
     let port = spec.target.port();
+    // amqps://: the same rustls configuration as the wire client's
+    // (validated by the command before anything connected).
+    let tls = match spec.target.tls() {
+        Some(s) => match crate::wire::tls::client_config(s) {
+            Ok(c) => Some((
+                lapin::tcp::RustlsConnector::from(c),
+                spec.target.tls_server_name().to_string(),
+            )),
+            Err(e) => {
+                return Err(Box::new(OpenFailure {
+                    timeline: tl,
+                    error: SetupError {
+                        stage: Stage::Tls,
+                        kind: FailureKind::Tls(crate::vocab::TlsFailure::Other),
+                        message: e.to_string(),
+                    },
+                }))
+            }
+        },
+        None => None,
+    };
     let connect = async move |_uri: AMQPUri, _rt: async_rs::TokioRuntime| {
         let stream =
             tokio::time::timeout(step, tokio::net::TcpStream::connect((host.as_str(), port)))
@@ -116,9 +139,18 @@ pub(super) async fn open(
         if let Ok(mut s) = cb_slot.lock() {
             *s = Some(socket);
         }
-        Ok(lapin::AsyncTcpStream::Plain(async_compat::Compat::new(
-            stream,
-        )))
+        let plain = lapin::AsyncTcpStream::Plain(async_compat::Compat::new(stream));
+        match &tls {
+            Some((connector, name)) => Ok(tokio::time::timeout(
+                step,
+                plain.into_rustls(connector, name),
+            )
+            .await
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out")
+            })??),
+            None => Ok(plain),
+        }
     };
 
     // The whole handshake: TCP connect plus six frames, each bounded by the
@@ -139,6 +171,21 @@ pub(super) async fn open(
                 peer: s.peer.clone(),
             },
         );
+        if let (Some(settings), Ok(Ok(_))) = (spec.target.tls(), &connected) {
+            tl.push_at(
+                at,
+                EventKind::Note {
+                    text: format!(
+                        "TLS established by lapin (rustls; server certificate {})",
+                        if settings.insecure {
+                            "NOT verified: --insecure".to_string()
+                        } else {
+                            format!("verified for {}", spec.target.tls_server_name())
+                        }
+                    ),
+                },
+            );
+        }
     }
     let stage = if socket.is_some() {
         Stage::Handshake
@@ -194,6 +241,7 @@ pub(super) async fn open(
             tl,
             step,
             next_seq: 1,
+            tls: spec.target.is_tls(),
         },
         fd: socket.map(|s| s.fd),
         server: None,
@@ -222,10 +270,14 @@ impl driver::Connection for LapinConnection {
                         ..Default::default()
                     };
                     Some(
-                        ch.queue_declare("".into(), opts, FieldTable::default())
-                            .await?
-                            .name()
-                            .to_string(),
+                        ch.queue_declare(
+                            super::probe_queue_name().as_str().into(),
+                            opts,
+                            FieldTable::default(),
+                        )
+                        .await?
+                        .name()
+                        .to_string(),
                     )
                 }
                 Destination::Exchange { .. } => None,
@@ -260,11 +312,13 @@ impl driver::Connection for LapinConnection {
     }
 
     fn record_idle_traffic(&mut self, before: &TcpInfo, after: &TcpInfo, _pumped: bool) {
-        // Only heartbeats cross an idle lapin connection: 8 bytes each.
-        let beats = |a: u64, b: u64| u32::try_from(a.saturating_sub(b) / 8).unwrap_or(u32::MAX);
+        // Only heartbeats cross an idle lapin connection: 8 bytes each, or
+        // one TLS record each.
+        let tls = self.tls;
+        let beats = |a: u64, b: u64| crate::wire::tls::heartbeat_count(a.saturating_sub(b), tls);
         let tl = &mut self.tl;
-        tl.heartbeats.sent = beats(after.bytes_acked, before.bytes_acked);
-        tl.heartbeats.received = Some(beats(after.bytes_received, before.bytes_received));
+        tl.heartbeats.sent = beats(after.bytes_acked, before.bytes_acked).unwrap_or(0);
+        tl.heartbeats.received = beats(after.bytes_received, before.bytes_received);
         if after.bytes_acked > before.bytes_acked {
             // lapin's last write during the idle was a heartbeat.
             let now = tl.now_ms();
@@ -430,6 +484,11 @@ fn setup_error(stage: Stage, e: &lapin::Error) -> SetupError {
         (Some(c), _) => FailureKind::ConnectionClose(c),
         (None, lapin::ErrorKind::InvalidProtocolVersion(_) | lapin::ErrorKind::ParsingError(_)) => {
             FailureKind::ProtocolMismatch
+        }
+        (None, lapin::ErrorKind::IOError(io)) if crate::wire::tls::failure(io, true).is_some() => {
+            FailureKind::Tls(
+                crate::wire::tls::failure(io, true).unwrap_or(crate::vocab::TlsFailure::Other),
+            )
         }
         (None, lapin::ErrorKind::IOError(io)) if io.kind() == std::io::ErrorKind::TimedOut => {
             FailureKind::Timeout

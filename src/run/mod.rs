@@ -161,6 +161,13 @@ pub async fn cancelled(rx: &mut tokio::sync::watch::Receiver<bool>) {
     }
 }
 
+/// The probe's own queue: `amqpdoctor.probe.<16 hex digits>`, exclusive
+/// and auto-delete. Named by us, not the server: not every 0-9-1 broker
+/// names queues.
+pub fn probe_queue_name() -> String {
+    format!("amqpdoctor.probe.{}", check::random_token())
+}
+
 /// The message body: says what it is, for anyone who finds one.
 pub fn probe_body(mode: Mode, seq: u32) -> Vec<u8> {
     format!("amqpdoctor probe message {seq} ({mode} mode); safe to discard").into_bytes()

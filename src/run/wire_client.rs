@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
 
-use tokio::net::TcpStream;
-
 use super::driver::{Connection, Opened};
 use super::{Policy, RunSpec};
 use crate::observe::TcpInfo;
@@ -18,7 +16,7 @@ use crate::wire::{self, Confirm, HandshakeParams, OpenFailure, WireConn, WireErr
 const CHANNEL: u16 = 1;
 
 pub(super) struct WireConnection {
-    conn: WireConn<TcpStream>,
+    conn: WireConn<crate::wire::Transport>,
 }
 
 /// Connect and handshake with the policy's Tune-Ok heartbeat.
@@ -68,7 +66,12 @@ impl Connection for WireConnection {
             c.open_channel(CHANNEL).await?;
             c.confirm_select(CHANNEL).await?;
             match dest {
-                Destination::OwnQueue => c.declare_private_queue(CHANNEL).await.map(Some),
+                // Named by us: some 0-9-1 brokers (GarageMQ) will not name
+                // a queue themselves.
+                Destination::OwnQueue => c
+                    .declare_queue(CHANNEL, &super::probe_queue_name())
+                    .await
+                    .map(Some),
                 Destination::Exchange { .. } => Ok(None),
             }
         }
@@ -83,13 +86,40 @@ impl Connection for WireConnection {
     fn record_idle_traffic(&mut self, before: &TcpInfo, after: &TcpInfo, pumped: bool) {
         if !pumped {
             // While nobody reads, the server can only have sent heartbeats
-            // (8 bytes each) unless something else arrived; count them only
-            // when the arithmetic says so.
+            // (8 bytes each, or one TLS record each) unless something else
+            // arrived; count them only when the arithmetic says so.
             let delta = after.bytes_received.saturating_sub(before.bytes_received);
             let now = self.conn.tl.now_ms();
-            if delta.is_multiple_of(8) {
+            let per_beat = self.conn.stream().heartbeat_wire_bytes();
+            // A connection closed during the idle also counts its FIN (one
+            // sequence number) and, under TLS, the alert record the server
+            // sent before closing (close_notify).
+            let alert = self.conn.stream().alert_wire_bytes().unwrap_or(0);
+            let tails: &[u64] = if alert > 0 {
+                &[0, 1, alert, alert + 1]
+            } else {
+                &[0, 1]
+            };
+            let tail = per_beat.and_then(|per| {
+                tails
+                    .iter()
+                    .find(|&&t| delta >= t && (delta - t).is_multiple_of(per))
+                    .map(|&t| (per, t))
+            });
+            if let Some((per, t)) = tail {
                 self.conn
-                    .precount_heartbeats(u32::try_from(delta / 8).unwrap_or(u32::MAX), now);
+                    .precount_heartbeats(u32::try_from((delta - t) / per).unwrap_or(u32::MAX), now);
+                if alert > 0 && (t == alert || t == alert + 1) {
+                    let last = now.saturating_sub(u64::from(after.last_data_recv_ms));
+                    self.conn.tl.push_at(
+                        last,
+                        EventKind::Note {
+                            text: "the server sent a TLS alert record (close_notify) before it \
+                                   closed the TCP connection"
+                                .into(),
+                        },
+                    );
+                }
             } else {
                 // Something other than heartbeats arrived (a Close, a
                 // Blocked): say when, since nobody read it until now.

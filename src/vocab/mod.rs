@@ -103,9 +103,46 @@ pub enum VerdictCode {
     MessageRefused,
     /// Ctrl-C ended the run before it could be diagnosed.
     Interrupted,
+    /// TLS: the server's certificate chain does not lead to a trusted CA.
+    TlsUnknownCa,
+    /// TLS: the server's certificate is not for the name connected to.
+    TlsNameMismatch,
+    /// TLS: the server's certificate has expired.
+    TlsCertificateExpired,
+    /// TLS: the server's certificate is not valid yet (a clock, or a new cert).
+    TlsCertificateNotYetValid,
+    /// TLS: the server requires a client certificate and none was given.
+    TlsClientCertificateRequired,
+    /// TLS: the server refused the client certificate given.
+    TlsClientCertificateRefused,
+    /// TLS was spoken to a port that speaks plain AMQP.
+    TlsToPlainPort,
+    /// Plain AMQP was spoken to a port that speaks TLS.
+    PlainToTlsPort,
+    /// Client and server share no TLS protocol version.
+    TlsVersionMismatch,
+    /// Any other TLS failure (the message says which).
+    TlsFailed,
 }
 
 impl VerdictCode {
+    /// A TLS failure (the handshake, or TLS and plain AMQP meeting).
+    pub fn is_tls(self) -> bool {
+        matches!(
+            self,
+            VerdictCode::TlsUnknownCa
+                | VerdictCode::TlsNameMismatch
+                | VerdictCode::TlsCertificateExpired
+                | VerdictCode::TlsCertificateNotYetValid
+                | VerdictCode::TlsClientCertificateRequired
+                | VerdictCode::TlsClientCertificateRefused
+                | VerdictCode::TlsToPlainPort
+                | VerdictCode::PlainToTlsPort
+                | VerdictCode::TlsVersionMismatch
+                | VerdictCode::TlsFailed
+        )
+    }
+
     /// The snake_case name used in JSON and by `explain`.
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -119,6 +156,8 @@ impl VerdictCode {
 pub enum Stage {
     /// Resolving the host and opening the TCP connection.
     Connect,
+    /// The TLS handshake (amqps:// only).
+    Tls,
     /// Protocol header to Connection.Open-Ok.
     Handshake,
     /// Channel.Open, Confirm.Select, the private queue.
@@ -147,6 +186,8 @@ pub enum Awaiting {
     WriteAccepted(String),
     /// The TCP connect to this address.
     TcpConnect(String),
+    /// The TLS handshake of an amqps:// connection.
+    TlsHandshake,
     /// A client library's whole handshake.
     Handshake,
     /// A client library's channel, confirm and queue setup.
@@ -171,6 +212,7 @@ impl fmt::Display for Awaiting {
             Awaiting::Heartbeats => "heartbeats",
             Awaiting::WriteAccepted(what) => return write!(f, "the kernel to accept {what}"),
             Awaiting::TcpConnect(addr) => return write!(f, "TCP connect to {addr}"),
+            Awaiting::TlsHandshake => "the TLS handshake",
             Awaiting::Handshake => "the handshake",
             Awaiting::ChannelSetup => "channel setup",
         };
@@ -253,6 +295,45 @@ pub enum FailureKind {
     ConnectionClose(CloseInfo),
     /// Channel.Close from the server.
     ChannelClose(CloseInfo),
+    /// The TLS handshake failed, or TLS and plain AMQP met.
+    Tls(TlsFailure),
+}
+
+/// How a TLS connection failed, as far as the client can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum TlsFailure {
+    UnknownCa,
+    NameMismatch,
+    Expired,
+    NotYetValid,
+    ClientCertificateRequired,
+    ClientCertificateRefused,
+    /// TLS spoken to a plain port: the answer was not TLS.
+    ToPlainPort,
+    /// Plain AMQP spoken to a TLS port: the answer was a TLS alert.
+    PlainToTlsPort,
+    VersionMismatch,
+    Other,
+}
+
+impl TlsFailure {
+    /// The verdict for this failure.
+    pub fn verdict(self) -> VerdictCode {
+        match self {
+            TlsFailure::UnknownCa => VerdictCode::TlsUnknownCa,
+            TlsFailure::NameMismatch => VerdictCode::TlsNameMismatch,
+            TlsFailure::Expired => VerdictCode::TlsCertificateExpired,
+            TlsFailure::NotYetValid => VerdictCode::TlsCertificateNotYetValid,
+            TlsFailure::ClientCertificateRequired => VerdictCode::TlsClientCertificateRequired,
+            TlsFailure::ClientCertificateRefused => VerdictCode::TlsClientCertificateRefused,
+            TlsFailure::ToPlainPort => VerdictCode::TlsToPlainPort,
+            TlsFailure::PlainToTlsPort => VerdictCode::PlainToTlsPort,
+            TlsFailure::VersionMismatch => VerdictCode::TlsVersionMismatch,
+            TlsFailure::Other => VerdictCode::TlsFailed,
+        }
+    }
 }
 
 /// A run that could not get as far as its experiment.
@@ -295,7 +376,7 @@ pub struct Negotiation {
 /// Where probe messages go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
-    /// A server-named, exclusive, auto-delete queue of the probe's own,
+    /// An exclusive, auto-delete queue of the probe's own (named by it),
     /// through the default exchange: touches no user data, leaves nothing.
     OwnQueue,
     /// The user named these explicitly.

@@ -24,6 +24,9 @@ use crate::vocab::{
     Awaiting, CloseInfo, FailureKind, Heartbeat, HeartbeatRequest, Op, SetupError, Stage,
 };
 
+/// How long a failed first write waits for a TLS alert that explains it.
+const ALERT_GLANCE: Duration = Duration::from_millis(200);
+
 /// Why a wire operation did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
@@ -51,6 +54,11 @@ pub enum WireError {
     ServerClose(CloseInfo),
     #[error("the server closed the channel: {} {}", .0.reply_code, .0.reply_text)]
     ChannelClose(CloseInfo),
+    #[error("{message}")]
+    Tls {
+        failure: crate::vocab::TlsFailure,
+        message: String,
+    },
 }
 
 impl WireError {
@@ -69,6 +77,15 @@ impl WireError {
             WireError::Eof { waiting_for } => FailureKind::Eof {
                 awaiting: waiting_for.clone(),
             },
+            // A TLS alert (or a rustls refusal) behind an I/O error: the
+            // broker refused a client certificate after a TLS 1.3
+            // handshake, say.
+            WireError::Io { err, .. } if super::tls::failure(err, true).is_some() => {
+                FailureKind::Tls(
+                    super::tls::failure(err, true).unwrap_or(crate::vocab::TlsFailure::Other),
+                )
+            }
+            WireError::Tls { failure, .. } => FailureKind::Tls(*failure),
             WireError::Io { err, op } if err.kind() == io::ErrorKind::UnexpectedEof => {
                 FailureKind::Eof {
                     awaiting: match op {
@@ -481,8 +498,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
     /// The opening handshake: protocol header, Start/Start-Ok (PLAIN),
     /// Tune/Tune-Ok with the requested heartbeat, Open/Open-Ok.
     pub async fn handshake(&mut self, p: &HandshakeParams) -> Result<Handshake, WireError> {
-        self.send(&[AMQPFrame::ProtocolHeader(ProtocolVersion::amqp_0_9_1())])
-            .await?;
+        if let Err(e) = self
+            .send(&[AMQPFrame::ProtocolHeader(ProtocolVersion::amqp_0_9_1())])
+            .await
+        {
+            // Over TLS 1.3 a broker that refuses the client certificate
+            // says so with an alert just after the handshake and resets:
+            // the write can fail first, the alert is still there to read.
+            if matches!(e, WireError::Io { .. }) {
+                let glance = Instant::now() + ALERT_GLANCE;
+                if let Err(read) = self.read_frame(&Awaiting::ConnectionStart, glance).await {
+                    if matches!(read.failure_kind(), FailureKind::Tls(_)) {
+                        return Err(read);
+                    }
+                }
+            }
+            return Err(e);
+        }
         let start = self
             .expect(0, Awaiting::ConnectionStart, |m| match m {
                 AMQPClass::Connection(connection::AMQPMethod::Start(s)) => Some(s.clone()),
@@ -490,6 +522,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             })
             .await
             .map_err(|e| match e {
+                // A TLS record where Connection.Start should be: plain AMQP
+                // was spoken to a TLS port (RabbitMQ answers with an alert).
+                WireError::Invalid(_) if super::tls::looks_like_tls(&self.rbuf) => WireError::Tls {
+                    failure: crate::vocab::TlsFailure::PlainToTlsPort,
+                    message: format!(
+                        "the server answered the AMQP header with a TLS record ({}): it speaks \
+                         TLS; use amqps:// (RabbitMQ's TLS port is 5671)",
+                        self.rbuf
+                            .iter()
+                            .take(7)
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                },
                 WireError::Invalid(why) => WireError::ProtocolMismatch(why),
                 e => e,
             })?;
@@ -612,13 +659,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             _ => None,
         })
         .await
-    }
-
-    /// Declare a server-named, exclusive, auto-delete queue: it belongs to
-    /// this connection and the broker deletes it when the connection ends,
-    /// however it ends.
-    pub async fn declare_private_queue(&mut self, ch: u16) -> Result<String, WireError> {
-        self.declare_queue(ch, "").await
     }
 
     /// Declare an exclusive, auto-delete queue named `name` (empty: let the

@@ -17,6 +17,7 @@
 
 pub mod codec;
 pub mod conn;
+pub mod tls;
 
 use std::io;
 use std::net::SocketAddr;
@@ -26,11 +27,12 @@ use tokio::net::TcpStream;
 
 pub use codec::ServerInfo;
 pub use conn::{Confirm, Handshake, HandshakeParams, WireConn, WireError};
+pub use tls::Transport;
 
 use crate::target::Target;
 use crate::timeline::{EventKind, Timeline};
 use crate::vocab::units::{describe_io_error, duration_ms, secs};
-use crate::vocab::{Awaiting, FailureKind, Op, SetupError, Stage};
+use crate::vocab::{Awaiting, FailureKind, Op, SetupError, Stage, TlsFailure};
 
 /// Why the TCP connection could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -170,19 +172,88 @@ pub struct OpenFailure {
     pub error: SetupError,
 }
 
-/// Connect and handshake: the common opening of every wire connection.
+/// For an `amqps://` target, the TLS handshake over `tcp` (bounded by
+/// `timeout`), recorded in the timeline; for `amqp://`, `tcp` as it is.
+pub async fn secure(
+    tcp: TcpStream,
+    target: &Target,
+    timeout: Duration,
+    tl: &mut Timeline,
+) -> Result<Transport, WireError> {
+    let Some(settings) = target.tls() else {
+        return Ok(Transport::Plain(tcp));
+    };
+    let config = tls::client_config(settings).map_err(|e| WireError::Tls {
+        failure: TlsFailure::Other,
+        message: e.to_string(),
+    })?;
+    let name = target.tls_server_name().to_string();
+    match tokio::time::timeout(timeout, tls::handshake(tcp, config, &name)).await {
+        Ok(Ok(t)) => {
+            tl.push(EventKind::Note {
+                text: format!(
+                    "TLS established: {} (server certificate {}){}",
+                    t.tls_summary().unwrap_or_default(),
+                    if settings.insecure {
+                        "NOT verified: --insecure".to_string()
+                    } else {
+                        format!("verified for {name}")
+                    },
+                    if settings.cert.is_some() {
+                        ", client certificate sent"
+                    } else {
+                        ""
+                    }
+                ),
+            });
+            Ok(t)
+        }
+        Ok(Err((failure, message))) => {
+            tl.push(EventKind::Note {
+                text: format!("TLS handshake failed: {message}"),
+            });
+            Err(WireError::Tls {
+                failure,
+                message: format!("TLS handshake with {name}: {message}"),
+            })
+        }
+        Err(_) => {
+            let after = timeout;
+            tl.push(EventKind::Timeout {
+                waiting_for: Awaiting::TlsHandshake,
+                after_ms: duration_ms(after),
+            });
+            Err(WireError::Timeout {
+                waiting_for: Awaiting::TlsHandshake,
+                after,
+            })
+        }
+    }
+}
+
+/// Connect, TLS when the target says so, and handshake: the common opening
+/// of every wire connection.
 pub async fn open(
     target: &Target,
     params: &HandshakeParams,
     step_timeout: Duration,
     mut tl: Timeline,
-) -> Result<(WireConn<TcpStream>, Handshake), Box<OpenFailure>> {
-    let stream = match connect_tcp(target, step_timeout, &mut tl).await {
+) -> Result<(WireConn<Transport>, Handshake), Box<OpenFailure>> {
+    let tcp = match connect_tcp(target, step_timeout, &mut tl).await {
         Ok(s) => s,
         Err(e) => {
             return Err(Box::new(OpenFailure {
                 timeline: tl,
                 error: e.setup_error(),
+            }))
+        }
+    };
+    let stream = match secure(tcp, target, step_timeout, &mut tl).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(Box::new(OpenFailure {
+                timeline: tl,
+                error: e.setup_error(Stage::Tls),
             }))
         }
     };

@@ -1,0 +1,528 @@
+//! TLS for `amqps://` targets: the rustls client configuration built from
+//! the user's files, the stream every wire connection runs over, and what
+//! a TLS failure means.
+//!
+//! The TCP socket stays reachable under TLS ([`Transport::tcp`]), so the
+//! socket observer still reads TCP_INFO and sees an RST or a FIN as it
+//! comes. rustls is used with the *ring* provider (no C toolchain needed).
+
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{AlertDescription, CertificateError, ClientConfig, RootCertStore};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::target::TlsSettings;
+use crate::vocab::TlsFailure;
+
+/// A PEM file larger than this is refused unread (a bundle of every public
+/// CA is about 250 KiB).
+const PEM_MAX: u64 = 4 * 1024 * 1024;
+
+/// A TLS setting that cannot be used (a file that is missing or holds no
+/// certificate): a usage error naming the flag and the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {path}: {why}")]
+pub struct TlsConfigError {
+    pub what: &'static str,
+    pub path: String,
+    pub why: String,
+}
+
+fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, TlsConfigError> {
+    use std::io::Read;
+    let err = |why: String| TlsConfigError {
+        what,
+        path: path.display().to_string(),
+        why,
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(PEM_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(e.to_string()))?;
+    if bytes.len() as u64 > PEM_MAX {
+        return Err(err(format!(
+            "larger than {PEM_MAX} bytes; is it a PEM file?"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn certificates(
+    path: &Path,
+    what: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+    let bytes = read_pem(path, what)?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsConfigError {
+            what,
+            path: path.display().to_string(),
+            why: format!("not PEM certificates ({e})"),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsConfigError {
+            what,
+            path: path.display().to_string(),
+            why: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        });
+    }
+    Ok(certs)
+}
+
+/// The client configuration for these settings. Roots: `cacert`, else the
+/// system's, else the Mozilla roots compiled in.
+pub fn client_config(s: &TlsSettings) -> Result<Arc<ClientConfig>, TlsConfigError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsConfigError {
+            what: "TLS",
+            path: String::new(),
+            why: e.to_string(),
+        })?;
+    let builder = if s.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider)))
+    } else {
+        let mut roots = RootCertStore::empty();
+        match &s.cacert {
+            Some(path) => {
+                for c in certificates(path, "--cacert")? {
+                    roots.add(c).map_err(|e| TlsConfigError {
+                        what: "--cacert",
+                        path: path.display().to_string(),
+                        why: format!("a certificate rustls cannot use as a root ({e})"),
+                    })?;
+                }
+            }
+            None => {
+                let native = rustls_native_certs::load_native_certs();
+                let _ = roots.add_parsable_certificates(native.certs);
+                if roots.is_empty() {
+                    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+                }
+            }
+        }
+        builder.with_root_certificates(roots)
+    };
+    let config = match (&s.cert, &s.key) {
+        (Some(cert), Some(key)) => {
+            let chain = certificates(cert, "--cert")?;
+            let bytes = read_pem(key, "--key")?;
+            let key_der = PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| TlsConfigError {
+                what: "--key",
+                path: key.display().to_string(),
+                why: format!("no PEM private key ({e})"),
+            })?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|e| TlsConfigError {
+                    what: "--cert/--key",
+                    path: cert.display().to_string(),
+                    why: e.to_string(),
+                })?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        (Some(cert), None) => {
+            return Err(TlsConfigError {
+                what: "--cert",
+                path: cert.display().to_string(),
+                why: "needs --key (the URL's keyfile=) too".into(),
+            })
+        }
+        (None, Some(key)) => {
+            return Err(TlsConfigError {
+                what: "--key",
+                path: key.display().to_string(),
+                why: "needs --cert (the URL's certfile=) too".into(),
+            })
+        }
+    };
+    Ok(Arc::new(config))
+}
+
+/// `--insecure`: any certificate is accepted (signatures on the handshake
+/// are still checked, so the connection is encrypted, just not
+/// authenticated).
+#[derive(Debug)]
+struct AcceptAnything(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnything {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// What a wire connection runs over: plain TCP, or TLS over TCP.
+#[derive(Debug)]
+pub enum Transport {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Transport {
+    /// The TCP socket underneath (for TCP_INFO, addresses, linger).
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            Transport::Tls(s) => s.get_ref().0,
+        }
+    }
+
+    /// How many bytes one heartbeat frame (8 bytes of AMQP) takes on the
+    /// TCP connection: 8 in the clear; in TLS, one record around it (5
+    /// bytes of header and a 16-byte AEAD tag, plus the inner content type
+    /// in TLS 1.3 or the 8-byte explicit nonce of AES-GCM in TLS 1.2).
+    /// None for a suite whose overhead is not known.
+    pub fn heartbeat_wire_bytes(&self) -> Option<u64> {
+        let Transport::Tls(s) = self else {
+            return Some(8);
+        };
+        let c = s.get_ref().1;
+        let suite = c.negotiated_cipher_suite()?;
+        match (c.protocol_version()?, suite) {
+            (rustls::ProtocolVersion::TLSv1_3, _) => Some(5 + 8 + 1 + 16),
+            (rustls::ProtocolVersion::TLSv1_2, rustls::SupportedCipherSuite::Tls12(s))
+                if format!("{:?}", s.common.suite).contains("CHACHA20") =>
+            {
+                Some(5 + 8 + 16)
+            }
+            (rustls::ProtocolVersion::TLSv1_2, _) => Some(5 + 8 + 8 + 16),
+            _ => None,
+        }
+    }
+
+    /// How many bytes one TLS alert record (close_notify, say) takes on the
+    /// TCP connection; None in the clear.
+    pub fn alert_wire_bytes(&self) -> Option<u64> {
+        // An alert is 2 bytes of payload where a heartbeat has 8.
+        self.heartbeat_wire_bytes()
+            .filter(|_| matches!(self, Transport::Tls(_)))
+            .map(|hb| hb - 6)
+    }
+
+    /// The negotiated TLS version and cipher suite, for the timeline.
+    pub fn tls_summary(&self) -> Option<String> {
+        let Transport::Tls(s) = self else { return None };
+        let c = s.get_ref().1;
+        Some(format!(
+            "{} {}",
+            c.protocol_version()
+                .map_or("TLS".to_string(), |v| format!("{v:?}")
+                    .replace("TLSv1_", "TLS 1.")),
+            c.negotiated_cipher_suite()
+                .map_or(String::new(), |cs| format!("{:?}", cs.suite()))
+        ))
+    }
+}
+
+impl std::os::fd::AsFd for Transport {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.tcp().as_fd()
+    }
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_flush(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// The TLS handshake over `tcp` for a server called `name`.
+pub async fn handshake(
+    tcp: TcpStream,
+    config: Arc<ClientConfig>,
+    name: &str,
+) -> Result<Transport, (TlsFailure, String)> {
+    let server = ServerName::try_from(name.to_string()).map_err(|e| {
+        (
+            TlsFailure::Other,
+            format!("`{name}` is not a TLS server name: {e}"),
+        )
+    })?;
+    let client_cert = config.client_auth_cert_resolver.has_certs();
+    tokio_rustls::TlsConnector::from(config)
+        .connect(server, tcp)
+        .await
+        .map(|s| Transport::Tls(Box::new(s)))
+        .map_err(|e| {
+            (
+                failure(&e, client_cert).unwrap_or(TlsFailure::Other),
+                e.to_string(),
+            )
+        })
+}
+
+/// How many heartbeats `bytes` are, when nothing but heartbeats crossed:
+/// 8 bytes each in the clear; over TLS one record each, whose size depends
+/// on the version and suite (30: TLS 1.3; 37: TLS 1.2 AES-GCM; 29: TLS 1.2
+/// ChaCha20), tried in that order. None when no size fits.
+pub fn heartbeat_count(bytes: u64, tls: bool) -> Option<u32> {
+    let sizes: &[u64] = if tls { &[30, 37, 29] } else { &[8] };
+    sizes
+        .iter()
+        .find(|s| bytes.is_multiple_of(**s))
+        .map(|s| u32::try_from(bytes / s).unwrap_or(u32::MAX))
+}
+
+/// What a rustls error inside an I/O error means, if it is one.
+/// `client_cert`: whether we offered a client certificate (an alert about
+/// certificates then means it was refused, else that one is required).
+pub fn failure(err: &io::Error, client_cert: bool) -> Option<TlsFailure> {
+    let e = err.get_ref()?.downcast_ref::<rustls::Error>()?;
+    Some(rustls_failure(e, client_cert))
+}
+
+/// The rule, on rustls's error type (pure; table-tested).
+pub fn rustls_failure(e: &rustls::Error, client_cert: bool) -> TlsFailure {
+    use rustls::Error as E;
+    match e {
+        E::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer => TlsFailure::UnknownCa,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsFailure::NameMismatch
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                TlsFailure::Expired
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                TlsFailure::NotYetValid
+            }
+            _ => TlsFailure::Other,
+        },
+        E::AlertReceived(a) => match a {
+            AlertDescription::CertificateRequired => TlsFailure::ClientCertificateRequired,
+            AlertDescription::UnknownCA
+            | AlertDescription::BadCertificate
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired
+            | AlertDescription::HandshakeFailure
+            | AlertDescription::AccessDenied => {
+                if client_cert {
+                    TlsFailure::ClientCertificateRefused
+                } else {
+                    TlsFailure::ClientCertificateRequired
+                }
+            }
+            AlertDescription::ProtocolVersion => TlsFailure::VersionMismatch,
+            _ => TlsFailure::Other,
+        },
+        E::PeerIncompatible(_) => TlsFailure::VersionMismatch,
+        E::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => TlsFailure::ToPlainPort,
+        _ => TlsFailure::Other,
+    }
+}
+
+/// Whether the first bytes a plain client got back are a TLS record (an
+/// alert, 0x15, or a handshake, 0x16, of TLS 1.x): the port speaks TLS.
+pub fn looks_like_tls(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustls_errors_mean() {
+        use rustls::Error as E;
+        // (error, client cert offered, failure)
+        let rows = [
+            (
+                E::InvalidCertificate(CertificateError::UnknownIssuer),
+                false,
+                TlsFailure::UnknownCa,
+            ),
+            (
+                E::InvalidCertificate(CertificateError::NotValidForName),
+                false,
+                TlsFailure::NameMismatch,
+            ),
+            (
+                E::InvalidCertificate(CertificateError::Expired),
+                false,
+                TlsFailure::Expired,
+            ),
+            (
+                E::InvalidCertificate(CertificateError::NotValidYet),
+                false,
+                TlsFailure::NotYetValid,
+            ),
+            (
+                E::AlertReceived(AlertDescription::CertificateRequired),
+                false,
+                TlsFailure::ClientCertificateRequired,
+            ),
+            (
+                E::AlertReceived(AlertDescription::UnknownCA),
+                true,
+                TlsFailure::ClientCertificateRefused,
+            ),
+            (
+                E::AlertReceived(AlertDescription::HandshakeFailure),
+                false,
+                TlsFailure::ClientCertificateRequired,
+            ),
+            (
+                E::AlertReceived(AlertDescription::ProtocolVersion),
+                false,
+                TlsFailure::VersionMismatch,
+            ),
+            (
+                E::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+                false,
+                TlsFailure::ToPlainPort,
+            ),
+            (E::General("x".into()), false, TlsFailure::Other),
+        ];
+        for (e, cert, want) in rows {
+            assert_eq!(rustls_failure(&e, cert), want, "{e:?}");
+        }
+        let io = io::Error::new(
+            io::ErrorKind::InvalidData,
+            E::InvalidCertificate(CertificateError::UnknownIssuer),
+        );
+        assert_eq!(failure(&io, false), Some(TlsFailure::UnknownCa));
+        assert_eq!(failure(&io::Error::other("plain"), false), None);
+    }
+
+    #[test]
+    fn heartbeats_counted_in_records() {
+        // (bytes, tls, heartbeats)
+        let rows = [
+            (40, false, Some(5)),
+            (41, false, None),
+            (150, true, Some(5)),
+            (74, true, Some(2)),
+            (0, true, Some(0)),
+            (31, true, None),
+        ];
+        for (bytes, tls, want) in rows {
+            assert_eq!(heartbeat_count(bytes, tls), want, "{bytes} {tls}");
+        }
+    }
+
+    #[test]
+    fn tls_records_are_recognised() {
+        // RabbitMQ's answer to a plain AMQP header on its TLS port (measured).
+        assert!(looks_like_tls(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a]));
+        assert!(looks_like_tls(&[0x16, 0x03, 0x01, 0x00]));
+        assert!(!looks_like_tls(b"AMQP\x00\x00\x09\x01"));
+        assert!(!looks_like_tls(&[0x01, 0x00, 0x00]));
+        assert!(!looks_like_tls(&[0x15]));
+    }
+
+    #[test]
+    fn bad_files_are_named() {
+        let s = |cacert: &str| TlsSettings {
+            cacert: Some(cacert.into()),
+            ..TlsSettings::default()
+        };
+        let e = client_config(&s("/nonexistent/ca.pem"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--cacert /nonexistent/ca.pem"), "{e}");
+        let dir = std::env::temp_dir().join(format!("amqpdoctor-tls-{}", std::process::id()));
+        std::fs::write(&dir, "not a certificate").unwrap();
+        let e = client_config(&s(dir.to_str().unwrap()))
+            .unwrap_err()
+            .to_string();
+        let _ = std::fs::remove_file(&dir);
+        assert!(e.contains("no PEM certificate"), "{e}");
+        let only_cert = TlsSettings {
+            cert: Some("/c.pem".into()),
+            ..TlsSettings::default()
+        };
+        assert!(client_config(&only_cert)
+            .unwrap_err()
+            .to_string()
+            .contains("needs --key"));
+        // The system's roots (or the compiled-in ones) with no files at all.
+        assert!(client_config(&TlsSettings::default()).is_ok());
+    }
+}
