@@ -199,7 +199,9 @@ impl Run {
     /// Classify a run's outcome (pure).
     pub fn classify(o: RunOutcome, confirm_timeout_ms: u64) -> Run {
         let end = classify::end_of(&o.timeline);
-        let publishes = classify::publish_reports(&o.attempts, o.interrupted);
+        // Without publisher confirms an unsettled publish is unknown, not
+        // lost: nothing could have confirmed it.
+        let publishes = classify::publish_reports(&o.attempts, o.interrupted || !o.confirms);
         let setup_failure = o.setup_error.as_ref().map(SetupFailure::classify);
         let verdict = match &setup_failure {
             Some(f) => classify::setup_verdict(f),

@@ -37,6 +37,7 @@ fn outcome(mode: Mode, t: u16, timeline: Timeline, attempts: Vec<PublishAttempt>
         interrupted: false,
         queue: Some("amq.gen-fixture".into()),
         notes: vec![],
+        confirms: true,
     }
 }
 

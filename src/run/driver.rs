@@ -45,6 +45,12 @@ pub(super) trait Connection {
         seqs: &[u32],
         deadline: tokio::time::Instant,
     ) -> BTreeMap<u32, Settled>;
+    /// Whether publishes can be confirmed (the server announced
+    /// `publisher_confirms`); without, their outcome is unknown, not lost.
+    fn confirms(&self) -> bool {
+        true
+    }
+
     fn is_open(&self) -> bool;
     /// Close politely (Connection.Close, Close-Ok), within the step timeout.
     async fn close(&mut self);
@@ -99,7 +105,10 @@ pub(super) async fn drive<C: Connection>(
         _ = cancelled(&mut cancel) => None,
     };
     match prepared {
-        Some(Ok(q)) => out.queue = q,
+        Some(Ok(q)) => {
+            out.queue = q;
+            out.confirms = conn.confirms();
+        }
         Some(Err(e)) => {
             out.setup_error = Some(e);
             return finish(out, conn).await;

@@ -118,6 +118,8 @@ pub struct RunOutcome {
     pub interrupted: bool,
     pub queue: Option<String>,
     pub notes: Vec<String>,
+    /// Publishes could be confirmed (the server announced publisher_confirms).
+    pub confirms: bool,
 }
 
 impl RunOutcome {
@@ -135,6 +137,7 @@ impl RunOutcome {
             interrupted: false,
             queue: None,
             notes: Vec::new(),
+            confirms: true,
         }
     }
 }

@@ -17,6 +17,9 @@ const CHANNEL: u16 = 1;
 
 pub(super) struct WireConnection {
     conn: WireConn<crate::wire::Transport>,
+    /// The server announced `publisher_confirms` (a RabbitMQ extension):
+    /// without it, publishes are written and their fate stays unknown.
+    confirms: bool,
 }
 
 /// Connect and handshake with the policy's Tune-Ok heartbeat.
@@ -36,8 +39,17 @@ pub(super) async fn open(
     // A duplicate of the socket for the observer and TCP_INFO: same socket,
     // separate descriptor, so the observer never shares a read with us.
     let fd = conn.stream().as_fd().try_clone_to_owned().ok();
+    let confirms = hs.server.has_capability("publisher_confirms");
+    let mut notes = Vec::new();
+    if !confirms {
+        notes.push(
+            "the server does not announce publisher_confirms: publishes are only written, and \
+             whether they arrived is unknown (no confirm can come)"
+                .to_string(),
+        );
+    }
     Ok(Opened {
-        conn: WireConnection { conn },
+        conn: WireConnection { conn, confirms },
         fd,
         server: Some(hs.server.clone()),
         negotiation: Negotiation {
@@ -47,7 +59,7 @@ pub(super) async fn open(
             frame_max: hs.frame_max,
             channel_max: hs.channel_max,
         },
-        notes: Vec::new(),
+        notes,
     })
 }
 
@@ -64,7 +76,9 @@ impl Connection for WireConnection {
         let c = &mut self.conn;
         let res = async {
             c.open_channel(CHANNEL).await?;
-            c.confirm_select(CHANNEL).await?;
+            if self.confirms {
+                c.confirm_select(CHANNEL).await?;
+            }
             match dest {
                 // Named by us: some 0-9-1 brokers (GarageMQ) will not name
                 // a queue themselves.
@@ -159,6 +173,10 @@ impl Connection for WireConnection {
         seqs: &[u32],
         deadline: tokio::time::Instant,
     ) -> BTreeMap<u32, Settled> {
+        if !self.confirms {
+            // Nothing will settle them; their outcome stays unknown.
+            return BTreeMap::new();
+        }
         // Delivery tags count publishes on the channel from 1, so a tag is
         // the publish's sequence number.
         let mut pending: Vec<u64> = seqs.iter().map(|&s| u64::from(s)).collect();
@@ -189,6 +207,10 @@ impl Connection for WireConnection {
 
     fn is_open(&self) -> bool {
         !self.conn.is_dead()
+    }
+
+    fn confirms(&self) -> bool {
+        self.confirms
     }
 
     async fn close(&mut self) {
