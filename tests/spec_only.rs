@@ -50,5 +50,9 @@ fn a_probe_without_publisher_confirms_degrades_with_a_note() {
         }
         // No Confirm.Select was sent: the timeline has no confirm at all.
         assert!(!run["events"].to_string().contains("confirmed"), "{run:#}");
+        assert!(
+            !run["events"].to_string().contains("Confirm.Select"),
+            "{run:#}"
+        );
     }
 }

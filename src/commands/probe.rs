@@ -140,7 +140,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
             return Err(Interrupted("before the preflight handshake finished").into());
         }
     };
-    let (server, proposal) = match opened {
+    let (server, proposal, confirms) = match opened {
         Ok((mut conn, hs)) => {
             let _ = conn.close().await;
             let tune = Tune {
@@ -151,6 +151,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
             (
                 ServerSummary::new(&hs.server, Some(tune)),
                 hs.server_heartbeat,
+                hs.server.has_capability("publisher_confirms"),
             )
         }
         Err(f) => {
@@ -190,6 +191,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
                 step_timeout: cfg.step_timeout,
                 destination: cfg.destination.clone(),
                 trace: cfg.trace,
+                server_confirms: confirms,
                 cancel: cancel.clone(),
             };
             tokio::spawn(run::run(spec))

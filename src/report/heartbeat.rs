@@ -315,7 +315,7 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) 
                 "heartbeats",
                 "mean gap",
                 "max gap",
-                "expected (T/2)",
+                "expected gap",
                 "verdict",
             ],
             vec![

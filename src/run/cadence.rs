@@ -24,10 +24,12 @@ pub struct Observed {
 }
 
 /// Service `conn` for `window`, or until Ctrl-C; `on_tick(received, sent)`
-/// is called about every 250 ms with the heartbeat counts so far.
+/// is called about every 250 ms with the heartbeat counts so far. We send
+/// every T/2; the server is held to a beat every `server_every_ms`.
 pub async fn observe<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut WireConn<S>,
     t: Heartbeat,
+    server_every_ms: u64,
     window: Duration,
     cancel: &mut tokio::sync::watch::Receiver<bool>,
     mut on_tick: impl FnMut(u32, u32),
@@ -80,7 +82,7 @@ pub async fn observe<S: AsyncRead + AsyncWrite + Unpin>(
         } else {
             window
         }),
-        server_to_client: cadence(&hb.received_at_ms, start_ms, end_ms, expected),
+        server_to_client: cadence(&hb.received_at_ms, start_ms, end_ms, server_every_ms),
         client_to_server: cadence(&hb.sent_at_ms, start_ms, end_ms, expected),
         interrupted,
     })

@@ -41,6 +41,8 @@ pub(super) struct LapinConnection {
     next_seq: u32,
     /// Over TLS, heartbeats are counted in TLS records, not 8-byte frames.
     tls: bool,
+    /// The server announced `publisher_confirms` (seen in the preflight).
+    server_confirms: bool,
 }
 
 /// What the connect callback learned about the socket it opened.
@@ -220,6 +222,13 @@ pub(super) async fn open(
         heartbeat_s: negotiated.secs(),
     });
     let mut notes = Vec::new();
+    if !spec.server_confirms {
+        notes.push(
+            "the server does not announce publisher_confirms: publishes are only written, and \
+             whether they arrived is unknown (no confirm can come)"
+                .to_string(),
+        );
+    }
     if requested == Some(0) && !negotiated.is_off() {
         notes.push(format!(
             "You asked for heartbeat 0, but lapin cannot disable heartbeats against a broker that \
@@ -242,6 +251,7 @@ pub(super) async fn open(
             step,
             next_seq: 1,
             tls: spec.target.is_tls(),
+            server_confirms: spec.server_confirms,
         },
         fd: socket.map(|s| s.fd),
         server: None,
@@ -261,7 +271,9 @@ impl driver::Connection for LapinConnection {
     async fn prepare(&mut self, dest: &Destination) -> Result<Option<String>, SetupError> {
         let setup = async {
             let ch = self.conn.create_channel().await?;
-            ch.confirm_select(ConfirmSelectOptions::default()).await?;
+            if self.server_confirms {
+                ch.confirm_select(ConfirmSelectOptions::default()).await?;
+            }
             let queue = match dest {
                 Destination::OwnQueue => {
                     let opts = QueueDeclareOptions {
@@ -368,6 +380,10 @@ impl driver::Connection for LapinConnection {
         _seqs: &[u32],
         deadline: tokio::time::Instant,
     ) -> BTreeMap<u32, Settled> {
+        if !self.server_confirms {
+            // Nothing will settle them; their outcome stays unknown.
+            return BTreeMap::new();
+        }
         let mut settled = BTreeMap::new();
         for (seq, confirm) in std::mem::take(&mut self.confirms) {
             match tokio::time::timeout_at(deadline, confirm).await {
@@ -397,6 +413,10 @@ impl driver::Connection for LapinConnection {
             }
         }
         settled
+    }
+
+    fn confirms(&self) -> bool {
+        self.server_confirms
     }
 
     fn is_open(&self) -> bool {

@@ -50,6 +50,9 @@ pub struct RunSpec {
     pub step_timeout: Duration,
     pub destination: Destination,
     pub trace: bool,
+    /// The preflight saw the server announce `publisher_confirms` (lapin
+    /// cannot tell us; the wire client reads it again itself).
+    pub server_confirms: bool,
     /// Flips to true on Ctrl-C.
     pub cancel: tokio::sync::watch::Receiver<bool>,
 }
