@@ -126,6 +126,7 @@ fn verdict_words_suggest_only_what_parses() {
                             end: &end,
                             publishes: &[],
                             interrupted: false,
+                            rabbitmq: true,
                         });
                         for text in [&v.summary, &v.explanation, &v.remedy, &v.prediction_text] {
                             checked += assert_parses(text);

@@ -26,6 +26,8 @@ pub struct RunFacts<'a> {
     pub end: &'a End,
     pub publishes: &'a [PublishReport],
     pub interrupted: bool,
+    /// The broker is RabbitMQ (or did not say): its rules may be named.
+    pub rabbitmq: bool,
 }
 
 /// Extra tolerance around RabbitMQ's [2T, 3T] window: scheduling jitter on
@@ -227,6 +229,7 @@ pub(crate) mod tests {
             end: e,
             publishes: p,
             interrupted: false,
+            rabbitmq: true,
         }
     }
 

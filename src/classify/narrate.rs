@@ -65,7 +65,13 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
         Mode::Starved => {
             let mut s = format!(
                 "The broker proposed {proposed}; the client {asked} and answered Tune-Ok with \
-                 T = {t} s, which RabbitMQ adopts as it is."
+                 T = {t} s, {}",
+                if f.rabbitmq {
+                    "which RabbitMQ adopts as it is."
+                } else {
+                    "which the broker enforces (some brokers enforce the smaller of their \
+                     proposal and the client's value)."
+                }
             );
             match f.pump_every_ms {
                 None => s.push_str(
@@ -84,7 +90,8 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
         }
         Mode::Disabled => format!(
             "The broker proposed {proposed}; the client answered Tune-Ok with heartbeat 0 and \
-             RabbitMQ adopted it: neither side sends heartbeats and neither watches for silence."
+             {} adopted it: neither side sends heartbeats and neither watches for silence.",
+            if f.rabbitmq { "RabbitMQ" } else { "the broker" }
         ),
     }
 }
@@ -233,14 +240,22 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
             explanation: format!(
                 "{neg} {} The broker heard nothing from the client for {silence} and {} the \
                  connection at {at} — no Connection.Close frame — between 2T = {} and 3T = {} \
-                 after the client's last byte: exactly RabbitMQ's rule (it samples the bytes it \
-                 received once per T and gives up after two empty samples; its log says \
-                 \"missed heartbeats from client, timeout: {t}s\"). The application did not \
-                 know: {}",
+                 after the client's last byte: {} The application did not know: {}",
                 heartbeat_counts(f),
                 if end.kind == EndKind::Reset { "reset (RST)" } else { "closed" },
                 secs(hb.broker_may_drop_ms()),
                 secs(hb.broker_drops_by_ms()),
+                if f.rabbitmq {
+                    format!(
+                        "exactly RabbitMQ's rule (it samples the bytes it received once per T \
+                         and gives up after two empty samples; its log says \"missed heartbeats \
+                         from client, timeout: {t}s\")."
+                    )
+                } else {
+                    "the broker's heartbeat check (the 0-9-1 spec lets a peer close a \
+                     connection that sent nothing for two or more intervals)."
+                        .to_string()
+                },
                 lowercase_first(&pubs),
             ),
             remedy: format!(

@@ -192,8 +192,18 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) 
             ]],
         ));
         out.push('\n');
+        let rabbit = r.server.as_ref().is_none_or(|s| {
+            s.product
+                .as_deref()
+                .is_none_or(|p| p.eq_ignore_ascii_case("RabbitMQ"))
+        });
         out.push_str(&wrap(
-            "RabbitMQ adopts the Tune-Ok value as it is.",
+            if rabbit {
+                "RabbitMQ adopts the Tune-Ok value as it is."
+            } else {
+                "RabbitMQ adopts the Tune-Ok value as it is; other brokers may enforce the smaller \
+                 of their proposal and the Tune-Ok value (GarageMQ does)."
+            },
             WIDTH,
             "",
         ));

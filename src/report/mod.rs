@@ -219,6 +219,11 @@ impl Run {
                 end: &end,
                 publishes: &publishes,
                 interrupted: o.interrupted,
+                rabbitmq: o.server.as_ref().is_none_or(|s| {
+                    s.product
+                        .as_deref()
+                        .is_none_or(|p| p.eq_ignore_ascii_case("RabbitMQ"))
+                }),
             }),
         };
         Run {
