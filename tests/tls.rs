@@ -11,6 +11,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use common::fake;
 use common::require_broker;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -294,4 +295,108 @@ fn passwords_stay_hidden_and_insecure_says_so() {
     // The URL's TLS parameters work like the flags.
     let (code, _, err) = run(&["heartbeat", &format!("{TLS_URL}?cacertfile={ca}")]);
     assert_eq!(code, 0, "{err}");
+}
+
+/// A TLS server that asks for a client certificate signed by `ca.pem` and
+/// speaks just enough AMQP to log a client in with what it offers
+/// (`mechanisms`); the Start-Ok it got comes out of the channel.
+fn tls_amqp_server(
+    mechanisms: &'static str,
+) -> (String, std::sync::mpsc::Receiver<(String, usize)>) {
+    use amq_protocol::frame::AMQPFrame;
+    use amq_protocol::protocol::{connection, AMQPClass};
+    use amqpdoctor::wire::codec::{decode, encode, Decoded};
+    use std::io::Write;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(tls_file("server.pem"))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(tls_file("server.key")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(tls_file("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap(),
+    );
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((tcp, _)) = l.accept() else { return };
+        let conn = rustls::ServerConnection::new(config).unwrap();
+        let mut s = rustls::StreamOwned::new(conn, tcp);
+        let mut buf = Vec::new();
+        let next = |s: &mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>,
+                    buf: &mut Vec<u8>|
+         -> Option<AMQPFrame> {
+            loop {
+                if let Decoded::Frame(f, n) = decode(buf, 0) {
+                    buf.drain(..n);
+                    return Some(f);
+                }
+                let mut chunk = [0u8; 4096];
+                let n = s.read(&mut chunk).ok().filter(|n| *n > 0)?;
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        };
+        let send = |s: &mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>,
+                    f: AMQPFrame| {
+            let _ = s.write_all(&encode(&f).unwrap());
+        };
+        let _header = next(&mut s, &mut buf);
+        send(
+            &mut s,
+            fake::start("RabbitMQ", "3.10.8", "Erlang", mechanisms),
+        );
+        if let Some(AMQPFrame::Method(
+            _,
+            AMQPClass::Connection(connection::AMQPMethod::StartOk(ok)),
+        )) = next(&mut s, &mut buf)
+        {
+            let _ = tx.send((ok.mechanism.to_string(), ok.response.as_bytes().len()));
+        }
+        send(&mut s, fake::tune(131_072, 60));
+        let _tune_ok = next(&mut s, &mut buf);
+        let _open = next(&mut s, &mut buf);
+        send(&mut s, fake::open_ok());
+        let _ = next(&mut s, &mut buf);
+    });
+    (
+        format!("amqps://localhost:{port}/%2f?auth_mechanism=external"),
+        rx,
+    )
+}
+
+#[test]
+fn external_logs_in_with_the_client_certificate() {
+    let (url, rx) = tls_amqp_server("EXTERNAL");
+    let (code, _, err) = run(&[
+        "heartbeat",
+        &url,
+        "--connect-timeout",
+        "2s",
+        "--cacert",
+        &tls_file("ca.pem"),
+        "--cert",
+        &tls_file("client.pem"),
+        "--key",
+        &tls_file("client.key"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (mechanism, response_len) = rx.recv().unwrap();
+    assert_eq!(mechanism, "EXTERNAL");
+    assert_eq!(response_len, 0, "EXTERNAL sends an empty response");
 }

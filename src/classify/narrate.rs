@@ -532,7 +532,8 @@ fn setup_words_with(f: &SetupFailure, see_frames: &str) -> Words {
             format!("The broker cannot be logged in to by amqpdoctor: {message}."),
             "Enable PLAIN on the broker (RabbitMQ: `auth_mechanisms.1 = PLAIN` in \
              rabbitmq.conf), or point amqpdoctor at a listener that offers it. EXTERNAL means \
-             logging in with a TLS client certificate, which amqpdoctor does not do yet."
+             logging in with a TLS client certificate: use amqps:// with --cert and --key and \
+             add `?auth_mechanism=external` to the URL."
                 .to_string(),
         ),
         VerdictCode::AuthFailed => (

@@ -83,7 +83,7 @@ pub(super) async fn open(
                 .options()
                 .auth_mechanisms
                 .iter()
-                .find(|m| **m != crate::target::AuthMechanism::External)
+                .find(|m| **m != crate::target::AuthMechanism::External || spec.target.is_tls())
                 .map(|m| match m {
                     crate::target::AuthMechanism::Amqplain => lapin::uri::SASLMechanism::AMQPlain,
                     crate::target::AuthMechanism::External => lapin::uri::SASLMechanism::External,

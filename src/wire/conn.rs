@@ -149,7 +149,14 @@ impl HandshakeParams {
             vhost: target.vhost().to_string(),
             heartbeat,
             connection_name: connection_name.into(),
-            mechanisms: target.options().auth_mechanisms.clone(),
+            // EXTERNAL logs in with the TLS client certificate: only over TLS.
+            mechanisms: target
+                .options()
+                .auth_mechanisms
+                .iter()
+                .copied()
+                .filter(|m| *m != AuthMechanism::External || target.is_tls())
+                .collect(),
             channel_max: target.options().channel_max,
             frame_max: target.options().frame_max,
         }
@@ -549,7 +556,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
         let Some(mechanism) = allowed
             .iter()
             .copied()
-            .find(|m| m.name() != "EXTERNAL" && server.mechanisms.iter().any(|s| s == m.name()))
+            .find(|m| server.mechanisms.iter().any(|s| s == m.name()))
         else {
             self.dead = true;
             return Err(WireError::NoMechanism(server.mechanisms.clone()));
@@ -563,6 +570,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
                     p.password.clone().into(),
                 )
                 .sasl_auth_string(amq_protocol::auth::SASLMechanism::AMQPlain),
+                // The identity is the TLS client certificate: an empty
+                // response (RabbitMQ's rabbit_auth_mechanism_ssl).
+                AuthMechanism::External => Default::default(),
                 _ => codec::plain_response(&p.user, &p.password),
             },
             locale: "en_US".into(),
