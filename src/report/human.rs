@@ -38,6 +38,37 @@ pub fn render(report: &Report, style: Style) -> String {
         }
         out.push_str(&clean(&line));
         out.push('\n');
+        out.push_str(&super::style::wrap_with(
+            &if s.capabilities.is_empty() {
+                "none announced: amqpdoctor uses only what the 0-9-1 spec requires".to_string()
+            } else {
+                s.capabilities.join(", ")
+            },
+            super::style::WIDTH,
+            "         capabilities: ",
+            "           ",
+        ));
+    }
+    if let Some(t) = &report.header.tls {
+        out.push_str(&format!(
+            "tls      certificate {}{}{}\n",
+            if t.verified {
+                format!("verified for {}", clean(&t.server_name))
+            } else {
+                "NOT verified (--insecure)".to_string()
+            },
+            t.cacert
+                .as_deref()
+                .map_or(" against the system's roots".to_string(), |c| format!(
+                    " against {}",
+                    clean(c)
+                )),
+            if t.client_certificate {
+                "; client certificate sent"
+            } else {
+                ""
+            }
+        ));
     }
     let st = &report.settings;
     // Without a connection the settings were never resolved (auto idle
