@@ -264,6 +264,11 @@ async fn publish_and_settle<C: Connection>(spec: &RunSpec, conn: &mut C, out: &m
     if written.is_empty() || !conn.is_open() {
         return;
     }
+    if !conn.confirms() {
+        // Without publisher confirms nothing will settle them: their
+        // outcome stays unknown (see RunOutcome::confirms).
+        return;
+    }
     let deadline = tokio::time::Instant::now() + spec.confirm_timeout;
     let mut cancel = spec.cancel.clone();
     let settled = tokio::select! {

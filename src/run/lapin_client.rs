@@ -223,11 +223,7 @@ pub(super) async fn open(
     });
     let mut notes = Vec::new();
     if !spec.server_confirms {
-        notes.push(
-            "the server does not announce publisher_confirms: publishes are only written, and \
-             whether they arrived is unknown (no confirm can come)"
-                .to_string(),
-        );
+        notes.push(super::NO_CONFIRMS_NOTE.to_string());
     }
     if requested == Some(0) && !negotiated.is_off() {
         notes.push(format!(
@@ -380,10 +376,6 @@ impl driver::Connection for LapinConnection {
         _seqs: &[u32],
         deadline: tokio::time::Instant,
     ) -> BTreeMap<u32, Settled> {
-        if !self.server_confirms {
-            // Nothing will settle them; their outcome stays unknown.
-            return BTreeMap::new();
-        }
         let mut settled = BTreeMap::new();
         for (seq, confirm) in std::mem::take(&mut self.confirms) {
             match tokio::time::timeout_at(deadline, confirm).await {

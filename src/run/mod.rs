@@ -167,6 +167,11 @@ pub async fn cancelled(rx: &mut tokio::sync::watch::Receiver<bool>) {
     }
 }
 
+/// The note a run carries when the server lacks publisher confirms.
+pub const NO_CONFIRMS_NOTE: &str =
+    "the server does not announce publisher_confirms: publishes are \
+     only written, and whether they arrived is unknown (no confirm can come)";
+
 /// The probe's own queue: `amqpdoctor.probe.<16 hex digits>`, exclusive
 /// and auto-delete. Named by us, not the server: not every 0-9-1 broker
 /// names queues.

@@ -42,11 +42,7 @@ pub(super) async fn open(
     let confirms = hs.server.has_capability("publisher_confirms");
     let mut notes = Vec::new();
     if !confirms {
-        notes.push(
-            "the server does not announce publisher_confirms: publishes are only written, and \
-             whether they arrived is unknown (no confirm can come)"
-                .to_string(),
-        );
+        notes.push(super::NO_CONFIRMS_NOTE.to_string());
     }
     Ok(Opened {
         conn: WireConnection { conn, confirms },
@@ -173,10 +169,6 @@ impl Connection for WireConnection {
         seqs: &[u32],
         deadline: tokio::time::Instant,
     ) -> BTreeMap<u32, Settled> {
-        if !self.confirms {
-            // Nothing will settle them; their outcome stays unknown.
-            return BTreeMap::new();
-        }
         // Delivery tags count publishes on the channel from 1, so a tag is
         // the publish's sequence number.
         let mut pending: Vec<u64> = seqs.iter().map(|&s| u64::from(s)).collect();
