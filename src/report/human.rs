@@ -10,6 +10,16 @@ use crate::timeline::{EventKind, TcpEnd};
 use crate::vocab::units::secs;
 use crate::vocab::{Op, VerdictCode};
 
+/// Whether the run never got past TLS: the certificate was then never
+/// verified, whatever was asked for.
+fn tls_failed(report: &Report) -> bool {
+    use crate::vocab::Stage;
+    report
+        .setup_failure
+        .as_ref()
+        .is_some_and(|f| matches!(f.stage, Stage::Connect | Stage::Tls))
+}
+
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     out.push_str(&format!(
@@ -52,8 +62,13 @@ pub fn render(report: &Report, style: Style) -> String {
     if let Some(t) = &report.header.tls {
         out.push_str(&format!(
             "tls      certificate {}{}{}\n",
-            if t.verified {
+            if t.verified && !tls_failed(report) {
                 format!("verified for {}", clean(&t.server_name))
+            } else if t.verified {
+                format!(
+                    "NOT verified: no TLS handshake completed (it was to be checked for {})",
+                    clean(&t.server_name)
+                )
             } else {
                 "NOT verified (--insecure)".to_string()
             },

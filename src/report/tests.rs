@@ -370,3 +370,33 @@ fn probe_for_ci_systems() {
     insta::assert_snapshot!(probe_ci::render_junit(&r));
     insta::assert_snapshot!(probe_ci::render_markdown(&r));
 }
+
+/// "verified" only after a verified handshake: the header line of a run
+/// whose TLS handshake failed says the certificate was not verified.
+#[test]
+fn tls_verified_only_after_a_handshake() {
+    let tls = super::TlsInfo {
+        server_name: "localhost".into(),
+        verified: true,
+        cacert: Some("cert.pem".into()),
+        client_certificate: false,
+    };
+    let mut ok = probe_report(vec![disabled_run()]);
+    ok.header.tls = Some(tls.clone());
+    assert!(human(&ok).contains("tls      certificate verified for localhost against cert.pem"));
+    let err = SetupError {
+        stage: Stage::Tls,
+        kind: FailureKind::Tls(crate::vocab::TlsFailure::Other),
+        message: "TLS handshake with localhost: the server's certificate is a CA certificate"
+            .into(),
+    };
+    let mut failed = preflight_failure();
+    failed.setup_failure = Some(SetupFailure::classify(&err));
+    failed.header.tls = Some(tls);
+    let out = human(&failed);
+    assert!(!out.contains("verified for"), "{out}");
+    assert!(
+        out.contains("certificate NOT verified: no TLS handshake completed"),
+        "{out}"
+    );
+}

@@ -518,6 +518,11 @@ fn setup_error(stage: Stage, e: &lapin::Error) -> SetupError {
     SetupError {
         stage,
         kind,
-        message: format!("lapin: {e}"),
+        message: match e.kind() {
+            lapin::ErrorKind::IOError(io) if crate::wire::tls::failure(io, true).is_some() => {
+                format!("lapin: TLS: {}", crate::wire::tls::words(io))
+            }
+            _ => format!("lapin: {e}"),
+        },
     }
 }

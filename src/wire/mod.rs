@@ -18,6 +18,7 @@
 pub mod codec;
 pub mod conn;
 pub mod tls;
+pub mod tls_words;
 
 use std::io;
 use std::net::SocketAddr;

@@ -331,7 +331,7 @@ pub async fn handshake(
         .map_err(|e| {
             (
                 failure(&e, client_cert).unwrap_or(TlsFailure::Other),
-                e.to_string(),
+                words(&e),
             )
         })
 }
@@ -354,6 +354,14 @@ pub fn heartbeat_count(bytes: u64, tls: bool) -> Option<u32> {
 pub fn failure(err: &io::Error, client_cert: bool) -> Option<TlsFailure> {
     let e = err.get_ref()?.downcast_ref::<rustls::Error>()?;
     Some(rustls_failure(e, client_cert))
+}
+
+/// One sentence for an I/O error from a TLS stream: the rustls refusal in
+/// words when it is one, else the I/O error's own message.
+pub fn words(err: &io::Error) -> String {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .map_or_else(|| err.to_string(), super::tls_words::sentence)
 }
 
 /// The rule, on rustls's error type (pure; table-tested).
