@@ -142,6 +142,20 @@ pub struct Heartbeats {
     pub received_at_ms: Vec<u64>,
 }
 
+/// Heartbeat times kept per direction: 2 per second for 9 hours, 512 KiB.
+/// Past this the beats are still counted; a peer flooding heartbeats (the
+/// spec lets it send them at any time) cannot grow memory without bound.
+pub const MAX_HEARTBEAT_TIMES: usize = 65_536;
+
+/// Heartbeat events `--trace` lists per direction before only counting.
+pub const MAX_TRACED_HEARTBEATS: u32 = 10_000;
+
+fn keep_time(times: &mut Vec<u64>, at: u64) {
+    if times.len() < MAX_HEARTBEAT_TIMES {
+        times.push(at);
+    }
+}
+
 /// The record of one connection.
 #[derive(Debug, Clone)]
 pub struct Timeline {
@@ -243,30 +257,53 @@ impl Timeline {
 
     pub fn heartbeat_sent(&mut self) {
         let at = self.now_ms();
-        self.heartbeats.sent += 1;
-        self.heartbeats.sent_at_ms.push(at);
-        if self.trace {
-            self.push_at(
-                at,
-                EventKind::Sent {
-                    frame: "heartbeat".into(),
-                },
-            );
-        }
+        self.heartbeats.sent = self.heartbeats.sent.saturating_add(1);
+        let n = self.heartbeats.sent;
+        keep_time(&mut self.heartbeats.sent_at_ms, at);
+        self.trace_heartbeat(
+            at,
+            n,
+            EventKind::Sent {
+                frame: "heartbeat".into(),
+            },
+        );
     }
 
     pub fn heartbeat_received(&mut self) {
         let at = self.now_ms();
-        *self.heartbeats.received.get_or_insert(0) += 1;
-        self.heartbeats.received_at_ms.push(at);
-        if self.trace {
-            self.push_at(
-                at,
-                EventKind::Received {
-                    frame: "heartbeat".into(),
-                },
-            );
+        let n = self.heartbeats.received.get_or_insert(0);
+        *n = n.saturating_add(1);
+        let n = *n;
+        keep_time(&mut self.heartbeats.received_at_ms, at);
+        self.trace_heartbeat(
+            at,
+            n,
+            EventKind::Received {
+                frame: "heartbeat".into(),
+            },
+        );
+    }
+
+    /// With `--trace`, list the `n`th heartbeat in one direction, up to
+    /// [`MAX_TRACED_HEARTBEATS`]; past that, one note says the rest are
+    /// only counted (a peer flooding heartbeats must not grow the list).
+    fn trace_heartbeat(&mut self, at: u64, n: u32, kind: EventKind) {
+        if !self.trace || n > MAX_TRACED_HEARTBEATS + 1 {
+            return;
         }
+        if n == MAX_TRACED_HEARTBEATS + 1 {
+            let dir = if matches!(kind, EventKind::Sent { .. }) {
+                "sent"
+            } else {
+                "received"
+            };
+            let text = format!(
+                "more than {MAX_TRACED_HEARTBEATS} heartbeats {dir}: the rest are counted, not listed"
+            );
+            self.push_at(at, EventKind::Note { text });
+            return;
+        }
+        self.push_at(at, kind);
     }
 
     /// The first event matching `pred`.
@@ -341,5 +378,26 @@ mod tests {
         let mut loud = Timeline::new(true);
         loud.heartbeat_received();
         assert_eq!(loud.events.len(), 1);
+    }
+
+    #[test]
+    fn a_heartbeat_flood_is_counted_in_bounded_memory() {
+        for trace in [false, true] {
+            let mut t = Timeline::new(trace);
+            let n = MAX_HEARTBEAT_TIMES as u32 + 5_000;
+            for _ in 0..n {
+                t.heartbeat_received();
+                t.heartbeat_sent();
+            }
+            assert_eq!((t.heartbeats.sent, t.heartbeats.received), (n, Some(n)));
+            assert_eq!(t.heartbeats.received_at_ms.len(), MAX_HEARTBEAT_TIMES);
+            assert_eq!(t.heartbeats.sent_at_ms.len(), MAX_HEARTBEAT_TIMES);
+            let listed = if trace {
+                2 * (MAX_TRACED_HEARTBEATS as usize + 1)
+            } else {
+                0
+            };
+            assert_eq!(t.events.len(), listed, "trace {trace}");
+        }
     }
 }

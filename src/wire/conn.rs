@@ -335,11 +335,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
                 }
                 Decoded::NeedMore => {}
             }
-            let read =
+            // A read that is always ready (a peer flooding heartbeats) would
+            // never let `timeout_at` fire: check the deadline ourselves.
+            let read = if Instant::now() >= deadline {
+                Err(())
+            } else {
                 tokio::time::timeout_at(deadline.into(), self.stream.read_buf(&mut self.rbuf))
-                    .await;
+                    .await
+                    .map_err(|_| ())
+            };
             match read {
-                Err(_) => {
+                Err(()) => {
                     let after = deadline.saturating_duration_since(self.tl.start());
                     self.tl.push(EventKind::Timeout {
                         waiting_for: waiting_for.clone(),

@@ -1,0 +1,142 @@
+//! Hostile peers and files that attack memory, time and signals (issue 24):
+//! every row asserts that the process ends by itself (a generous kill-after
+//! guard turns a hang into a failure), its exit code, and — measured by the
+//! kernel with `wait4` — that its peak RSS stays under the bound
+//! docs/security.md states for a single hostile peer.
+//!
+//! Hostile servers are scripted peers on 127.0.0.1:0 (tests/common/fake.rs).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use amq_protocol::frame::AMQPFrame;
+use common::fake::{self, read_frame, send, serve, skip};
+
+/// docs/security.md: no single hostile peer drives the tool past this.
+const MAX_RSS_KIB: i64 = 64 * 1024;
+
+/// Past this the process is taken to hang and killed (the row fails).
+const KILL_AFTER: Duration = Duration::from_secs(90);
+
+/// Every hostile URL carries this password; no output may contain it.
+const SECRET: &str = "S3cr3tPw";
+
+struct Ran {
+    /// `None`: killed by our guard (it hung) or by a signal.
+    code: Option<i32>,
+    killed_by_guard: bool,
+    max_rss_kib: i64,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run amqpdoctor with `args`, reap it with `wait4` for its peak RSS, and
+/// kill it if it has not ended after [`KILL_AFTER`].
+fn run(args: &[&str]) -> Ran {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amqpdoctor"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("AMQP_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let pid = child.id() as libc::pid_t;
+    let started = Instant::now();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut killed_by_guard = false;
+    loop {
+        // SAFETY: plain syscall on our own child; the pointers are valid.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if r == pid {
+            break;
+        }
+        assert_eq!(r, 0, "wait4 failed");
+        if !killed_by_guard && started.elapsed() > KILL_AFTER {
+            // Not reaped yet, so the pid is still our child's.
+            let _ = child.kill();
+            killed_by_guard = true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Ran {
+        code,
+        killed_by_guard,
+        max_rss_kib: usage.ru_maxrss,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+fn assert_bounded(name: &str, ran: &Ran, exit: i32) {
+    assert!(
+        !ran.killed_by_guard,
+        "{name}: still running after {KILL_AFTER:?}; stderr: {}",
+        ran.stderr
+    );
+    assert_eq!(ran.code, Some(exit), "{name}: stderr: {}", ran.stderr);
+    assert!(
+        ran.max_rss_kib <= MAX_RSS_KIB,
+        "{name}: peak RSS {} KiB over the {MAX_RSS_KIB} KiB bound",
+        ran.max_rss_kib
+    );
+    for text in [&ran.stdout, &ran.stderr] {
+        assert!(!text.contains(SECRET), "{name}: password in output");
+        assert!(!text.contains("panicked"), "{name}: panic: {text}");
+    }
+}
+
+/// Heartbeat frames, 4 096 of them in one write.
+fn heartbeat_burst() -> Vec<u8> {
+    let one = amqpdoctor::wire::codec::encode(&AMQPFrame::Heartbeat).unwrap();
+    one.repeat(4096)
+}
+
+/// Start, Tune, then heartbeats as fast as the socket takes them and never
+/// Open-Ok, until the client goes away (issue 24, item 2).
+fn flood_before_open_ok(mut c: TcpStream) {
+    skip(&mut c, 8);
+    send(&mut c, fake::rabbit_start());
+    read_frame(&mut c); // Start-Ok
+    send(&mut c, fake::tune(131_072, 60));
+    let burst = heartbeat_burst();
+    while c.write_all(&burst).is_ok() {}
+}
+
+#[test]
+fn a_heartbeat_flood_before_open_ok_is_bounded_in_memory_and_time() {
+    let cases: &[(&str, &[&str], i32)] = &[
+        ("probe", &["probe", "--mode", "disabled", "--idle", "0s"], 3),
+        (
+            "probe --trace",
+            &["probe", "--mode", "disabled", "--idle", "0s", "--trace"],
+            3,
+        ),
+        ("heartbeat", &["heartbeat"], 3),
+        ("check", &["check"], 1),
+    ];
+    for (name, args, exit) in cases {
+        let url = serve(flood_before_open_ok);
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([url.as_str(), "--connect-timeout", "5s"]);
+        let ran = run(&all);
+        assert_bounded(name, &ran, *exit);
+    }
+}
