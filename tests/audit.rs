@@ -13,10 +13,11 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use common::fixture::{self, validate_junit};
 use common::pika::PikaApp;
 use common::{amqpdoctor, broker_host_port, require_broker};
 use serde_json::Value;
@@ -57,13 +58,12 @@ fn require_management() {
             Err(format!("GET /api/overview as guest answered {line:?}"))
         }
     };
-    if let Err(why) = check() {
-        panic!(
-            "audit's tests need RabbitMQ's management API on 127.0.0.1:{port} (guest/guest): \
-             {why}\nStart the broker and enable the plugin with `bash .ci/broker` (or \
-             `rabbitmq-plugins enable rabbitmq_management`)."
-        );
-    }
+    static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
+    fixture::require(
+        &CHECK,
+        &format!("RabbitMQ's management API on 127.0.0.1:{port} (guest/guest)"),
+        check,
+    );
 }
 
 /// `audit ARGS`: exit code, stdout, stderr.
@@ -85,40 +85,6 @@ fn audit_json(args: &[&str]) -> (i32, Value, String) {
     let doc = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}\nstderr: {stderr}"));
     (code, doc, stderr)
-}
-
-/// Validate JUnit XML against Jenkins' schema (tests/data/junit-10.xsd,
-/// see tests/check.rs) with Python's xmlschema. Fails, never skips, when
-/// the module is missing.
-fn validate_junit(xml: &str) {
-    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/junit-10.xsd");
-    let script = format!(
-        "import sys, xmlschema\nxmlschema.XMLSchema({xsd:?}).validate(sys.stdin.read())\nprint('valid')"
-    );
-    let mut child = Command::new("python3")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 validates the JUnit output; install Python 3");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(xml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !stderr.contains("ModuleNotFoundError"),
-        "{stderr}\n`pip install xmlschema` (`bash .ci/broker` does it)"
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "valid",
-        "{stderr}\n{xml}"
-    );
 }
 
 /// Every field of an audit document is in docs/json.md's audit section.
@@ -477,13 +443,13 @@ fn a_gzip_bomb_is_cut_at_the_cap() {
     survives(
         |_, mut c| {
             // 40 MiB of spaces, compressed to about 40 KiB.
-            let out = Command::new("python3")
+            let out = Command::new(fixture::python())
                 .args([
                     "-c",
                     "import gzip,sys; sys.stdout.buffer.write(gzip.compress(b' ' * (40 << 20)))",
                 ])
                 .output()
-                .expect("python3 makes the gzip bomb");
+                .expect("python makes the gzip bomb");
             let _ = write!(
                 c,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: \

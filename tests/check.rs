@@ -11,11 +11,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::fixture::{run_python, validate_junit};
 use common::{amqpdoctor, broker_url, redact, require_broker};
 use serde_json::Value;
 
@@ -54,34 +54,6 @@ fn refusing_url() -> String {
     let port = l.local_addr().unwrap().port();
     drop(l);
     format!("amqp://guest:S3cr3tPw@127.0.0.1:{port}/%2f")
-}
-
-/// `python3 -c SCRIPT` with `input` on stdin; its stdout. Fails (never
-/// skips) with how to install the module when it is missing.
-fn python(script: &str, input: &str) -> String {
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 is needed to validate the CI formats; install Python 3");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("ModuleNotFoundError") {
-        panic!(
-            "{stderr}\nThe format tests read amqpdoctor's output with real consumers: \
-             `pip install prometheus_client xmlschema` (`bash .ci/broker` does it)."
-        );
-    }
-    assert!(out.status.success(), "python failed:\n{stderr}");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -408,7 +380,7 @@ for suite in root.iter("testsuite"):
     print(suite.get("name"), len(cases), ",".join(n.split(":")[0] for n in failed), len(skipped))
 "#
     );
-    let summary = python(&script, &xml);
+    let summary = run_python(&script, &xml);
     let lines: Vec<&str> = summary.lines().collect();
     assert_eq!(lines.len(), 2, "{summary}");
     // The broker: 8 steps + 2 expectations, the server expectation failed.
@@ -431,7 +403,7 @@ for fam in text_string_to_metric_families(sys.stdin.read()):
         labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()) if k != "target")
         print(s.name, s.labels.get("target", ""), labels, s.value, sep="|")
 "#;
-    let parsed = python(script, &text);
+    let parsed = run_python(script, &text);
     let rows: Vec<Vec<&str>> = parsed.lines().map(|l| l.split('|').collect()).collect();
     let value = |name: &str, target: &str, labels: &str| -> Option<f64> {
         rows.iter()
@@ -524,11 +496,7 @@ fn probe_junit_is_valid_too_and_markdown_is_a_table() {
         String::from_utf8(out.stdout).unwrap()
     };
     let xml = probe("junit");
-    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/junit-10.xsd");
-    let script = format!(
-        "import sys, xmlschema\nxmlschema.XMLSchema({xsd:?}).validate(sys.stdin.read())\nprint('valid')"
-    );
-    assert_eq!(python(&script, &xml).trim(), "valid");
+    validate_junit(&xml);
     assert!(xml.contains("disabled mode: healthy"), "{xml}");
     let md = probe("markdown");
     assert!(md.contains("| disabled | `healthy` | ✅ yes |"), "{md}");

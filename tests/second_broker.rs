@@ -25,6 +25,8 @@
 //! The probes use T = 2 s and 8 s idles, in parallel; the longest test (a
 //! Tune-Ok above the proposal) idles 32 s, so the file takes about 32 s.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -43,20 +45,19 @@ const WRONG_PASSWORD_URL: &str = "amqp://guest:wrong@127.0.0.1:5682";
 /// the test's own client.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Panic with instructions unless GarageMQ answers on 127.0.0.1:5682: the
+/// End the test binary with one line unless GarageMQ answers on 127.0.0.1:5682: the
 /// protocol header must get a Connection.Start whose server properties name
 /// garagemq (another broker on that port would make every expectation here
 /// wrong). Checked once per test binary.
 fn require_second_broker() {
     static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
-    if let Err(why) = CHECK.get_or_init(check_second_broker) {
-        panic!(
-            "these tests need the second AMQP 0-9-1 broker, GarageMQ, on {ADDR}: {why}\n\
-             Run `bash .ci/broker` (or `bash .ci/broker start`): it installs Debian's garagemq \
-             package with apt-get when absent and starts it on {ADDR} \
-             (pid in .ci/.broker2/garagemq.pid, log in .ci/.broker2/garagemq.log)."
-        );
-    }
+    common::fixture::require(
+        &CHECK,
+        &format!(
+            "the second AMQP 0-9-1 broker, GarageMQ, on {ADDR} (log in .ci/.broker2/garagemq.log)"
+        ),
+        check_second_broker,
+    );
 }
 
 fn check_second_broker() -> Result<(), String> {

@@ -8,28 +8,14 @@ mod common;
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use common::fake;
+use common::fixture::tls_file;
 use common::require_broker;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
-
-/// A file from `.ci/.tls/`; fails with how to make them.
-fn tls_file(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), ".ci", ".tls", name]
-        .iter()
-        .collect();
-    assert!(
-        p.exists(),
-        "{} is missing: the TLS tests use the certificates and the RabbitMQ TLS listener on \
-         127.0.0.1:5671 that `bash .ci/broker` sets up",
-        p.display()
-    );
-    p.display().to_string()
-}
 
 const TLS_URL: &str = "amqps://guest:guest@localhost:5671/%2f";
 

@@ -2,9 +2,9 @@
 //! loud check that it really answers AMQP, the binary under test, and
 //! `rabbitmqctl` wrappers to see what the broker saw.
 //!
-//! Tests that need a broker call [`require_broker`] first. It panics with
-//! instructions instead of skipping: a test suite that silently passes
-//! without a broker proves nothing. `.ci/run` starts the broker before
+//! Tests that need a broker call [`require_broker`] first. It fails with
+//! one line naming the setup command instead of skipping ([`fixture`]): a
+//! test suite that silently passes without a broker proves nothing. `.ci/run` starts the broker before
 //! `cargo test`, so in CI the check only costs one round trip.
 //!
 //! Each test file compiles this module separately and uses a subset of it,
@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod fixture;
 pub mod pika;
 
 use std::io::{ErrorKind, Read, Write};
@@ -39,20 +40,18 @@ pub fn broker_url() -> String {
         .unwrap_or_else(|| DEFAULT_TEST_URL.to_string())
 }
 
-/// Panic with instructions unless the test broker answers the AMQP protocol
-/// header with Connection.Start within 3 s. Checked once per test binary.
+/// End the test binary with one line ([`fixture::missing`]) unless the test
+/// broker answers the AMQP protocol header with Connection.Start within 3 s
+/// (or set AMQPDOCTOR_TEST_URL=amqp://user:pass@host:port/vhost to use
+/// another broker). Checked once per test binary.
 pub fn require_broker() {
     static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
     let url = broker_url();
-    if let Err(why) = CHECK.get_or_init(|| check_broker(&url)) {
-        panic!(
-            "these tests need a RabbitMQ broker, and none answered AMQP at {}: {why}\n\
-             Start one with `rabbitmq-server -detached` (install it first with \
-             `apt-get install -y rabbitmq-server`; `bash .ci/run` does both), or set \
-             AMQPDOCTOR_TEST_URL=amqp://user:pass@host:port/vhost to use another broker.",
-            redact(&url)
-        );
-    }
+    fixture::require(
+        &CHECK,
+        &format!("a RabbitMQ broker answering AMQP at {}", redact(&url)),
+        || check_broker(&url),
+    );
 }
 
 /// Connect, send the protocol header, and expect a Connection.Start method

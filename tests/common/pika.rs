@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The pika version `.ci/broker` installs.
+/// The pika version `.ci/broker` installs (pinned in .ci/requirements.txt).
 pub const PIKA_VERSION: &str = "1.3.2";
 
 /// A running pika application (killed when dropped).
@@ -24,19 +24,14 @@ impl PikaApp {
     pub fn start(mode: &str, heartbeat: u16, name: &str) -> PikaApp {
         super::require_broker();
         let root = env!("CARGO_MANIFEST_DIR");
-        let python = format!("{root}/.ci/.venv/bin/python");
-        assert!(
-            std::path::Path::new(&python).exists(),
-            "{python} is missing: the scan and audit tests run real pika clients from the \
-             virtualenv that `bash .ci/broker start` creates (pika {PIKA_VERSION} from PyPI)"
-        );
+        let python = super::fixture::python();
         let mut child = Command::new(&python)
             .arg(format!("{root}/tests/clients/pika_app.py"))
             .args([&super::broker_url(), mode, &heartbeat.to_string(), name])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("starting {python}: {e}"));
+            .unwrap_or_else(|e| panic!("starting {}: {e}", python.display()));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
