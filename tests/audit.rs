@@ -82,8 +82,9 @@ fn audit_json(args: &[&str]) -> (i32, Value, String) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let (code, stdout, stderr) = audit(&all);
-    let doc = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}\nstderr: {stderr}"));
+    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("stdout is not one JSON document ({e}; exit {code})\nstdout:\n{stdout}\nstderr:\n{stderr}")
+    });
     (code, doc, stderr)
 }
 
@@ -325,9 +326,7 @@ fn wrong_credentials_exit_3_with_one_clear_line() {
 
 #[test]
 fn a_closed_port_exits_3_at_once_and_says_how_to_enable_the_api() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
+    let port = common::run::refused_port();
     let started = Instant::now();
     let (code, stdout, stderr) = audit(&[
         "--management",
@@ -438,25 +437,36 @@ fn an_endless_body_is_cut_at_the_cap() {
     );
 }
 
+/// 40 MiB of spaces, gzip-compressed to about 40 KiB by Python's gzip.
+/// Made once, before the server accepts: compressing takes seconds on a
+/// loaded machine, which must not count against audit's timeout.
+fn gzip_bomb() -> &'static [u8] {
+    static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
+    BOMB.get_or_init(|| {
+        Command::new(fixture::python())
+            .args([
+                "-c",
+                "import gzip,sys; sys.stdout.buffer.write(gzip.compress(b' ' * (40 << 20)))",
+            ])
+            .output()
+            .expect("python makes the gzip bomb")
+            .stdout
+    })
+}
+
 #[test]
 fn a_gzip_bomb_is_cut_at_the_cap() {
+    gzip_bomb();
     survives(
         |_, mut c| {
-            // 40 MiB of spaces, compressed to about 40 KiB.
-            let out = Command::new(fixture::python())
-                .args([
-                    "-c",
-                    "import gzip,sys; sys.stdout.buffer.write(gzip.compress(b' ' * (40 << 20)))",
-                ])
-                .output()
-                .expect("python makes the gzip bomb");
+            let bomb = gzip_bomb();
             let _ = write!(
                 c,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: \
                  gzip\r\nContent-Length: {}\r\n\r\n",
-                out.stdout.len()
+                bomb.len()
             );
-            let _ = c.write_all(&out.stdout);
+            let _ = c.write_all(bomb);
         },
         "10s",
         Duration::from_secs(8),

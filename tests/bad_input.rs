@@ -372,10 +372,7 @@ fn hostile_rows() -> Vec<Row> {
     });
     let refused = {
         // Bind, learn the port, close: nothing listens there any more.
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        drop(l);
-        format!("amqp://guest:{SECRET}@127.0.0.1:{port}/%2f")
+        common::run::refused_url(SECRET)
     };
     let idle = ["--idle", "1s", "--mode", "disabled"];
     vec![

@@ -16,22 +16,18 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::fixture::{run_python, validate_junit};
+use common::run::{json_of, refused_url, run_json};
 use common::{amqpdoctor, broker_url, redact, require_broker};
 use serde_json::Value;
 
 /// Run `check ARGS --format json`; the exit code and the document.
 fn check_json(args: &[&str]) -> (i32, Value, String) {
-    let out = amqpdoctor()
-        .arg("check")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let doc: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}\nstderr: {stderr}"));
-    (out.status.code().unwrap_or(-1), doc, stderr)
+    run_json(
+        amqpdoctor()
+            .arg("check")
+            .args(args)
+            .args(["--format", "json"]),
+    )
 }
 
 fn steps(target: &Value) -> Vec<(String, String)> {
@@ -50,10 +46,7 @@ fn steps(target: &Value) -> Vec<(String, String)> {
 
 /// A URL on 127.0.0.1 where nothing listens (bound, then released).
 fn refusing_url() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("amqp://guest:S3cr3tPw@127.0.0.1:{port}/%2f")
+    refused_url("S3cr3tPw")
 }
 
 #[test]
@@ -317,7 +310,7 @@ fn targets_come_from_a_file_and_from_amqp_url() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json_of(&out);
     assert_eq!(doc["targets"][0]["target"], redact(&broker_url()));
 
     // A bad URL in the file is a usage error before anything connects.

@@ -29,9 +29,7 @@ fn probe_against(url: &str) -> (i32, Value) {
         .args(["probe", url, "--connect-timeout", "1s", "--format", "json"])
         .output()
         .unwrap();
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap_or(-1), doc)
+    (out.status.code().unwrap_or(-1), common::run::json_of(&out))
 }
 
 #[test]

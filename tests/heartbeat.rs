@@ -7,21 +7,14 @@ use serde_json::Value;
 
 fn heartbeat_json(args: &[&str]) -> (i32, Value) {
     require_broker();
-    let out = amqpdoctor()
-        .arg("heartbeat")
-        .arg(broker_url())
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .expect("running amqpdoctor");
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), doc)
+    let (code, doc, _) = common::run::run_json(
+        amqpdoctor()
+            .arg("heartbeat")
+            .arg(broker_url())
+            .args(args)
+            .args(["--format", "json"]),
+    );
+    (code, doc)
 }
 
 #[test]

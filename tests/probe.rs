@@ -28,11 +28,8 @@ fn probe_json(args: &[&str]) -> (i32, Value, String) {
 }
 
 fn parse(out: Output) -> (i32, Value, String) {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let doc = common::run::json_of(&out);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!("stdout is not one JSON document ({e}):\n{stdout}\nstderr:\n{stderr}")
-    });
     (out.status.code().unwrap_or(-1), doc, stderr)
 }
 

@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::run::{json_of, refused_port};
 use common::{broker_url, require_broker};
 use serde_json::Value;
 
@@ -246,9 +247,7 @@ fn frames_are_logged_with_direction_and_method() {
 
 #[test]
 fn an_unreachable_upstream_resets_the_client() {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
+    let port = refused_port();
     let proxy = Proxy::to(&format!("127.0.0.1:{port}"), &[]);
     let addr = proxy
         .url
@@ -282,17 +281,6 @@ fn idle_timeout(url: &str, args: &[&str]) -> (i32, Value) {
         .output()
         .unwrap();
     (out.status.code().unwrap(), json_of(&out))
-}
-
-/// The one JSON document on stdout.
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// `idle-timeout --max 8s` through a proxy with a 2 s idle timeout: the

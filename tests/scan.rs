@@ -15,19 +15,12 @@ use serde_json::Value;
 
 /// `scan ARGS --format json`: exit code and report.
 fn scan(args: &[&str]) -> (i32, Value) {
-    let out = common::amqpdoctor()
-        .args(["scan", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), doc)
+    let (code, doc, _) = common::run::run_json(
+        common::amqpdoctor()
+            .args(["scan", "--format", "json"])
+            .args(args),
+    );
+    (code, doc)
 }
 
 /// The record of the connection whose local port is `port`.

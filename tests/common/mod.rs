@@ -15,6 +15,7 @@
 pub mod fake;
 pub mod fixture;
 pub mod pika;
+pub mod run;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
