@@ -8,6 +8,7 @@
 
 use super::end::{End, EndKind};
 use super::publish::{Outcome, PublishReport};
+use crate::knowledge::Broker;
 use crate::timeline::{EventKind, Timeline};
 use crate::vocab::{Heartbeat, Mode, VerdictCode};
 
@@ -26,8 +27,8 @@ pub struct RunFacts<'a> {
     pub end: &'a End,
     pub publishes: &'a [PublishReport],
     pub interrupted: bool,
-    /// The broker is RabbitMQ (or did not say): its rules may be named.
-    pub rabbitmq: bool,
+    /// The broker, and the rules it applies (see [`Broker::from_server`]).
+    pub broker: &'a Broker,
 }
 
 /// Extra tolerance around RabbitMQ's [2T, 3T] window: scheduling jitter on
@@ -41,12 +42,12 @@ pub fn attribution_tolerance_ms(t: Heartbeat) -> u64 {
 pub const PATH_IDLE_MIN_MS: u64 = 1000;
 
 /// Whether `client_silence_ms` before an ending falls in the broker's
-/// heartbeat window [2T, 3T], with tolerance.
-pub fn in_broker_window(t: Heartbeat, client_silence_ms: u64) -> bool {
+/// heartbeat window (RabbitMQ's [2T, 3T]), with tolerance.
+pub fn in_broker_window(broker: &Broker, t: Heartbeat, client_silence_ms: u64) -> bool {
     let tol = attribution_tolerance_ms(t);
     !t.is_off()
-        && client_silence_ms + tol >= t.broker_may_drop_ms()
-        && client_silence_ms <= t.broker_drops_by_ms() + tol
+        && client_silence_ms + tol >= broker.may_drop_ms(t)
+        && client_silence_ms <= broker.drops_by_ms(t) + tol
 }
 
 /// When the client *did* send heartbeats while idle but the ending still
@@ -62,7 +63,11 @@ pub fn heartbeats_swallowed(f: &RunFacts) -> Option<u64> {
     if f.timeline.heartbeats.sent == 0 {
         return None;
     }
-    if in_broker_window(f.heartbeat, end.since_last_client_byte_ms.unwrap_or(0)) {
+    if in_broker_window(
+        f.broker,
+        f.heartbeat,
+        end.since_last_client_byte_ms.unwrap_or(0),
+    ) {
         return None;
     }
     let idle_start = f
@@ -70,7 +75,7 @@ pub fn heartbeats_swallowed(f: &RunFacts) -> Option<u64> {
         .find(|k| matches!(k, EventKind::IdleStart { .. }))
         .map(|e| e.at_ms)?;
     let heard = end.at_ms.checked_sub(idle_start)?;
-    in_broker_window(f.heartbeat, heard).then_some(heard)
+    in_broker_window(f.broker, f.heartbeat, heard).then_some(heard)
 }
 
 /// When an RST answered the client's first write after an idle in which
@@ -165,8 +170,8 @@ pub fn attribute(f: &RunFacts) -> VerdictCode {
         },
         EndKind::Reset | EndKind::Fin => {
             let client_silence = end.since_last_client_byte_ms.unwrap_or(0);
-            if in_broker_window(f.heartbeat, client_silence)
-                || in_broker_window(enforced_by_min(f), client_silence)
+            if in_broker_window(f.broker, f.heartbeat, client_silence)
+                || in_broker_window(f.broker, enforced_by_min(f), client_silence)
                 || heartbeats_swallowed(f).is_some()
             {
                 VerdictCode::BrokerHeartbeatTimeout
@@ -202,6 +207,9 @@ pub(crate) mod tests {
     use crate::classify::publish::publish_reports;
     use crate::timeline::{EventKind as K, PublishAttempt};
 
+    pub(crate) static RABBITMQ: std::sync::LazyLock<Broker> =
+        std::sync::LazyLock::new(|| Broker::from_server(Some("RabbitMQ"), Some("3.10.8")));
+
     pub(crate) fn end(kind: EndKind, client_silence: u64, server_silence: Option<u64>) -> End {
         let mut e = End::new(kind, client_silence + 10, SeenBy::Observer);
         e.since_last_client_byte_ms = Some(client_silence);
@@ -229,7 +237,7 @@ pub(crate) mod tests {
             end: e,
             publishes: p,
             interrupted: false,
-            rabbitmq: true,
+            broker: &RABBITMQ,
         }
     }
 

@@ -13,7 +13,7 @@ use super::predict::{predict, Prediction};
 use super::publish::Outcome;
 use super::scan::Inference as ScanInference;
 use super::setup::SetupFailure;
-use crate::knowledge;
+use crate::knowledge::{self, TuneOkRule};
 use crate::timeline::EventKind;
 use crate::vocab::check::{CheckStep, StepError};
 use crate::vocab::idle::Fate;
@@ -66,11 +66,12 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
             let mut s = format!(
                 "The broker proposed {proposed}; the client {asked} and answered Tune-Ok with \
                  T = {t} s, {}",
-                if f.rabbitmq {
-                    "which RabbitMQ adopts as it is."
+                if f.broker.rules().tune_ok == TuneOkRule::Adopt && f.broker.is_listed() {
+                    format!("which {} adopts as it is.", f.broker.name())
                 } else {
                     "which the broker enforces (some brokers enforce the smaller of their \
                      proposal and the client's value)."
+                        .to_string()
                 }
             );
             match f.pump_every_ms {
@@ -91,7 +92,7 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
         Mode::Disabled => format!(
             "The broker proposed {proposed}; the client answered Tune-Ok with heartbeat 0 and \
              {} adopted it: neither side sends heartbeats and neither watches for silence.",
-            if f.rabbitmq { "RabbitMQ" } else { "the broker" }
+            f.broker.name()
         ),
     }
 }
@@ -245,7 +246,7 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
                 if end.kind == EndKind::Reset { "reset (RST)" } else { "closed" },
                 secs(hb.broker_may_drop_ms()),
                 secs(hb.broker_drops_by_ms()),
-                if f.rabbitmq {
+                if f.broker.is_rabbitmq() {
                     format!(
                         "exactly RabbitMQ's rule (it samples the bytes it received once per T \
                          and gives up after two empty samples; its log says \"missed heartbeats \

@@ -12,7 +12,7 @@ use anyhow::Context;
 use crate::classify::SetupFailure;
 use crate::cli::{Format, HeartbeatArgs};
 use crate::error::{ExitStatus, UsageError};
-use crate::knowledge::{self, ClientSpec};
+use crate::knowledge::{self, Broker, ClientSpec};
 use crate::report::heartbeat::{
     client_rows, heartbeat_exit, timings_and_warnings, HeartbeatReport,
 };
@@ -110,14 +110,11 @@ async fn heartbeat(
     if let Some(window) = args.observe {
         let countdown = Countdown::start("observing heartbeats", window);
         // RabbitMQ beats every T/2; the 0-9-1 spec only asks for a beat
-        // when nothing else was sent for T, which is what other brokers
-        // (GarageMQ) do: hold each to what it promises.
-        let rabbit = hs
-            .server
-            .product
-            .as_deref()
-            .is_some_and(|p| p.eq_ignore_ascii_case("RabbitMQ"));
-        let server_every = if rabbit { t.send_every_ms() } else { t.ms() };
+        // when nothing else was sent for T, which is what GarageMQ does:
+        // hold each to what it promises (data/knowledge/brokers.toml).
+        let broker =
+            Broker::from_server(hs.server.product.as_deref(), hs.server.version.as_deref());
+        let server_every = broker.beats_within_ms(t);
         let res = cadence::observe(
             &mut conn,
             t,

@@ -14,6 +14,7 @@
 //! explanations, the `heartbeat` client table and docs/errors.md and
 //! docs/heartbeats.md (tests/docs_drift.rs keeps the documents in step).
 
+mod brokers;
 mod clients;
 mod lookup;
 mod markdown;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::vocab::VerdictCode;
 
+pub use brokers::{brokers, Broker, BrokerRules, CloseKind, PerT, TuneOkRule};
 pub use clients::{
     client, client_spec, negotiate, negotiate_for, why_not_honoured, ClientLib, ClientSpec,
     ClientVersion, Negotiation,
@@ -257,6 +259,10 @@ pub const DATA_FILES: &[(&str, &str)] = &[
         include_str!("../../data/knowledge/replies.toml"),
     ),
     (
+        "brokers.toml",
+        include_str!("../../data/knowledge/brokers.toml"),
+    ),
+    (
         "clients.toml",
         include_str!("../../data/knowledge/clients.toml"),
     ),
@@ -339,6 +345,7 @@ static CLIENTS: LazyLock<ClientFile> = LazyLock::new(|| {
     file.client.retain(|c| !c.versions.is_empty());
     file
 });
+static BROKERS: LazyLock<brokers::BrokerFile> = LazyLock::new(|| load("brokers.toml"));
 static VERDICTS: LazyLock<VerdictFile> = LazyLock::new(|| load("verdicts.toml"));
 static LOGS: LazyLock<LogFile> = LazyLock::new(|| load("logs.toml"));
 static CONCEPTS: LazyLock<ConceptFile> = LazyLock::new(|| load("concepts.toml"));

@@ -7,7 +7,7 @@ use super::style::{clean, table, wrap, Style, WIDTH};
 use super::{Header, ServerSummary};
 use crate::classify::{Cadence, SetupFailure};
 use crate::error::ExitStatus;
-use crate::knowledge::{self, ClientSpec};
+use crate::knowledge::{self, Broker, ClientSpec};
 use crate::run::cadence::Observed;
 use crate::vocab::units::secs;
 use crate::vocab::{Heartbeat, HeartbeatRequest, Negotiation};
@@ -192,17 +192,18 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) 
             ]],
         ));
         out.push('\n');
-        let rabbit = r.server.as_ref().is_none_or(|s| {
-            s.product
-                .as_deref()
-                .is_none_or(|p| p.eq_ignore_ascii_case("RabbitMQ"))
-        });
+        let broker = r.server.as_ref().map_or_else(
+            || Broker::from_server(None, None),
+            |s| Broker::from_server(s.product.as_deref(), s.version.as_deref()),
+        );
         out.push_str(&wrap(
-            if rabbit {
-                "RabbitMQ adopts the Tune-Ok value as it is."
+            &if broker.is_rabbitmq() {
+                broker.tune_ok_sentence()
             } else {
-                "RabbitMQ adopts the Tune-Ok value as it is; other brokers may enforce the smaller \
-                 of their proposal and the Tune-Ok value (GarageMQ does)."
+                format!(
+                    "{} RabbitMQ adopts the Tune-Ok value as it is.",
+                    broker.tune_ok_sentence()
+                )
             },
             WIDTH,
             "",

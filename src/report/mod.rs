@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::classify::{self, End, PublishReport, RunFacts, SetupFailure, Verdict};
 use crate::error::ExitStatus;
+use crate::knowledge::Broker;
 use crate::run::RunOutcome;
 use crate::timeline::{Event, Heartbeats};
 use crate::vocab::{Heartbeat, Mode, Negotiation};
@@ -203,6 +204,10 @@ impl Run {
         // lost: nothing could have confirmed it.
         let publishes = classify::publish_reports(&o.attempts, o.interrupted || !o.confirms);
         let setup_failure = o.setup_error.as_ref().map(SetupFailure::classify);
+        let broker = o.server.as_ref().map_or_else(
+            || Broker::from_server(None, None),
+            |s| Broker::from_server(s.product.as_deref(), s.version.as_deref()),
+        );
         let verdict = match &setup_failure {
             Some(f) => classify::setup_verdict(f),
             None => classify::verdict(&RunFacts {
@@ -219,11 +224,7 @@ impl Run {
                 end: &end,
                 publishes: &publishes,
                 interrupted: o.interrupted,
-                rabbitmq: o.server.as_ref().is_none_or(|s| {
-                    s.product
-                        .as_deref()
-                        .is_none_or(|p| p.eq_ignore_ascii_case("RabbitMQ"))
-                }),
+                broker: &broker,
             }),
         };
         Run {
