@@ -20,6 +20,7 @@ mod lookup;
 mod markdown;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use std::sync::LazyLock;
 
