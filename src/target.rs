@@ -11,6 +11,8 @@ use std::fmt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use thiserror::Error;
 
+pub use crate::redact::{redact_command_line, redact_url_text};
+
 /// The URL used when neither an argument nor `$AMQP_URL` gives one.
 pub const DEFAULT_URL: &str = "amqp://guest:guest@localhost:5672/%2f";
 
@@ -124,9 +126,12 @@ impl Target {
     /// vhost; `/%2f` names `/` explicitly.
     pub fn parse(raw: &str) -> Result<Self, TargetError> {
         let malformed = |reason: &str| TargetError::Malformed {
-            url: redact_url_text(raw),
+            url: crate::redact::url_for_message(raw),
             reason: format!("{reason}{}", encoding_hint(raw)),
         };
+        if let Some(why) = unsafe_shape(raw) {
+            return Err(malformed(why));
+        }
         // `amqp:/user:pw@host` parses as a URL whose *path* is
         // `user:pw@host`: it would log in as guest and send the password to
         // the broker as a vhost name. Demand the two slashes.
@@ -454,6 +459,32 @@ fn query_options(url: &url::Url, warnings: &mut Vec<String>) -> Result<UriOption
     Ok(o)
 }
 
+/// Shapes refused before any parsing, each of which would otherwise send
+/// something else than what was meant:
+///
+/// - whitespace or a control character (a targets-file line with trailing
+///   words would have them in the vhost);
+/// - an `@` after the authority's first `/ ? #`. RabbitMQ's URI spec
+///   (rabbitmq/rabbitmq-website, site/uri-spec.md: `password = *(
+///   unreserved / pct-encoded / sub-delims )`, `vhost = segment`) lets
+///   neither user info hold an unencoded `/ ? #` nor the host end
+///   elsewhere, so `amqp://host:/pw@h` reads as vhost `pw@h` logged in as
+///   guest: the password would reach the broker as a vhost name. It is a
+///   password holding `/ ? #`, refused with how to encode it.
+fn unsafe_shape(raw: &str) -> Option<&'static str> {
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(
+            "a URL holds no spaces or control characters (a vhost with a space is written %20; \
+             one URL per line in a targets file)",
+        );
+    }
+    let body = raw.split_once("//")?.1;
+    let authority_end = body.find(['/', '?', '#'])?;
+    body[authority_end..]
+        .contains('@')
+        .then_some("an `@` follows a / ? or #, so the user info would end early")
+}
+
 /// When a `/`, `?` or `#` comes before the last `@`, the user info was most
 /// likely cut short by one of them in the password: say how to write it.
 fn encoding_hint(raw: &str) -> &'static str {
@@ -486,179 +517,9 @@ fn idna_host(d: &str) -> Result<String, String> {
     }
 }
 
-/// Redact the password from URL-like text we could not parse, so that even
-/// an error about a malformed URL never echoes the secret.
-///
-/// The user info ends at the *last* `@`: a password may hold `/`, `?`, `#`
-/// or `@` unencoded, and a host never holds `@`. Works without `//` after
-/// the scheme, and without a scheme at all. Without any `@`, text after a
-/// `:` in the authority that is not a port number is redacted too
-/// (`amqp://user:secret` reads as a host and a bad port).
-pub fn redact_url_text(raw: &str) -> String {
-    // A scheme is `amqp:`/`amqps:`, or any scheme-like word followed by a
-    // slash; in `user:pw@host` the `user` is no scheme.
-    let (scheme, rest) = match raw.split_once(':') {
-        Some((s, r))
-            if s.eq_ignore_ascii_case("amqp")
-                || s.eq_ignore_ascii_case("amqps")
-                || (!s.is_empty()
-                    && r.starts_with('/')
-                    && s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))) =>
-        {
-            (&raw[..=s.len()], r)
-        }
-        _ => ("", raw),
-    };
-    let body = rest.trim_start_matches('/');
-    let lead = &rest[..rest.len() - body.len()];
-    if let Some(at) = body.rfind('@') {
-        let userinfo = &body[..at];
-        return match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}{lead}{user}:***@{}", &body[at + 1..]),
-            None => raw.to_string(),
-        };
-    }
-    // No '@': only a port may follow a ':' in the authority.
-    let auth_end = body.find(['/', '?', '#']).unwrap_or(body.len());
-    match body[..auth_end].rsplit_once(':') {
-        Some((host, port)) if !port.chars().all(|c| c.is_ascii_digit()) => {
-            format!("{scheme}{lead}{host}:***{}", &body[auth_end..])
-        }
-        _ => raw.to_string(),
-    }
-}
-
-/// Redact the password of every URL inside free text (a pasted log line):
-/// in each `scheme://user:password@host…` token, everything between the
-/// first `:` of the user info and the token's last `@` becomes `***`. A
-/// token ends at whitespace, a quote or `>`, so a password holding one of
-/// those is cut short, but the part before it is still hidden.
-pub fn redact_urls_in_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let body_start = i + 3;
-        out.push_str(&rest[..body_start]);
-        let body = &rest[body_start..];
-        let end = body
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '>' | '<'))
-            .unwrap_or(body.len());
-        let token = &body[..end];
-        match (token.rfind('@'), token.find(':')) {
-            (Some(at), Some(colon)) if colon < at => {
-                out.push_str(&token[..=colon]);
-                out.push_str("***");
-                out.push_str(&token[at..]);
-            }
-            _ => out.push_str(token),
-        }
-        rest = &body[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A process's command line for display, with secrets hidden: URL
-/// passwords (as [`redact_urls_in_text`]), the value of any
-/// `--password`/`--pass`/`-p`-style flag (`--password X`, `--password=X`),
-/// and any `…password…=VALUE` / `…secret…=VALUE` / `…token…=VALUE`
-/// argument (environment-style settings given as arguments). Arguments are
-/// joined with spaces; control characters are left for the renderer to
-/// escape.
-pub fn redact_command_line(args: &[String]) -> String {
-    let secret_name = |name: &str| {
-        let n = name.trim_start_matches('-').to_ascii_lowercase();
-        ["password", "passwd", "pass", "pwd", "secret", "token"]
-            .iter()
-            .any(|k| {
-                n == *k || n.contains("password") || n.contains("secret") || n.ends_with("token")
-            })
-    };
-    let mut out = Vec::with_capacity(args.len());
-    let mut hide_next = false;
-    for a in args {
-        if hide_next {
-            out.push("***".to_string());
-            hide_next = false;
-            continue;
-        }
-        if let Some((name, _)) = a.split_once('=') {
-            if secret_name(name) {
-                out.push(format!("{name}=***"));
-                continue;
-            }
-        }
-        if a.starts_with('-') && secret_name(a) || a == "-p" {
-            hide_next = true;
-        }
-        out.push(redact_urls_in_text(a));
-    }
-    out.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn command_lines_lose_their_secrets() {
-        let cmd = |args: &[&str]| {
-            redact_command_line(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
-        };
-        let rows: &[(&[&str], &str)] = &[
-            (&["python3", "app.py"], "python3 app.py"),
-            (
-                &["python3", "app.py", "amqp://bob:s3cret@mq:5672/%2f"],
-                "python3 app.py amqp://bob:***@mq:5672/%2f",
-            ),
-            (
-                &["app", "--password", "s3cret", "-v"],
-                "app --password *** -v",
-            ),
-            (&["app", "--password=s3cret"], "app --password=***"),
-            (&["app", "-p", "s3cret"], "app -p ***"),
-            (
-                &[
-                    "env",
-                    "RABBIT_PASSWORD=s3cret",
-                    "AMQP_URL=amqp://u:s3cret@h/",
-                ],
-                "env RABBIT_PASSWORD=*** AMQP_URL=amqp://u:***@h/",
-            ),
-            (&["app", "--api-token", "s3cret"], "app --api-token ***"),
-            (&["app", "--passive", "x"], "app --passive x"),
-        ];
-        for (args, want) in rows {
-            let got = cmd(args);
-            assert_eq!(got, *want);
-            assert!(!got.contains("s3cret"), "{got}");
-        }
-    }
-
-    #[test]
-    fn urls_inside_text_lose_their_passwords() {
-        let rows: &[(&str, &str)] = &[
-            ("no url here", "no url here"),
-            (
-                "connect amqp://bob:s3cret@host:5672/ failed",
-                "connect amqp://bob:***@host:5672/ failed",
-            ),
-            ("amqps://u:p@ss@h/v", "amqps://u:***@h/v"),
-            ("amqp://host:5672/", "amqp://host:5672/"),
-            ("amqp://user@host/", "amqp://user@host/"),
-            (
-                "a amqp://a:1@h and http://b:2@g 'amqp://c:3@i'",
-                "a amqp://a:***@h and http://b:***@g 'amqp://c:***@i'",
-            ),
-            ("Connection <amqp://x:y@z>", "Connection <amqp://x:***@z>"),
-            ("trailing ://", "trailing ://"),
-            ("ünï amqp://ü:ñ@h", "ünï amqp://ü:***@h"),
-        ];
-        for &(input, want) in rows {
-            assert_eq!(redact_urls_in_text(input), want, "{input}");
-        }
-    }
 
     #[test]
     fn parses_with_defaults() {

@@ -209,13 +209,31 @@ fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
             let t = super::with_tls(
                 t,
                 &args.tls,
-                &format!("{}: ", crate::target::redact_url_text(u.trim())),
+                &format!("{}: ", crate::redact::url_for_message(u.trim())),
             )?;
             super::warn_about(&t, &format!("{t}: "));
             Ok(match &password {
                 Some(pw) => t.with_password(pw.clone()),
                 None => t,
             })
+        })
+        .collect::<anyhow::Result<Vec<Target>>>()
+        .map(without_duplicates)
+}
+
+/// The targets with each one listed twice (same URL once redacted) kept
+/// once, said on stderr: a duplicate would be a duplicate Prometheus
+/// series.
+fn without_duplicates(targets: Vec<Target>) -> Vec<Target> {
+    let mut seen = std::collections::HashSet::new();
+    targets
+        .into_iter()
+        .filter(|t| {
+            let first = seen.insert(t.to_string());
+            if !first {
+                report::notice(&format!("{t}: listed more than once; checked once"));
+            }
+            first
         })
         .collect()
 }

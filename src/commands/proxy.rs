@@ -9,7 +9,24 @@ use crate::report::{self, proxy as render};
 use crate::run::proxy::{serve, ProxyEvent, ProxySpec};
 use crate::vocab::proxy::OnIdle;
 
+/// `--upstream` is HOST:PORT. A URL (`amqp://guest:pw@h:5672`) or any user
+/// info is refused without echoing it: it may hold a password, and the
+/// resolver would be handed the whole string for every client.
+pub fn check_upstream(upstream: &str) -> Result<(), UsageError> {
+    if !upstream.contains("://") && !upstream.contains('@') && !upstream.contains('/') {
+        return Ok(());
+    }
+    let hint = crate::target::Target::parse(upstream)
+        .map(|t| format!(" (here: --upstream {})", t.authority()))
+        .unwrap_or_default();
+    Err(UsageError(format!(
+        "--upstream takes HOST:PORT, such as 127.0.0.1:5672, not a URL or user info: the proxy \
+         relays bytes and never logs in{hint}"
+    )))
+}
+
 pub fn run(args: ProxyArgs) -> anyhow::Result<ExitStatus> {
+    check_upstream(&args.upstream)?;
     let rt = super::runtime()?;
     rt.block_on(async {
         let cancel = super::interrupt_flag();
@@ -77,4 +94,25 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitStatus> {
         report::emit(render::summary(&conns)).context("writing the summary")?;
         Ok(ExitStatus::Ok)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_upstream;
+
+    #[test]
+    fn upstream_is_host_and_port_only() {
+        for ok in ["127.0.0.1:5672", "[::1]:5672", "rabbit:5672"] {
+            assert!(check_upstream(ok).is_ok(), "{ok}");
+        }
+        for (bad, hint) in [
+            ("amqp://guest:S3cr3tPw@127.0.0.1:5672", "127.0.0.1:5672"),
+            ("guest:S3cr3tPw@127.0.0.1:5672", ""),
+            ("amqps://u:S3cr3tPw@h", "h:5671"),
+        ] {
+            let e = check_upstream(bad).unwrap_err().to_string();
+            assert!(!e.contains("S3cr3tPw"), "{e}");
+            assert!(e.contains(hint), "{e}");
+        }
+    }
 }
