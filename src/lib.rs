@@ -23,7 +23,6 @@
 //! | [`vocab`] | the shared vocabulary: modes, verdict codes, T, stages, ops, failures |
 //! | [`timeline`] | events in ms since connect, heartbeat counts, publish records |
 //! | [`target`] | URL parsing, defaults |
-//! | [`redact`] | the one password redactor for every text we echo |
 //! | [`error`] | the tool's own failures and their exit codes |
 //! | [`cli`] | clap definitions: every flag, its help and its value parser |
 //! | [`wire`] | our own AMQP 0-9-1 client on amq-protocol frames |
@@ -40,7 +39,6 @@ pub mod commands;
 pub mod error;
 pub mod knowledge;
 pub mod observe;
-pub mod redact;
 pub mod report;
 pub mod run;
 pub mod target;

@@ -11,7 +11,8 @@ use std::fmt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use thiserror::Error;
 
-pub use crate::redact::{redact_command_line, redact_url_text};
+pub mod redact;
+pub use redact::{redact_command_line, redact_url_text};
 
 /// The URL used when neither an argument nor `$AMQP_URL` gives one.
 pub const DEFAULT_URL: &str = "amqp://guest:guest@localhost:5672/%2f";
@@ -126,7 +127,7 @@ impl Target {
     /// vhost; `/%2f` names `/` explicitly.
     pub fn parse(raw: &str) -> Result<Self, TargetError> {
         let malformed = |reason: &str| TargetError::Malformed {
-            url: crate::redact::url_for_message(raw),
+            url: crate::target::redact::url_for_message(raw),
             reason: format!("{reason}{}", encoding_hint(raw)),
         };
         if let Some(why) = unsafe_shape(raw) {

@@ -209,7 +209,7 @@ fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
             let t = super::with_tls(
                 t,
                 &args.tls,
-                &format!("{}: ", crate::redact::url_for_message(u.trim())),
+                &format!("{}: ", crate::target::redact::url_for_message(u.trim())),
             )?;
             super::warn_about(&t, &format!("{t}: "));
             Ok(match &password {

@@ -40,7 +40,7 @@ pub fn render_list(format: Format, color: bool) -> anyhow::Result<String> {
 pub fn render(query: &str, format: Format, color: bool) -> anyhow::Result<String> {
     // A pasted line may carry a connection URL with its password: nothing
     // below (the echo, the JSON `query`, an error) may see the secret.
-    let redacted = crate::redact::redact_text(query);
+    let redacted = crate::target::redact::redact_text(query);
     let query = redacted.as_str();
     let topic = knowledge::lookup(query).map_err(|near| UsageError(unknown_topic(query, &near)))?;
     Ok(match format {

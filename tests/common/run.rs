@@ -48,13 +48,6 @@ mod tests {
     use std::process::Command;
 
     #[test]
-    fn a_refused_port_refuses() {
-        let port = refused_port();
-        let err = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
-    }
-
-    #[test]
     #[should_panic(expected = "stdout is not one JSON document")]
     fn text_on_stdout_fails_loudly() {
         let out = Command::new("sh")
