@@ -13,8 +13,8 @@ use std::process::Command;
 use serde::Deserialize;
 
 /// Measured over the whole corpus; raise with the figures, never lower.
-const RECOGNISED_FLOOR_PCT: f64 = 75.0;
-const CAUSE_NAMED_FLOOR_PCT: f64 = 39.0;
+const RECOGNISED_FLOOR_PCT: f64 = 96.0;
+const CAUSE_NAMED_FLOOR_PCT: f64 = 83.0;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,9 +137,14 @@ fn check_causes_are_topics(all: &[(String, Vec<Row>)]) {
     }
 }
 
-fn run_file(rows: &[Row], misses: &mut Vec<String>) -> Tally {
+fn run_file(
+    rows: &[Row],
+    per_library: &mut BTreeMap<String, Tally>,
+    misses: &mut Vec<String>,
+) -> Tally {
     let mut tally = Tally::default();
     for row in rows {
+        let before = (tally.recognised, tally.with_cause, tally.cause_named);
         tally.rows += 1;
         let doc = explain(&row.text)
             .filter(|d| d.get("kind").and_then(|k| k.as_str()) != Some("unknown"));
@@ -162,8 +167,29 @@ fn run_file(rows: &[Row], misses: &mut Vec<String>) -> Tally {
         } else if doc.is_none() {
             misses.push(format!("  unrecognised {}", row.url));
         }
+        let lib = per_library.entry(row.library.clone()).or_default();
+        lib.rows += 1;
+        lib.recognised += tally.recognised - before.0;
+        lib.with_cause += tally.with_cause - before.1;
+        lib.cause_named += tally.cause_named - before.2;
     }
     tally
+}
+
+fn print_table(heading: &str, rows: &BTreeMap<String, Tally>, total: &Tally) {
+    println!(
+        "{heading:<26} {:>5} {:>11} {:>12}",
+        "rows", "recognised", "cause named"
+    );
+    for (name, t) in rows.iter().chain([(&"all".to_owned(), total)]) {
+        println!(
+            "{name:<26} {:>5} {:>10.0}% {:>7.0}% of {}",
+            t.rows,
+            pct(t.recognised, t.rows),
+            pct(t.cause_named, t.with_cause),
+            t.with_cause
+        );
+    }
 }
 
 #[test]
@@ -179,26 +205,17 @@ fn pasted_corpus_is_recognised_and_named() {
         .collect();
     check_causes_are_topics(&all);
     let mut per_file = BTreeMap::new();
+    let mut per_library = BTreeMap::new();
     let mut misses = Vec::new();
     let mut total = Tally::default();
     for (name, rows) in &all {
-        let tally = run_file(rows, &mut misses);
+        let tally = run_file(rows, &mut per_library, &mut misses);
         total.add(&tally);
         per_file.insert(name.clone(), tally);
     }
-    println!(
-        "{:<18} {:>5} {:>11} {:>12}",
-        "file", "rows", "recognised", "cause named"
-    );
-    for (name, t) in per_file.iter().chain([(&"all".to_owned(), &total)]) {
-        println!(
-            "{name:<18} {:>5} {:>10.0}% {:>7.0}% of {}",
-            t.rows,
-            pct(t.recognised, t.rows),
-            pct(t.cause_named, t.with_cause),
-            t.with_cause
-        );
-    }
+    print_table("file", &per_file, &total);
+    println!();
+    print_table("library", &per_library, &total);
     println!("misses:\n{}", misses.join("\n"));
     let recognised = pct(total.recognised, total.rows);
     let named = pct(total.cause_named, total.with_cause);

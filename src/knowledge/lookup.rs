@@ -451,9 +451,10 @@ fn extract_errno(lower: &str) -> Option<&'static ErrnoInfo> {
             .find_map(|n| i32::try_from(n).ok().and_then(errno_by_number))
     };
     let by_text = || {
-        errnos()
-            .iter()
-            .find(|e| lower.contains(&e.text.to_lowercase()))
+        errnos().iter().find(|e| {
+            lower.contains(&e.text.to_lowercase())
+                || e.also_printed.iter().any(|t| lower.contains(t.as_str()))
+        })
     };
     let by_exception = || {
         ERRNO_EXCEPTIONS
@@ -468,13 +469,22 @@ fn extract_errno(lower: &str) -> Option<&'static ErrnoInfo> {
 }
 
 fn extract_reply(lower: &str) -> Option<&'static ReplyCode> {
+    // amqplib spells the names with hyphens: `403 (ACCESS-REFUSED)`.
+    let snake = lower.replace('-', "_");
     let by_name =
-        || words(lower).find_map(|w| replies().iter().find(|r| r.name.eq_ignore_ascii_case(w)));
+        || words(&snake).find_map(|w| replies().iter().find(|r| r.name.eq_ignore_ascii_case(w)));
     let by_number = || {
-        ["reply-code", "reply_code", "reply code", "exception ("]
-            .iter()
-            .filter_map(|k| number_after(lower, k))
-            .find_map(|n| u16::try_from(n).ok().and_then(reply_by_code))
+        [
+            "reply-code",
+            "reply_code",
+            "reply code",
+            "exception (",
+            "by server:",
+            "connection closed:",
+        ]
+        .iter()
+        .filter_map(|k| number_after(lower, k))
+        .find_map(|n| u16::try_from(n).ok().and_then(reply_by_code))
     };
     by_name().or_else(by_number)
 }

@@ -85,6 +85,12 @@ pub struct ErrnoInfo {
     pub name: String,
     /// strerror-style text, e.g. "Connection reset by peer".
     pub text: String,
+    /// Lowercase texts other platforms and runtimes print for the same
+    /// condition (Windows Sockets messages, Java's and Rust's wording), so a
+    /// pasted line that names none of `text`, the name or the number is
+    /// still read as this errno.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_printed: Vec<String>,
     #[serde(flatten)]
     pub about: About,
 }

@@ -729,8 +729,8 @@ fn the_lines_users_paste_are_recognised() {
         ),
         (
             "org.springframework.amqp.AmqpIOException: java.net.SocketException: Connection reset",
-            "spring-amqp",
-            None,
+            "ECONNRESET",
+            Some("spring-amqp"),
         ),
     ];
     for &(line, target, library) in rows {
