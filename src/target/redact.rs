@@ -216,8 +216,12 @@ fn redact_userinfo_word(word: &str) -> String {
     let Some(colon) = word[..at].find(':') else {
         return word.to_string();
     };
-    if word[colon + 1..at] == *HIDDEN || word[..colon].contains('/') || !url_bodies(word).is_empty()
-    {
+    // A URL's own scheme colon is no user info (rule 1 has seen it); a
+    // scheme-like `a:/` inside the password (`u:Zq9<a:/@h`) is no URL.
+    let is_scheme_colon = url_bodies(word)
+        .iter()
+        .any(|&body| word[..body].trim_end_matches('/').len() - 1 == colon);
+    if word[colon + 1..at] == *HIDDEN || word[..colon].contains('/') || is_scheme_colon {
         return word.to_string();
     }
     format!("{}{HIDDEN}{}", &word[..=colon], &word[at..])

@@ -124,6 +124,13 @@ fn every_pasted_shape_of_issue_24() {
         ),
         ("{\"password\": \"SEC RET\"}", "{\"password\": \"***\"}"),
         ("run --pw SECRET now", "run --pw *** now"),
+        // A scheme-like `a:/` inside the password is no URL (found by the
+        // property test below; it used to leave the whole password).
+        (
+            "error u:Zq9<a:/@host ECONNRESET",
+            "error u:***@host ECONNRESET",
+        ),
+        ("u:Zq9;a:/@h", "u:***@h"),
     ];
     for &(input, want) in rows {
         let got = redact_text(input);
