@@ -867,3 +867,37 @@ fn signals_table() {
     let failures = run_table(signal_rows());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Issue 24 item 18: help and version text that cannot be written fail like
+/// every other output (clap's own exit dropped the error and exited 0).
+#[test]
+fn help_and_version_to_a_full_device_fail() {
+    for args in [&["--help"][..], &["--version"], &["probe", "--help"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_amqpdoctor"))
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: stderr: {stderr}");
+        assert!(stderr.contains("writing the help"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// Issue 24 item 16: `scan --pid` naming no process is bad input (exit 2),
+/// not an empty scan that exits 0.
+#[test]
+fn scan_of_a_pid_with_no_process_says_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_amqpdoctor"))
+        .args(["scan", "--pid", "4000000"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("no such process"), "{stderr}");
+}

@@ -16,6 +16,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
     if args.port.is_empty() || args.port.contains(&0) {
         return Err(UsageError("--port needs port numbers from 1 to 65535".into()).into());
     }
+    // Issue 24 item 16: a pid with no process behind it would scan nothing
+    // and exit 0 as if the process had no connections.
+    if let Some(pid) = args.pid {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            return Err(UsageError(format!("--pid {pid}: no such process")).into());
+        }
+    }
     if let Some(w) = args.watch {
         report::notice(&format!(
             "scan: watching for {}, a reading every 250 ms (Ctrl-C reports what was seen)",
