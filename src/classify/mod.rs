@@ -13,6 +13,7 @@
 //! | [`check`] | `check`: failed steps classified, expectations judged |
 //! | [`idle`] | `idle-timeout`: the idles to try, the bracket, the advice |
 //! | [`scan`] | `scan`: T from the broker's beats, starving, heartbeats off, dead |
+//! | [`logs`] | `logs`: broker log lines into connection lifecycles, causes, patterns |
 //! | [`audit`] | `audit`: the broker's records flagged, the library named, joined with a scan |
 //! | [`narrate`] | every sentence: predictions, summaries, explanations, remedies |
 
@@ -23,6 +24,7 @@ pub mod check;
 pub mod end;
 pub mod errno;
 pub mod idle;
+pub mod logs;
 pub mod narrate;
 pub mod predict;
 pub mod publish;

@@ -166,18 +166,9 @@ pub fn render(doc: &Suites) -> String {
 
 /// `2026-11-21T09:05:03` (UTC) for seconds since the Unix epoch.
 pub fn iso8601(unix_s: u64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
     let days = (unix_s / 86_400) as i64;
     let rem = unix_s % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::vocab::units::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         rem / 3600,
