@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Peak RSS of amqpdoctor against hostile fake peers (issue 24 items 2, 5).
+# Peak RSS of amqpdoctor against hostile fake peers (issue 24 item 2 so far).
 # Usage: bash bench/hostile-memory.sh [path/to/amqpdoctor]
 # Prints one line per case: the command and its peak RSS in KiB
 # (/usr/bin/time -v "Maximum resident set size") and wall time. Loopback only.
 # Covers item 2 (a heartbeat flood before Open-Ok) so far; items 3, 5, 7
 # (proxy --log-frames, audit body, proxy partial frames) are still to add.
-# Note: this Python peer (bare Connection.Start) keeps every command near
-# 20 MiB, while the Rust peer in tests/bad_input_hostile.rs (a RabbitMQ-like
-# Start) drives `probe --trace` to ~215 MiB: the difference is not yet found.
+# The ~215 MiB once reported for `probe --trace` by the Rust test peer was
+# wait4's ru_maxrss carrying the test harness's high-water mark; polled
+# VmHWM and this script both see ~20 MiB.
 set -u
 BIN=${1:-target/debug/amqpdoctor}
 PEER=$(mktemp --suffix=.py)
