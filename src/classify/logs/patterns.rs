@@ -200,7 +200,8 @@ mod tests {
 
     #[test]
     fn clusters() {
-        let table: &[(&[(u64, u32)], Option<(u64, u32, u32)>)] = &[
+        type Row<'a> = (&'a [(u64, u32)], Option<(u64, u32, u32)>);
+        let table: &[Row] = &[
             (&[(350, 3), (351, 4), (352, 1), (10, 1)], Some((350, 8, 9))),
             (&[(350, 2)], None),
             (&[(10, 2), (100, 2), (1000, 2)], None),
