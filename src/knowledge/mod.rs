@@ -20,6 +20,8 @@ mod lookup;
 mod markdown;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lines;
 pub mod tls;
 
 use std::sync::LazyLock;

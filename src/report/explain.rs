@@ -10,12 +10,12 @@
 //! topic a line, a JSON document, or (for the usage error on an unknown
 //! topic) one compact line per kind.
 
-use serde::Serialize;
-
+use super::explain_json::client_examples;
+pub use super::explain_json::{render_json, render_list_json};
 use super::style::{indent, table_unwrapped, wrap_with, Style};
 use crate::knowledge::{
-    self, About, ClientSpec, ClientVersion, Concept, EofInfo, ErrnoInfo, LogMatch, LogPattern,
-    ReplyCode, Source, Topic, TopicList, VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
+    self, About, ClientSpec, Concept, EofInfo, ErrnoInfo, LogMatch, LogPattern, ReplyCode, Source,
+    Topic, TopicList, VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
 };
 use crate::vocab::units::secs;
 
@@ -35,20 +35,6 @@ pub fn render_human(query: &str, topic: &Topic<'_>, color: bool) -> String {
         other => entry(&mut out, other),
     }
     out.text
-}
-
-/// Exactly one JSON document (pretty, with a final newline).
-pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String> {
-    let doc = Doc {
-        tool: "amqpdoctor",
-        version: env!("CARGO_PKG_VERSION"),
-        command: "explain",
-        query,
-        kind: topic.kind(),
-        topic: topic.name(),
-        fields: fields(topic),
-    };
-    serde_json::to_string_pretty(&doc).map(|s| s + "\n")
 }
 
 /// Every topic `explain` knows, a heading per kind (`explain --list`).
@@ -73,18 +59,6 @@ pub fn render_list_human(list: &TopicList, color: bool) -> String {
         }
     }
     out.text
-}
-
-/// `explain --list --format json`: exactly one document, the groups under
-/// `list` keyed by kind.
-pub fn render_list_json(list: &TopicList) -> serde_json::Result<String> {
-    let doc = ListDoc {
-        tool: "amqpdoctor",
-        version: env!("CARGO_PKG_VERSION"),
-        command: "explain",
-        list,
-    };
-    serde_json::to_string_pretty(&doc).map(|s| s + "\n")
 }
 
 /// One line per kind, names comma-separated, each line indented: short
@@ -253,43 +227,14 @@ fn concept(out: &mut Out, c: &Concept) {
 }
 
 /// The example settings shown for a client: left alone, 0, 30 and 120 s.
-const EXAMPLE_REQUESTS: [Option<u16>; 4] = [None, Some(0), Some(30), Some(120)];
+pub(super) const EXAMPLE_REQUESTS: [Option<u16>; 4] = [None, Some(0), Some(30), Some(120)];
 
 fn client(out: &mut Out, spec: &ClientSpec<'_>) {
     let s = RABBITMQ_DEFAULT_HEARTBEAT_S;
     let lib = spec.lib;
     let row = spec.row();
     out.heading(&format!("client library {}: {}", spec.name(), lib.name));
-    if spec.pinned.is_none() && lib.versions.len() > 1 {
-        out.section(&format!(
-            "Across versions, against RabbitMQ's default proposal of {s} s"
-        ));
-        let mut rows = Vec::new();
-        for v in &lib.versions {
-            let mut cells = vec![
-                v.label.clone(),
-                v.default_heartbeat_s
-                    .map_or("server's".to_string(), |d| format!("{d} s")),
-            ];
-            cells.extend(
-                EXAMPLE_REQUESTS
-                    .iter()
-                    .map(|r| format!("{} s", knowledge::negotiate_for(v, s, *r))),
-            );
-            cells.push(if v.starves_when_idle { "yes" } else { "no" }.into());
-            rows.push(cells);
-        }
-        let header = [
-            "versions", "default", "unset", "asks 0", "asks 30", "asks 120", "starves",
-        ];
-        out.text
-            .push_str(&indent(&table_unwrapped(&header, rows), "  "));
-        out.text.push('\n');
-        out.para(&format!(
-            "One version: `amqpdoctor explain {}@VERSION`. Below: {} {}.",
-            lib.id, lib.name, row.label
-        ));
-    }
+    versions_table(out, spec);
     out.para_section("Heartbeat setting", &row.setting);
     out.section("Negotiation");
     out.para(&format!("{}.", capitalise(row.negotiation.describe())));
@@ -339,6 +284,43 @@ fn client(out: &mut Out, spec: &ClientSpec<'_>) {
     out.list(&confirm);
     out.list_section("What to do", &row.remedy);
     out.sources(&row.sources);
+}
+
+/// A client's versions side by side (only when no version was pinned and
+/// there is more than one).
+fn versions_table(out: &mut Out, spec: &ClientSpec<'_>) {
+    let s = RABBITMQ_DEFAULT_HEARTBEAT_S;
+    let (lib, row) = (spec.lib, spec.row());
+    if spec.pinned.is_none() && lib.versions.len() > 1 {
+        out.section(&format!(
+            "Across versions, against RabbitMQ's default proposal of {s} s"
+        ));
+        let mut rows = Vec::new();
+        for v in &lib.versions {
+            let mut cells = vec![
+                v.label.clone(),
+                v.default_heartbeat_s
+                    .map_or("server's".to_string(), |d| format!("{d} s")),
+            ];
+            cells.extend(
+                EXAMPLE_REQUESTS
+                    .iter()
+                    .map(|r| format!("{} s", knowledge::negotiate_for(v, s, *r))),
+            );
+            cells.push(if v.starves_when_idle { "yes" } else { "no" }.into());
+            rows.push(cells);
+        }
+        let header = [
+            "versions", "default", "unset", "asks 0", "asks 30", "asks 120", "starves",
+        ];
+        out.text
+            .push_str(&indent(&table_unwrapped(&header, rows), "  "));
+        out.text.push('\n');
+        out.para(&format!(
+            "One version: `amqpdoctor explain {}@VERSION`. Below: {} {}.",
+            lib.id, lib.name, row.label
+        ));
+    }
 }
 
 fn log_line(out: &mut Out, query: &str, m: &LogMatch<'_>) {
@@ -439,7 +421,7 @@ fn named_in(m: &LogMatch<'_>) -> Vec<String> {
 /// share a title because they recognise one event in different wordings
 /// (Python's ConnectionResetError and the kernel's "connection reset by
 /// peer" often sit in the same line), and naming it twice tells nothing new.
-fn other_matches<'a>(m: &LogMatch<'a>) -> Vec<&'a LogPattern> {
+pub(super) fn other_matches<'a>(m: &LogMatch<'a>) -> Vec<&'a LogPattern> {
     let primary = m.pattern.map(|p| p.title.as_str());
     let mut out: Vec<&'a LogPattern> = Vec::new();
     for p in &m.also {
@@ -473,446 +455,6 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-// ---------------------------------------------------------------------------
-// JSON
-
-#[derive(Serialize)]
-struct Doc<'a> {
-    tool: &'static str,
-    version: &'static str,
-    command: &'static str,
-    query: &'a str,
-    kind: &'static str,
-    topic: String,
-    #[serde(flatten)]
-    fields: Fields<'a>,
-}
-
-#[derive(Serialize)]
-struct ListDoc<'a> {
-    tool: &'static str,
-    version: &'static str,
-    command: &'static str,
-    list: &'a TopicList,
-}
-
-/// The entry's own fields, flattened into the document.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Fields<'a> {
-    Errno(&'a ErrnoInfo),
-    Reply(&'a ReplyCode),
-    Client(ClientFields<'a>),
-    Verdict(&'a VerdictInfo),
-    Concept(&'a Concept),
-    Eof(&'a EofInfo),
-    Log(LogFields<'a>),
-}
-
-#[derive(Serialize)]
-struct ClientFields<'a> {
-    id: &'a str,
-    name: &'a str,
-    aliases: &'a [String],
-    /// The label of the version row shown (the pinned one, else the newest).
-    version: &'a str,
-    /// Whether the user named a version (`pika@0.13`).
-    pinned: bool,
-    #[serde(flatten)]
-    row: RowFields<'a>,
-    /// Every version row, oldest first (only the pinned one when pinned).
-    all_versions: Vec<RowFields<'a>>,
-}
-
-#[derive(Serialize)]
-struct RowFields<'a> {
-    #[serde(flatten)]
-    row: &'a ClientVersion,
-    negotiation_rule: &'static str,
-    /// What it negotiates against RabbitMQ's default proposal.
-    examples: Vec<Example>,
-}
-
-#[derive(Serialize)]
-struct Example {
-    server_heartbeat_s: u16,
-    /// null: the library's default setting.
-    requested_heartbeat_s: Option<u16>,
-    negotiated_heartbeat_s: u16,
-}
-
-#[derive(Serialize)]
-struct LogFields<'a> {
-    /// null when no pattern matched and the line was read for what it names.
-    pattern: Option<&'a str>,
-    source: Option<&'a str>,
-    /// The versions that print the line this way, when that matters.
-    versions: Option<&'a str>,
-    title: Option<&'a str>,
-    meaning: Option<&'a str>,
-    timeout_s: Option<u32>,
-    /// [2T, 3T] in seconds, when the line states T.
-    broker_gave_up_between_s: Option<[u64; 2]>,
-    errno: Option<i32>,
-    errno_name: Option<&'a str>,
-    reply_code: Option<u16>,
-    reply_name: Option<&'a str>,
-    /// The library that printed the line (`id`, and what gave it away).
-    client: Option<ClientHitFields<'a>>,
-    also_matched: Vec<&'a str>,
-    sources: &'a [Source],
-    explained_by: Option<Box<Explained<'a>>>,
-    /// The library's own entry, when the line is not already explained by it.
-    library: Option<Box<Explained<'a>>>,
-}
-
-#[derive(Serialize)]
-struct ClientHitFields<'a> {
-    id: &'a str,
-    via: &'a str,
-}
-
-#[derive(Serialize)]
-struct Explained<'a> {
-    kind: &'static str,
-    topic: String,
-    #[serde(flatten)]
-    fields: Fields<'a>,
-}
-
-fn client_examples(row: &ClientVersion, server_s: u16) -> Vec<Example> {
-    EXAMPLE_REQUESTS
-        .into_iter()
-        .map(|req| Example {
-            server_heartbeat_s: server_s,
-            requested_heartbeat_s: req,
-            negotiated_heartbeat_s: knowledge::negotiate_for(row, server_s, req),
-        })
-        .collect()
-}
-
-fn row_fields(row: &ClientVersion) -> RowFields<'_> {
-    RowFields {
-        row,
-        negotiation_rule: row.negotiation.describe(),
-        examples: client_examples(row, RABBITMQ_DEFAULT_HEARTBEAT_S),
-    }
-}
-
-fn fields<'a>(topic: &Topic<'a>) -> Fields<'a> {
-    match topic {
-        Topic::Errno(e) => Fields::Errno(e),
-        Topic::Reply(r) => Fields::Reply(r),
-        Topic::Client(c) => Fields::Client(ClientFields {
-            id: &c.lib.id,
-            name: &c.lib.name,
-            aliases: &c.lib.aliases,
-            version: &c.row().label,
-            pinned: c.pinned.is_some(),
-            row: row_fields(c.row()),
-            all_versions: c.rows().iter().map(row_fields).collect(),
-        }),
-        Topic::Verdict(v) => Fields::Verdict(v),
-        Topic::Concept(c) => Fields::Concept(c),
-        Topic::Eof => Fields::Eof(knowledge::eof()),
-        Topic::Log(m) => Fields::Log(log_fields(m)),
-    }
-}
-
-fn explained<'a>(t: Topic<'a>) -> Box<Explained<'a>> {
-    Box::new(Explained {
-        kind: t.kind(),
-        topic: t.name(),
-        fields: fields(&t),
-    })
-}
-
-fn log_fields<'a>(m: &LogMatch<'a>) -> LogFields<'a> {
-    let p = m.pattern;
-    LogFields {
-        pattern: p.map(|p| p.id.as_str()),
-        source: p.map(|p| p.printed_by.as_str()),
-        versions: p.and_then(|p| p.versions.as_deref()),
-        title: p.map(|p| p.title.as_str()),
-        meaning: p.map(|p| p.meaning.as_str()),
-        timeout_s: m.timeout_s,
-        broker_gave_up_between_s: m.broker_window_s().map(|(lo, hi)| [lo, hi]),
-        errno: m.errno.map(|e| e.errno),
-        errno_name: m.errno.map(|e| e.name.as_str()),
-        reply_code: m.reply.map(|r| r.code),
-        reply_name: m.reply.map(|r| r.name.as_str()),
-        client: m.client.map(|c| ClientHitFields {
-            id: &c.spec.lib.id,
-            via: c.via,
-        }),
-        // The same patterns the human text names, so both outputs agree.
-        also_matched: other_matches(m).iter().map(|p| p.id.as_str()).collect(),
-        sources: p.map_or(&[], |p| p.sources.as_slice()),
-        explained_by: m.target().map(explained),
-        library: m
-            .client_to_add()
-            .map(|hit| explained(Topic::Client(hit.spec))),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::knowledge::{log_patterns, lookup, topic_names};
-
-    fn human(q: &str) -> String {
-        match lookup(q) {
-            Ok(t) => render_human(q, &t, false),
-            Err(_) => panic!("{q} not recognised"),
-        }
-    }
-
-    fn json(q: &str) -> serde_json::Value {
-        let t = lookup(q).unwrap_or_else(|_| panic!("{q} not recognised"));
-        let s = render_json(q, &t).unwrap_or_default();
-        serde_json::from_str(&s).unwrap_or_else(|e| panic!("{q}: {e}: {s}"))
-    }
-
-    #[test]
-    fn errno_sections() {
-        let out = human("104");
-        assert!(
-            out.starts_with("ECONNRESET (errno 104): Connection reset by peer\n"),
-            "{out}"
-        );
-        for s in [
-            "What it means",
-            "Usual causes",
-            "How to confirm with amqpdoctor",
-            "What to do",
-        ] {
-            assert!(out.contains(&format!("\n{s}\n")), "missing {s}:\n{out}");
-        }
-        assert!(out.contains("amqpdoctor probe --mode starved"), "{out}");
-        assert!(!out.contains('\x1b'));
-    }
-
-    #[test]
-    fn lines_fit_in_80_columns() {
-        for name in topic_names() {
-            for line in human(&name).lines() {
-                // Only a single word too long for any line may overflow.
-                let body = line.trim_start().trim_start_matches("- ");
-                assert!(
-                    line.chars().count() <= WIDTH || !body.contains(' '),
-                    "{name}: {line}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn client_page() {
-        let out = human("pika-blocking");
-        for s in [
-            "client library pika-blocking",
-            "Heartbeat setting",
-            "Negotiation",
-            "Who sends heartbeats",
-            "Starves when idle",
-            "  Yes:",
-            "What to do",
-            "process_data_events(time_limit=0)",
-            "Source",
-            "left alone → 60 s",
-            "120 → 120 s",
-        ] {
-            assert!(out.contains(s), "missing {s:?}:\n{out}");
-        }
-        let lapin = human("lapin");
-        assert!(lapin.contains("0 → 60 s"), "{lapin}");
-        assert!(lapin.contains("cannot disable heartbeats"), "{lapin}");
-        assert!(lapin.contains("  No:"), "{lapin}");
-    }
-
-    #[test]
-    fn log_line_page() {
-        let q = "2023-04-13 08:39:18 [error] <0.919.0> missed heartbeats from client, timeout: 60s";
-        let out = human(q);
-        assert!(
-            out.starts_with("log line: the broker dropped a client that went silent"),
-            "{out}"
-        );
-        assert!(out.contains("between 120 s and 180 s"), "{out}");
-        assert!(
-            out.contains("Explained by `amqpdoctor explain broker_heartbeat_timeout`"),
-            "{out}"
-        );
-        assert!(out.contains("verdict broker_heartbeat_timeout"), "{out}");
-        let out = human("StreamLostError: ConnectionResetError(104, 'Connection reset by peer')");
-        assert!(out.contains("ECONNRESET (errno 104)"), "{out}");
-    }
-
-    #[test]
-    fn other_matches_are_named_once() {
-        // pika_stream_lost_reset first; pika_stream_lost, python_connection_reset
-        // and connection_reset also match, the last two titled alike.
-        let q = "StreamLostError: (\"Stream connection lost: ConnectionResetError(104, \
-                 'Connection reset by peer')\",)";
-        let out = human(q);
-        assert!(
-            out.contains("Also matches: pika lost the TCP connection; the connection was reset.\n"),
-            "{out}"
-        );
-        let v = json(q);
-        assert_eq!(
-            v["also_matched"],
-            serde_json::json!(["pika_stream_lost", "python_connection_reset"])
-        );
-        // The primary's own title is not repeated as another match.
-        let q = "ConnectionResetError: [Errno 104] Connection reset by peer";
-        let out = human(q);
-        assert!(
-            out.starts_with("log line: the connection was reset"),
-            "{out}"
-        );
-        assert!(!out.contains("Also matches"), "{out}");
-        assert_eq!(json(q)["also_matched"], serde_json::json!([]));
-    }
-
-    #[test]
-    fn list_has_a_heading_per_kind_and_every_topic() {
-        let list = knowledge::topic_list();
-        let out = render_list_human(&list, false);
-        assert!(
-            out.starts_with("Topics `amqpdoctor explain` knows\n"),
-            "{out}"
-        );
-        for (kind, topics) in list.groups() {
-            assert!(
-                out.contains(&format!("\n\n{}\n", list_heading(kind))),
-                "{kind}"
-            );
-            for t in topics {
-                let starts = format!("\n  {} ", t.topic);
-                assert!(out.contains(&starts), "{kind} {}:\n{out}", t.topic);
-            }
-        }
-        assert!(out.contains("\n  ECONNRESET     errno 104: Connection reset by peer\n"));
-        for line in out.lines() {
-            assert!(line.chars().count() <= WIDTH, "{line}");
-        }
-        assert!(!out.contains('\x1b'));
-        assert!(render_list_human(&list, true).contains("\x1b[1m"));
-    }
-
-    #[test]
-    fn list_json_is_one_document() {
-        let list = knowledge::topic_list();
-        let s = render_list_json(&list).unwrap_or_default();
-        let v: serde_json::Value = serde_json::from_str(&s).unwrap_or_default();
-        assert_eq!(v["tool"], "amqpdoctor");
-        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
-        assert_eq!(v["command"], "explain");
-        for (kind, topics) in list.groups() {
-            assert_eq!(
-                v["list"][kind].as_array().map(Vec::len),
-                Some(topics.len()),
-                "{kind}"
-            );
-        }
-        assert_eq!(v["list"]["errno"][0]["topic"], "ECONNRESET");
-        assert_eq!(v["list"]["eof"][0]["topic"], "EOF");
-        assert!(v["list"]["log_line"][0]["example"].is_string());
-    }
-
-    #[test]
-    fn compact_list_is_a_line_per_kind() {
-        let list = knowledge::topic_list();
-        let out = render_list_compact(&list);
-        let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), list.groups().len(), "{out}");
-        assert!(
-            lines[0].starts_with("  errno: ECONNRESET, EPIPE, "),
-            "{out}"
-        );
-        assert!(out.contains("\n  reply codes: 200, 311, "), "{out}");
-        assert!(out.contains("pika-blocking, "), "{out}");
-        assert!(out.contains("broker_heartbeat_timeout"), "{out}");
-        assert!(out.contains("\n  other: EOF\n"), "{out}");
-        assert!(out.contains("rabbitmq_missed_heartbeats"), "{out}");
-        assert!(!out.ends_with('\n'));
-    }
-
-    #[test]
-    fn colour_only_when_asked() {
-        let t = lookup("320").unwrap_or(Topic::Eof);
-        assert!(render_human("320", &t, true).contains("\x1b[1m"));
-        assert!(!render_human("320", &t, false).contains('\x1b'));
-    }
-
-    #[test]
-    fn echo_is_short_and_harmless() {
-        let line = format!("\x1b[31mStreamLostError{}", "x".repeat(1000));
-        let out = human(&line);
-        assert!(!out.contains('\x1b'));
-        assert!(out.contains('…'));
-    }
-
-    #[test]
-    fn json_documents() {
-        let v = json("ECONNRESET");
-        assert_eq!(v["tool"], "amqpdoctor");
-        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
-        assert_eq!(v["command"], "explain");
-        assert_eq!(v["query"], "ECONNRESET");
-        assert_eq!(v["kind"], "errno");
-        assert_eq!(v["topic"], "ECONNRESET");
-        assert_eq!(v["errno"], 104);
-        assert!(v["causes"].is_array());
-
-        let v = json("320");
-        assert_eq!(
-            (v["kind"].as_str(), v["topic"].as_str()),
-            (Some("reply_code"), Some("320"))
-        );
-        assert_eq!(v["name"], "CONNECTION_FORCED");
-        assert_eq!(v["hard"], true);
-        assert_eq!(v["class"], "hard_error");
-
-        let v = json("java");
-        assert_eq!(v["kind"], "client");
-        assert_eq!(v["negotiation"], "zero_means_other_else_min");
-        assert_eq!(v["starves_when_idle"], false);
-        assert_eq!(v["examples"][1]["requested_heartbeat_s"], 0);
-        assert_eq!(v["examples"][1]["negotiated_heartbeat_s"], 60);
-
-        let v = json("peer_reset");
-        assert_eq!(
-            (v["kind"].as_str(), v["code"].as_str()),
-            (Some("verdict"), Some("peer_reset"))
-        );
-
-        let v = json("EOF");
-        assert_eq!(v["kind"], "eof");
-
-        let v = json("missed heartbeats from client, timeout: 60s");
-        assert_eq!(v["kind"], "log_line");
-        assert_eq!(v["topic"], "rabbitmq_missed_heartbeats");
-        assert_eq!(v["timeout_s"], 60);
-        assert_eq!(v["broker_gave_up_between_s"], serde_json::json!([120, 180]));
-        assert_eq!(v["explained_by"]["kind"], "verdict");
-        assert_eq!(v["explained_by"]["topic"], "broker_heartbeat_timeout");
-        assert!(v["explained_by"]["remedy"].is_array());
-    }
-
-    #[test]
-    fn every_topic_renders_both_ways() {
-        let mut queries = topic_names();
-        queries.extend(log_patterns().iter().map(|p| p.example.clone()));
-        for q in queries {
-            let out = human(&q);
-            assert!(
-                out.contains("\nWhat to do\n") || out.contains("\nWhat it means\n"),
-                "{q}:\n{out}"
-            );
-            let v = json(&q);
-            assert!(v["kind"].is_string() && v["topic"].is_string(), "{q}");
-        }
-    }
-}
+#[path = "explain_tests.rs"]
+mod tests;

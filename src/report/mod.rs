@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod check;
 pub mod explain;
+pub mod explain_json;
 pub mod heartbeat;
 pub mod human;
 pub mod idle;

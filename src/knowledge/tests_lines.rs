@@ -1,0 +1,355 @@
+//! What users paste, read by `lookup`: log lines of every library and the
+//! broker, what they name, odd and hostile input.
+
+use super::*;
+
+fn topic(q: &str) -> (String, String) {
+    match lookup(q) {
+        Ok(t) => (t.kind().to_string(), t.name()),
+        Err(near) => ("error".into(), near.join(",")),
+    }
+}
+
+fn explained_by(q: &str) -> Option<String> {
+    match lookup(q).ok()? {
+        Topic::Log(m) => m.target().map(|t| t.name()),
+        t => Some(t.name()),
+    }
+}
+
+#[test]
+fn lookup_log_lines() {
+    // (line, pattern id, explained by)
+    let rows: &[(&str, &str, &str)] = &[
+        (
+            "2023-04-13 08:39:18.313651+00:00 [error] <0.919.0> missed heartbeats from client, timeout: 60s",
+            "rabbitmq_missed_heartbeats",
+            "broker_heartbeat_timeout",
+        ),
+        (
+            "Missed heartbeats from client, timeout: 60s",
+            "rabbitmq_missed_heartbeats",
+            "broker_heartbeat_timeout",
+        ),
+        (
+            "{heartbeat_timeout,running}",
+            "rabbitmq_heartbeat_timeout_term",
+            "broker_heartbeat_timeout",
+        ),
+        ("StreamLostError", "pika_stream_lost", "pika-blocking"),
+        (
+            "StreamLostError: (\"Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')\",)",
+            "pika_stream_lost_reset",
+            "ECONNRESET",
+        ),
+        ("Connection reset by peer", "connection_reset", "ECONNRESET"),
+        ("Broken pipe", "broken_pipe", "EPIPE"),
+        ("ConnectionResetError", "python_connection_reset", "ECONNRESET"),
+        (
+            "Too Many Missed Heartbeats, No reply in 120 seconds",
+            "pika010_too_many_missed",
+            "pika-blocking@0.10",
+        ),
+        ("CONNECTION_FORCED - kicked", "connection_forced", "320"),
+        ("Closed via management plugin", "rabbitmq_management_close", "320"),
+        (
+            "broker forced connection closure with reason 'shutdown'",
+            "rabbitmq_shutdown",
+            "320",
+        ),
+        (
+            "client unexpectedly closed TCP connection",
+            "rabbitmq_client_closed_abruptly",
+            "EOF",
+        ),
+        ("{handshake_timeout,frame_header}", "rabbitmq_handshake_timeout", "timeout"),
+        ("{handshake_timeout,handshake}", "rabbitmq_handshake_timeout_header", "timeout"),
+        ("{bad_header,<<\"GET / HT\">>}", "rabbitmq_bad_header", "protocol_mismatch"),
+        ("ACCESS_REFUSED - Login was refused", "login_refused", "auth_failed"),
+        ("NOT_ALLOWED - vhost x not found", "vhost_not_allowed", "vhost_not_allowed"),
+        ("Connection timed out", "connection_timed_out", "ETIMEDOUT"),
+        ("Connection refused", "connection_refused", "ECONNREFUSED"),
+        (
+            "Exception (501) Reason: \"read tcp 10.1.1.1:4000->10.1.1.2:5672: i/o timeout\"",
+            "go_read_timeout",
+            "501",
+        ),
+        ("ConnectionClosed", "pika_connection_closed", "server_closed"),
+        (
+            "pika.exceptions.ConnectionClosed: (406, 'PRECONDITION_FAILED - unknown delivery tag 1')",
+            "pika_connection_closed",
+            "406",
+        ),
+        ("AMQPConnectionError", "pika_connection_error", "connect_failed"),
+        (
+            "AMQPConnectionError: [Errno 113] No route to host",
+            "pika_connection_error",
+            "EHOSTUNREACH",
+        ),
+        (
+            "Error on AMQP connection <0.1201.0>: econnreset (connection reset by peer)",
+            "rabbitmq_error_on_connection",
+            "ECONNRESET",
+        ),
+        (
+            "ERROR:pika.adapters.base_connection:Socket Error: 104",
+            "pika_socket_error",
+            "ECONNRESET",
+        ),
+        (
+            "_AsyncBaseTransport._produce() failed, aborting connection: error=BrokenPipeError(32, 'Broken pipe')",
+            "pika_transport_failed",
+            "EPIPE",
+        ),
+    ];
+    for &(line, id, target) in rows {
+        match lookup(line) {
+            Ok(Topic::Log(m)) => {
+                assert_eq!(m.pattern.map(|p| p.id.as_str()), Some(id), "{line}");
+                assert_eq!(
+                    m.target().map(|t| t.name()).as_deref(),
+                    Some(target),
+                    "{line}"
+                );
+            }
+            other => panic!("{line}: {:?}", other.map(|t| t.name())),
+        }
+    }
+}
+
+/// What a pika user pastes, and every symptom string the client entries
+/// list: each is recognised, explained, and where a library prints it,
+/// attributed to that library.
+#[test]
+fn the_lines_users_paste_are_recognised() {
+    // (line, explained by, library it names or None)
+    let rows: &[(&str, &str, Option<&str>)] = &[
+        ("Socket Error: 104", "ECONNRESET", None),
+        (
+            "ERROR:pika.adapters.base_connection:Socket Error: 104",
+            "ECONNRESET",
+            Some("pika-blocking"),
+        ),
+        (
+            "2024-01-05 10:00:01 ERROR pika.adapters.utils.io_services_utils _AsyncBaseTransport._produce() failed",
+            "pika-blocking",
+            None,
+        ),
+        ("error 104", "ECONNRESET", None),
+        ("heartbeat", "heartbeat", None),
+        ("AMQPHeartbeatTimeout", "pika-blocking", None),
+        (
+            "pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds",
+            "pika-blocking",
+            None,
+        ),
+        (
+            "ConnectionClosed: (320, 'No activity or too many missed meartbeats in the last 60 seconds')",
+            "pika-blocking@0.12–0.13",
+            None,
+        ),
+        ("amqp.exceptions.ConnectionForced: Too many heartbeats missed", "kombu", None),
+        ("OSError: Server unexpectedly closed connection", "EOF", Some("kombu")),
+        (
+            "PhpAmqpLib\\Exception\\AMQPHeartbeatMissedException: Missed server heartbeat",
+            "php-amqplib",
+            None,
+        ),
+        (
+            "PhpAmqpLib\\Exception\\AMQPConnectionClosedException: Broken pipe or closed connection",
+            "php-amqplib",
+            None,
+        ),
+        (
+            "PhpAmqpLib\\Exception\\AMQPIOException: fwrite(): send of 8 bytes failed with errno=104 Connection reset by peer",
+            "ECONNRESET",
+            Some("php-amqplib"),
+        ),
+        (
+            "System.IO.EndOfStreamException: Heartbeat missing with heartbeat == 00:01:00 seconds",
+            "dotnet",
+            None,
+        ),
+        ("heartbeat timeout, connection closed", "rabbitmq-c", None),
+        (
+            "com.rabbitmq.client.MissedHeartbeatException: Detected missed server heartbeats, heartbeat interval: 60 seconds, RabbitMQ node hostname: rabbit-1",
+            "java",
+            None,
+        ),
+        ("Heartbeat missing with heartbeat = 60 seconds", "java", None),
+        (
+            "Exception (504) Reason: \"channel/connection is not open\"",
+            "go-amqp091",
+            None,
+        ),
+        ("Exception (501) Reason: \"EOF\"", "EOF", Some("go-amqp091")),
+        ("Error: Heartbeat timeout", "node-amqplib", None),
+        (
+            "Server connection <Connection: \"amqp://localhost/\"> was stuck. No frames were received in 183 seconds.",
+            "aio-pika",
+            None,
+        ),
+        ("Timeout::Error: IO timeout when reading 7 bytes", "bunny", None),
+        (
+            "AMQ::Protocol::EmptyResponseError: Empty response received from the server.",
+            "EOF",
+            Some("bunny"),
+        ),
+        (
+            "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.",
+            "auth_failed",
+            None,
+        ),
+        (
+            "TLS client detected on non-TLS AMQP port. Ensure the client is connecting to the correct port.",
+            "tls_to_plain_port",
+            None,
+        ),
+        (
+            "org.springframework.amqp.AmqpIOException: java.net.SocketException: Connection reset",
+            "ECONNRESET",
+            Some("spring-amqp"),
+        ),
+    ];
+    for &(line, target, library) in rows {
+        assert_eq!(explained_by(line).as_deref(), Some(target), "{line}");
+        if let Some(lib) = library {
+            let Ok(Topic::Log(m)) = lookup(line) else {
+                panic!("{line}: not read as a line")
+            };
+            let added = m.client_to_add().map(|h| h.spec.lib.id.clone());
+            assert_eq!(added.as_deref(), Some(lib), "{line}");
+        }
+    }
+}
+
+#[test]
+fn a_pasted_line_names_the_library_and_its_remedy() {
+    let Ok(Topic::Log(m)) = lookup("ERROR:pika.adapters.base_connection:Socket Error: 104") else {
+        panic!("not read as a line")
+    };
+    assert_eq!(m.errno.map(|e| e.name.as_str()), Some("ECONNRESET"));
+    let hit = m.client_to_add().unwrap_or_else(|| panic!("no library"));
+    assert_eq!(hit.spec.lib.id, "pika-blocking");
+    // The line's wording says 0.10–0.13; the remedy is for that row.
+    assert_eq!(hit.spec.row().label, "0.12–0.13");
+    // A logger name alone also names the library (the newest version).
+    let Ok(Topic::Log(m)) = lookup("WARNING:pika.connection:something odd [Errno 32]") else {
+        panic!("not read as a line")
+    };
+    let hit = m.client.unwrap_or_else(|| panic!("no library"));
+    assert_eq!(
+        (hit.spec.lib.id.as_str(), hit.via),
+        ("pika-blocking", "pika.")
+    );
+    // The longest logger name wins.
+    let Ok(Topic::Log(m)) = lookup("pika.adapters.asyncio_connection: Connection reset by peer")
+    else {
+        panic!("not read as a line")
+    };
+    assert_eq!(
+        m.client.map(|h| h.spec.lib.id.as_str()),
+        Some("pika-select")
+    );
+}
+
+#[test]
+fn log_line_details() {
+    let Ok(Topic::Log(m)) = lookup("missed heartbeats from client, timeout: 60s") else {
+        panic!("not recognised")
+    };
+    assert_eq!(m.timeout_s, Some(60));
+    assert_eq!(m.broker_window_s(), Some((120, 180)));
+    // The old term's second element is the connection state, not T.
+    let Ok(Topic::Log(m)) = lookup("{heartbeat_timeout,running}") else {
+        panic!("not recognised")
+    };
+    assert_eq!(m.timeout_s, None);
+    let Ok(Topic::Log(m)) = lookup(
+        "StreamLostError: (\"Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')\",)",
+    ) else {
+        panic!("not recognised")
+    };
+    assert_eq!(m.errno.map(|e| e.name.as_str()), Some("ECONNRESET"));
+    assert!(m.also.iter().any(|p| p.id == "connection_reset"));
+    assert_eq!(m.timeout_s, None);
+}
+
+#[test]
+fn lookup_extracts_from_unknown_lines() {
+    let rows: &[(&str, &str)] = &[
+        ("Error: read ECONNRESET", "ECONNRESET"),
+        ("socket error: errno=110 while writing", "ETIMEDOUT"),
+        ("io error: Transport endpoint is not connected", "ENOTCONN"),
+        (
+            "channel closed: NOT_FOUND - no queue 'q' in vhost '/'",
+            "404",
+        ),
+        ("got reply-code=541 from peer", "541"),
+    ];
+    for &(q, target) in rows {
+        assert_eq!(topic(q).0, "log_line", "{q}");
+        assert_eq!(explained_by(q).as_deref(), Some(target), "{q}");
+    }
+}
+
+#[test]
+fn nonsense_is_rejected_with_suggestions() {
+    for q in [
+        "",
+        "   ",
+        "foo",
+        "ECONNRESETT",
+        "pikka",
+        "999",
+        "3200",
+        "🦀",
+        "é",
+        "errno 320",
+    ] {
+        let Err(near) = lookup(q) else {
+            panic!("{q:?} was recognised")
+        };
+        assert!(!near.is_empty() && near.len() <= 5, "{q:?}: {near:?}");
+    }
+    let near = |q| lookup(q).err().unwrap_or_default();
+    assert_eq!(
+        near("ECONNRESETT").first().map(String::as_str),
+        Some("ECONNRESET")
+    );
+    assert_eq!(
+        near("pikka").first().map(String::as_str),
+        Some("pika-blocking")
+    );
+    assert!(near("pika-blockin").contains(&"pika-blocking".to_string()));
+    assert!(near("heartbeet").contains(&"heartbeat".to_string()));
+    assert!(near("105").contains(&"104".to_string()));
+    assert!(near("105").iter().all(|n| n.parse::<u32>().is_ok()));
+}
+
+#[test]
+fn transposed_digits_suggest_the_intended_code_first() {
+    for (typo, want) in [("140", "104"), ("430", "403"), ("23", "32")] {
+        let near = lookup(typo).err().unwrap_or_default();
+        assert_eq!(
+            near.first().map(String::as_str),
+            Some(want),
+            "{typo}: {near:?}"
+        );
+    }
+}
+
+#[test]
+fn lookup_survives_odd_input() {
+    let huge = "x".repeat(1 << 20) + " missed heartbeats from client, timeout: 99999999999s";
+    assert!(matches!(lookup(&huge), Ok(Topic::Log(_))));
+    let _ = lookup(&"é".repeat(100_000));
+    let _ = lookup("timeout: ");
+    let _ = lookup("errno ");
+    let _ = lookup("pika@");
+    let _ = lookup("@");
+    let _ = lookup(&format!("pika@{}", "9".repeat(10_000)));
+    let _ = lookup("missed heartbeats from client, timeout: 18446744073709551617s");
+    let _ = lookup("\u{0}\u{feff}ECONNRESET");
+    assert_eq!(topic(" \t ECONNRESET \n").1, "ECONNRESET");
+}
