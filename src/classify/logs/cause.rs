@@ -108,7 +108,7 @@ const BY_PATTERN: &[(&str, Cause)] = &[
     ("rabbitmq_bad_header", Cause::ProtocolError),
     ("rabbitmq_tls_on_plain_port", Cause::TlsError),
     ("login_refused", Cause::AuthFailed),
-    ("rabbitmq_plain_login_refused", Cause::AuthFailed),
+    ("rabbitmq_login_refused_user", Cause::AuthFailed),
     ("access_refused", Cause::AuthFailed),
     ("vhost_not_allowed", Cause::VhostNotAllowed),
     ("rabbitmq_vhost_not_found", Cause::VhostNotAllowed),
