@@ -193,6 +193,25 @@ pub async fn serve(
     Ok(out)
 }
 
+/// Connect to `--upstream` within `--connect-timeout`; Ctrl-C ends the
+/// wait at once (issue 24 item 17), so stopping never waits for a
+/// connect still pending.
+async fn connect_upstream(spec: &ProxySpec) -> Result<TcpStream, String> {
+    let mut cancel = spec.cancel.clone();
+    let connect = tokio::time::timeout(spec.connect_timeout, TcpStream::connect(&spec.upstream));
+    tokio::select! {
+        r = connect => match r {
+            Ok(Ok(server)) => Ok(server),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "no answer within {}",
+                humantime::format_duration(spec.connect_timeout)
+            )),
+        },
+        _ = cancelled(&mut cancel) => Err("proxy stopped (Ctrl-C) before the upstream answered".into()),
+    }
+}
+
 /// How a connection's loop stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -218,17 +237,9 @@ async fn proxy_one(
         opened_at_ms: ms(),
         ..ConnSummary::default()
     };
-    let connect = tokio::time::timeout(spec.connect_timeout, TcpStream::connect(&spec.upstream));
-    let mut server = match connect.await {
-        Ok(Ok(server)) => server,
-        Ok(Err(e)) => return upstream_failed(s, &events, ms(), e.to_string(), client),
-        Err(_) => {
-            let why = format!(
-                "no answer within {}",
-                humantime::format_duration(spec.connect_timeout)
-            );
-            return upstream_failed(s, &events, ms(), why, client);
-        }
+    let mut server = match connect_upstream(&spec).await {
+        Ok(server) => server,
+        Err(why) => return upstream_failed(s, &events, ms(), why, client),
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
