@@ -126,7 +126,7 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json markdown junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --color)

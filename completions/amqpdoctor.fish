@@ -158,8 +158,8 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l timeout 
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l join -d 'Match `amqpdoctor scan --format json` output (taken on the application host) by address pair, and say per connection which side stopped talking first' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
-markdown\t''
-junit\t''"
+junit\t'JUnit XML: one test case per connection, failed when it is flagged'
+markdown\t'A Markdown table of every connection, then what is flagged and why'"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand audit" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod format;
+
 use crate::target::DEFAULT_URL;
 use crate::vocab::check::{HeartbeatRange, ServerExpectation};
+use crate::vocab::format::Format;
 use crate::vocab::HeartbeatRequest;
 
 /// Find out why AMQP 0-9-1 connections die, and explain it.
@@ -158,18 +161,12 @@ impl TlsArgs {
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Output format. json prints exactly one JSON document on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, default_value = "human", value_parser = format::parser(format::BASIC))]
     pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -227,15 +224,6 @@ pub struct ScanArgs {
     pub output: OutputArgs,
 }
 
-/// How `audit` prints its report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuditFormat {
-    Human,
-    Json,
-    Markdown,
-    Junit,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct AuditArgs {
     /// The management API (http or https; user:password@ in it, else guest/guest). The
@@ -263,8 +251,8 @@ pub struct AuditArgs {
     pub join: Option<std::path::PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
-    pub format: AuditFormat,
+    #[arg(long, default_value = "human", value_parser = format::parser(format::AUDIT))]
+    pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -324,32 +312,6 @@ pub struct ProxyArgs {
     /// Timeout for connecting to the upstream.
     #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_positive_duration)]
     pub connect_timeout: Duration,
-}
-
-/// Output formats of `probe`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProbeFormat {
-    Human,
-    Json,
-    /// JUnit XML: one test case per mode.
-    Junit,
-    /// A Markdown table, e.g. for a GitHub job summary.
-    Markdown,
-}
-
-/// Output formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// One table row per target, steps as columns.
-    Human,
-    /// One JSON document.
-    Json,
-    /// JUnit XML: one test suite per target, one test case per step and expectation.
-    Junit,
-    /// A Markdown table, e.g. for a GitHub job summary ($GITHUB_STEP_SUMMARY).
-    Markdown,
-    /// Prometheus text exposition format (node_exporter textfile collector, Pushgateway).
-    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -424,8 +386,8 @@ pub struct ProbeArgs {
     pub trace: bool,
 
     /// Output format. json prints exactly one JSON document on stdout.
-    #[arg(long, value_enum, default_value_t = ProbeFormat::Human)]
-    pub format: ProbeFormat,
+    #[arg(long, default_value = "human", value_parser = format::parser(format::PROBE))]
+    pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -495,8 +457,8 @@ pub struct CheckArgs {
     pub routing_key: Option<String>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
-    pub format: CheckFormat,
+    #[arg(long, default_value = "human", value_parser = format::parser(format::CHECK))]
+    pub format: Format,
 
     /// Also write the JUnit XML report to FILE (e.g. markdown to the job summary and
     /// JUnit for the test report, from one check).

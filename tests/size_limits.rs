@@ -23,9 +23,7 @@ const MAX_FN_LINES: usize = 80;
 const ALLOWED_FILES: &[(&str, usize)] = &[
     ("classify/audit.rs", 1274),
     ("classify/narrate.rs", 949),
-    ("cli.rs", 704),
-    ("report/audit.rs", 917),
-    ("report/check.rs", 718),
+    ("report/audit.rs", 852),
     ("target.rs", 794),
     ("wire/conn.rs", 955),
 ];
@@ -43,7 +41,7 @@ const ALLOWED_FNS: &[(&str, &str, usize)] = &[
     ("report/audit.rs", "render_markdown", 83),
     ("report/check.rs", "build", 89),
     ("report/check.rs", "render_human", 111),
-    ("report/check.rs", "render_prometheus", 148),
+    ("report/check/prometheus.rs", "render_prometheus", 148),
     ("report/heartbeat.rs", "render", 194),
     ("report/human.rs", "event_text", 93),
     ("report/human.rs", "render", 112),

@@ -8,9 +8,10 @@
 use amqpdoctor::classify::attribute::RunFacts;
 use amqpdoctor::classify::end::{End, EndKind, SeenBy};
 use amqpdoctor::classify::{narrate, verdict};
-use amqpdoctor::cli::{Cli, Format};
+use amqpdoctor::cli::Cli;
 use amqpdoctor::knowledge::Broker;
 use amqpdoctor::timeline::Timeline;
+use amqpdoctor::vocab::format::Format;
 use amqpdoctor::vocab::{Heartbeat, Mode, Stage, VerdictCode};
 use clap::{CommandFactory, Parser};
 use strum::VariantArray;

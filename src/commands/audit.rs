@@ -10,11 +10,12 @@
 use anyhow::Context;
 
 use crate::classify::audit::{ScanFile, ScanRecord};
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::cli::AuditArgs;
 use crate::error::{ExitStatus, Interrupted, UsageError};
-use crate::report::audit::{self as render, AuditReport};
+use crate::report::audit::AuditReport;
 use crate::report::{self, style};
 use crate::run::management::{fetch, ManagementUrl};
+use crate::vocab::format::Format;
 
 /// A scan file larger than this is refused (a scan of a busy host is a
 /// few hundred bytes per connection).
@@ -56,14 +57,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
         Some(Ok(Ok(f))) => f,
     };
     let report = AuditReport::build(api.to_string(), fetched, scan);
-    let out = match args.format {
-        AuditFormat::Human => render::render_human(&report, super::style_for(args.color)),
-        AuditFormat::Json => render::render_json(&report),
-        AuditFormat::Markdown => render::render_markdown(&report),
-        AuditFormat::Junit => render::render_junit(&report),
-    };
+    let out = report::format::render(&report, args.format, super::style_for(args.color))?;
     report::emit(out).context("writing the report")?;
-    if args.format != AuditFormat::Human && report.flagged > 0 {
+    if args.format != Format::Human && report.flagged > 0 {
         // The report may be XML in a file: the outcome in one line for the log.
         report::notice(&format!(
             "audit: {} of {} connection(s) flagged",

@@ -10,13 +10,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 
-use crate::cli::{CheckArgs, CheckFormat};
+use crate::cli::CheckArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::report::check::{self as render, CheckReport, CheckSettings, TargetReport};
 use crate::report::{self, junit};
 use crate::run::check::{check, CheckSpec};
 use crate::target::{Target, DEFAULT_URL};
 use crate::vocab::check::{Expectations, Millis};
+use crate::vocab::format::Format;
 
 /// More targets than this in one check is a usage error (each is a
 /// connection and a file descriptor).
@@ -65,19 +66,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
         .build()
         .context("starting the async runtime")?;
     let report = rt.block_on(check_all(&args, targets, &exp, settings));
-    let out = match args.format {
-        CheckFormat::Human => render::render_human(&report, super::style_for(args.color)),
-        CheckFormat::Json => render::render_json(&report),
-        CheckFormat::Junit => render::render_junit(&report),
-        CheckFormat::Markdown => render::render_markdown(&report),
-        CheckFormat::Prometheus => render::render_prometheus(&report),
-    };
+    let out = report::format::render(&report, args.format, super::style_for(args.color))?;
     report::emit(out).context("writing the report")?;
     if let Some(path) = &args.junit {
         std::fs::write(path, render::render_junit(&report))
             .with_context(|| format!("writing the JUnit report to {}", path.display()))?;
     }
-    if args.format != CheckFormat::Human {
+    if args.format != Format::Human {
         // The report may be XML in a file: say the outcome in one line for
         // the CI log too.
         for t in report.targets.iter().filter(|t| !t.passed) {

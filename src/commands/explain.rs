@@ -9,12 +9,13 @@
 
 use anyhow::Context;
 
-use crate::cli::{ExplainArgs, Format};
+use crate::cli::ExplainArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::knowledge;
-use crate::report::explain::{
-    render_human, render_json, render_list_compact, render_list_human, render_list_json,
-};
+use crate::report::explain::render_list_compact;
+use crate::report::format::{ExplainListView, ExplainView};
+use crate::report::style::Style;
+use crate::vocab::format::Format;
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
     let color = super::style_for(args.output.color).color;
@@ -30,10 +31,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
 /// The whole output of `explain --list`.
 pub fn render_list(format: Format, color: bool) -> anyhow::Result<String> {
     let list = knowledge::topic_list();
-    Ok(match format {
-        Format::Human => render_list_human(&list, color),
-        Format::Json => render_list_json(&list)?,
-    })
+    Ok(crate::report::format::render(
+        &ExplainListView(&list),
+        format,
+        Style { color },
+    )?)
 }
 
 /// The whole output for `query`, or the usage error for an unknown topic.
@@ -43,10 +45,15 @@ pub fn render(query: &str, format: Format, color: bool) -> anyhow::Result<String
     let redacted = crate::target::redact::redact_text(query);
     let query = redacted.as_str();
     let topic = knowledge::lookup(query).map_err(|near| UsageError(unknown_topic(query, &near)))?;
-    Ok(match format {
-        Format::Human => render_human(query, &topic, color),
-        Format::Json => render_json(query, &topic)?,
-    })
+    let view = ExplainView {
+        query,
+        topic: &topic,
+    };
+    Ok(crate::report::format::render(
+        &view,
+        format,
+        Style { color },
+    )?)
 }
 
 /// The message for an unknown topic: the nearest known names and what

@@ -10,7 +10,7 @@
 use anyhow::Context;
 
 use crate::classify::SetupFailure;
-use crate::cli::{Format, HeartbeatArgs};
+use crate::cli::HeartbeatArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::knowledge::{self, Broker, ClientSpec};
 use crate::report::heartbeat::{
@@ -37,12 +37,15 @@ pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
         None => None,
     };
     let report = super::runtime()?.block_on(heartbeat(&target, &args, only));
-    let out = match args.output.format {
-        Format::Json => report::json::render(&report),
-        Format::Human => {
-            report::heartbeat::render(&report, only.as_ref(), super::style_for(args.output.color))
-        }
+    let view = report::format::HeartbeatView {
+        report: &report,
+        only: only.as_ref(),
     };
+    let out = report::format::render(
+        &view,
+        args.output.format,
+        super::style_for(args.output.color),
+    )?;
     report::emit(out).context("writing the report")?;
     if let Some(f) = &report.setup_failure {
         report::notice(&super::could_not_diagnose(f));

@@ -4,9 +4,9 @@
 use anyhow::Context;
 
 use crate::classify::idle::{default_min, plan_idles};
-use crate::cli::{Format, IdleTimeoutArgs};
+use crate::cli::IdleTimeoutArgs;
 use crate::error::{ExitStatus, UsageError};
-use crate::report::idle::{render, IdleReport, IdleSettings};
+use crate::report::idle::{IdleReport, IdleSettings};
 use crate::report::progress::Countdown;
 use crate::report::{self, Header};
 use crate::run::idle::{discover, IdleSpec};
@@ -58,10 +58,7 @@ pub fn run(args: IdleTimeoutArgs) -> anyhow::Result<ExitStatus> {
         outcome
     });
     let r = IdleReport::new(header, settings, outcome);
-    let out = match args.output.format {
-        Format::Json => report::json::render(&r),
-        Format::Human => render(&r, super::style_for(args.output.color)),
-    };
+    let out = report::format::render(&r, args.output.format, super::style_for(args.output.color))?;
     report::emit(out).context("writing the report")?;
     if let Some(f) = &r.setup_failure {
         report::notice(&super::could_not_diagnose(f));

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::classify::SetupFailure;
-use crate::cli::{IdleArg, ModeArg, ProbeArgs, ProbeFormat};
+use crate::cli::{IdleArg, ModeArg, ProbeArgs};
 use crate::error::{ExitStatus, Interrupted, UsageError};
 use crate::report::progress::Countdown;
 use crate::report::{self, Header, ProbeSettings, Report, Run, ServerSummary, Tune};
@@ -98,12 +98,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitStatus> {
         report::notice("publishing to a user exchange as asked: messages may reach user queues");
     }
     let report = super::runtime()?.block_on(probe(cfg))?;
-    let out = match args.format {
-        ProbeFormat::Json => report::json::render(&report),
-        ProbeFormat::Human => report::human::render(&report, super::style_for(args.color)),
-        ProbeFormat::Junit => report::probe_ci::render_junit(&report),
-        ProbeFormat::Markdown => report::probe_ci::render_markdown(&report),
-    };
+    let out = report::format::render(&report, args.format, super::style_for(args.color))?;
     report::emit(out).context("writing the report")?;
     if let Some(f) = report
         .setup_failure

@@ -4,10 +4,10 @@
 
 use anyhow::Context;
 
-use crate::cli::{Format, ScanArgs};
+use crate::cli::ScanArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::report::progress::Countdown;
-use crate::report::scan::{render, ScanReport};
+use crate::report::scan::ScanReport;
 use crate::report::{self};
 use crate::run::scan::{scan, ScanSpec};
 use crate::vocab::units::{duration_ms, secs};
@@ -61,10 +61,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
              owns them",
         );
     }
-    let out = match args.output.format {
-        Format::Json => report::json::render(&r),
-        Format::Human => render(&r, super::style_for(args.output.color)),
-    };
+    let out = report::format::render(&r, args.output.format, super::style_for(args.output.color))?;
     report::emit(out).context("writing the report")?;
     Ok(r.exit_code)
 }

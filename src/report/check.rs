@@ -9,11 +9,14 @@ use serde::Serialize;
 use super::junit::{self, Case, CaseResult, Suite, Suites};
 use super::style::{clean, Style};
 use super::{Header, ServerSummary, Tune};
+
+mod prometheus;
 use crate::classify::check::{evaluate, step_failure, ExpectationReport, Observed, StepFailure};
 use crate::error::ExitStatus;
 use crate::run::check::CheckOutcome;
 use crate::vocab::check::{CheckStep, Expectations, Millis, StepStatus};
 use crate::vocab::{HeartbeatRequest, Negotiation};
+pub use prometheus::render_prometheus;
 
 /// One step, as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -403,9 +406,9 @@ pub fn render_json(r: &CheckReport) -> String {
     s
 }
 
-/// JUnit XML: one `<testsuite>` per target, one `<testcase>` per step and
+/// The pass/fail outcomes for the CI formats: one suite per target, one case per step and
 /// per expectation.
-pub fn render_junit(r: &CheckReport) -> String {
+pub fn outcomes(r: &CheckReport) -> Suites {
     let suites = r
         .targets
         .iter()
@@ -480,10 +483,15 @@ pub fn render_junit(r: &CheckReport) -> String {
             }
         })
         .collect();
-    junit::render(&Suites {
+    Suites {
         name: "amqpdoctor check".into(),
         suites,
-    })
+    }
+}
+
+/// The outcomes as JUnit XML.
+pub fn render_junit(r: &CheckReport) -> String {
+    junit::render(&outcomes(r))
 }
 
 /// Text for a Markdown table cell: no pipes or line breaks, no controls.
@@ -552,165 +560,6 @@ pub fn render_markdown(r: &CheckReport) -> String {
             }
         }
     }
-    out
-}
-
-/// A Prometheus label value, escaped as the text format requires.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// The Prometheus text exposition format (version 0.0.4): per-target up,
-/// step durations and successes, negotiated values, expectations, server
-/// info. For node_exporter's textfile collector or a Pushgateway.
-pub fn render_prometheus(r: &CheckReport) -> String {
-    let mut out = String::new();
-    let mut family = |name: &str, help: &str, samples: Vec<(String, String)>| {
-        if samples.is_empty() {
-            return;
-        }
-        let _ = writeln!(out, "# HELP amqpdoctor_check_{name} {help}");
-        let _ = writeln!(out, "# TYPE amqpdoctor_check_{name} gauge");
-        for (labels, value) in samples {
-            let _ = writeln!(out, "amqpdoctor_check_{name}{{{labels}}} {value}");
-        }
-    };
-    let t_label = |t: &TargetReport| format!("target=\"{}\"", label(&t.target));
-    let per_target = |f: &dyn Fn(&TargetReport) -> Option<String>| -> Vec<(String, String)> {
-        r.targets
-            .iter()
-            .filter_map(|t| f(t).map(|v| (t_label(t), v)))
-            .collect()
-    };
-    family(
-        "up",
-        "1 when every step and expectation of the check passed, else 0.",
-        per_target(&|t| Some(u8::from(t.passed).to_string())),
-    );
-    family(
-        "duration_seconds",
-        "Wall time of the whole check of the target.",
-        per_target(&|t| Some(format!("{:.6}", t.duration_ms.secs()))),
-    );
-    let steps = |f: &dyn Fn(&StepReport) -> Option<String>| -> Vec<(String, String)> {
-        r.targets
-            .iter()
-            .flat_map(|t| {
-                t.steps.iter().filter_map(move |s| {
-                    f(s).map(|v| (format!("{},step=\"{}\"", t_label(t), s.step), v))
-                })
-            })
-            .collect()
-    };
-    family(
-        "step_duration_seconds",
-        "How long each step took (steps that did not run are absent).",
-        steps(&|s| s.duration_ms.map(|m| format!("{:.6}", m.secs()))),
-    );
-    family(
-        "step_success",
-        "1 when the step passed, 0 when it failed (steps that did not run are absent).",
-        steps(&|s| match s.status {
-            StepStatus::Passed => Some("1".into()),
-            StepStatus::Failed => Some("0".into()),
-            StepStatus::Skipped => None,
-        }),
-    );
-    family(
-        "roundtrip_seconds",
-        "Publish, confirm and get back one message.",
-        per_target(&|t| t.roundtrip_ms.map(|m| format!("{:.6}", m.secs()))),
-    );
-    family(
-        "negotiated_heartbeat_seconds",
-        "The heartbeat agreed in Connection.Tune-Ok (0: heartbeats off).",
-        per_target(&|t| {
-            t.negotiation
-                .map(|n| n.negotiated_heartbeat_s.secs().to_string())
-        }),
-    );
-    family(
-        "server_heartbeat_seconds",
-        "The heartbeat the server proposed in Connection.Tune.",
-        per_target(&|t| {
-            t.negotiation
-                .and_then(|n| n.server_heartbeat_s)
-                .map(|h| h.secs().to_string())
-        }),
-    );
-    family(
-        "frame_max_bytes",
-        "The negotiated frame_max.",
-        per_target(&|t| t.negotiation.map(|n| n.frame_max.to_string())),
-    );
-    family(
-        "channel_max",
-        "The negotiated channel_max.",
-        per_target(&|t| t.negotiation.map(|n| n.channel_max.to_string())),
-    );
-    let expectations: Vec<(String, String)> = r
-        .targets
-        .iter()
-        .flat_map(|t| {
-            t.expectations.iter().filter_map(move |e| {
-                let v = match e.status {
-                    StepStatus::Passed => "1",
-                    StepStatus::Failed => "0",
-                    StepStatus::Skipped => return None,
-                };
-                Some((
-                    format!("{},expectation=\"{}\"", t_label(t), e.name),
-                    v.to_string(),
-                ))
-            })
-        })
-        .collect();
-    family(
-        "expectation_success",
-        "1 when the expectation held, 0 when it did not.",
-        expectations,
-    );
-    let info: Vec<(String, String)> = r
-        .targets
-        .iter()
-        .filter_map(|t| {
-            let s = t.server.as_ref()?;
-            Some((
-                format!(
-                    "{},product=\"{}\",version=\"{}\"",
-                    t_label(t),
-                    label(s.product.as_deref().unwrap_or("")),
-                    label(s.version.as_deref().unwrap_or(""))
-                ),
-                "1".to_string(),
-            ))
-        })
-        .collect();
-    family(
-        "server_info",
-        "The server's product and version (always 1).",
-        info,
-    );
-    let failures: Vec<(String, String)> = r
-        .targets
-        .iter()
-        .flat_map(|t| {
-            t.steps.iter().filter_map(move |s| {
-                let f = s.failure.as_ref()?;
-                Some((
-                    format!("{},step=\"{}\",code=\"{}\"", t_label(t), s.step, f.code),
-                    "1".to_string(),
-                ))
-            })
-        })
-        .collect();
-    family(
-        "failure_info",
-        "The step that failed and its verdict code (always 1).",
-        failures,
-    );
     out
 }
 

@@ -13,7 +13,7 @@ fn run_secs(run: &Run) -> f64 {
     run.events.last().map_or(0.0, |e| e.at_ms as f64 / 1000.0)
 }
 
-pub fn render_junit(r: &Report) -> String {
+pub fn outcomes(r: &Report) -> Suites {
     let classname = "amqpdoctor.probe".to_string();
     let cases = r
         .runs
@@ -58,7 +58,7 @@ pub fn render_junit(r: &Report) -> String {
     }
     properties.push(("idle_ms".into(), r.settings.idle_ms.to_string()));
     let time_s = r.runs.iter().map(run_secs).fold(0.0, f64::max);
-    junit::render(&Suites {
+    Suites {
         name: "amqpdoctor probe".into(),
         suites: vec![Suite {
             name: r.header.target.clone(),
@@ -67,7 +67,12 @@ pub fn render_junit(r: &Report) -> String {
             properties,
             cases,
         }],
-    })
+    }
+}
+
+/// The outcomes as JUnit XML.
+pub fn render_junit(r: &Report) -> String {
+    junit::render(&outcomes(r))
 }
 
 pub fn render_markdown(r: &Report) -> String {

@@ -13,12 +13,14 @@
 //! | [`Stage`], [`Op`], [`Awaiting`] | where a run was, what it was doing, what it waited for |
 //! | [`CloseInfo`], [`SetupError`], [`FailureKind`] | how a connection or its setup failed, before any verdict |
 //! | [`Negotiation`], [`Destination`] | what was agreed, where messages go |
+//! | [`format`] | the output formats every command's `--format` chooses from |
 //! | [`check`] | the steps of `check`, how one fails, and the expectations on them |
 //! | [`proxy`] | what `proxy` does to an idle flow, and a flow's directions |
 //! | [`idle`] | what `idle-timeout` learns from one connection |
 //! | [`units`] | durations and errno names as people read them |
 
 pub mod check;
+pub mod format;
 mod heartbeat;
 pub mod idle;
 pub mod proxy;
