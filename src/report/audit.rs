@@ -805,6 +805,7 @@ mod tests {
             ],
             window_s: 70,
             took: std::time::Duration::from_millis(12),
+            skipped: 0,
         }
     }
 
