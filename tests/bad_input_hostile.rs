@@ -234,3 +234,35 @@ fn a_16_mib_management_body_of_tiny_elements_is_bounded_in_memory() {
         }
     }
 }
+
+/// Issue 24 item 13: under `ulimit -n 48`, `check` over 40 targets lowers
+/// its concurrency (and says so) instead of failing with EMFILE.
+#[test]
+fn check_under_a_low_open_files_limit_lowers_its_concurrency() {
+    let urls: Vec<String> = (0..40)
+        .map(|_| fake::serve_many(fake::plain_spec_broker).replace(SECRET, "guest"))
+        .collect();
+    let script = format!(
+        "ulimit -n 48; exec {} check --connect-timeout 5s {}",
+        env!("CARGO_BIN_EXE_amqpdoctor"),
+        urls.join(" ")
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains("Too many open files"), "EMFILE: {text}");
+        assert!(!text.contains("EMFILE"), "EMFILE: {text}");
+    }
+    assert!(
+        stderr.contains("at a time, not 64: the open-files limit (ulimit -n) is 48"),
+        "{stderr}"
+    );
+}
