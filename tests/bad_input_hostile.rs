@@ -157,3 +157,112 @@ fn a_heartbeat_flood_before_open_ok_is_bounded_in_memory_and_time() {
         assert_bounded(name, &ran, *exit);
     }
 }
+
+/// A management API on 127.0.0.1:0 that answers the overview, then every
+/// other request with 200 and `body` (issue 24 item 5). Returns its URL.
+fn management_serving(body: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = std::sync::Arc::new(body);
+    thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            let body = body.clone();
+            thread::spawn(move || {
+                let _ = c.set_read_timeout(Some(Duration::from_secs(20)));
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let overview = br#"{"rabbitmq_version":"3.13.0"}"#;
+                let body: &[u8] = if req.starts_with(b"GET /api/overview") {
+                    overview
+                } else {
+                    &body
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = c.write_all(head.as_bytes());
+                let _ = c.write_all(body);
+            });
+        }
+    });
+    format!("http://guest:{SECRET}@127.0.0.1:{port}")
+}
+
+/// A JSON array of `element` repeated to just under 16 MiB.
+fn array_of(element: &str) -> Vec<u8> {
+    let n = (16 * 1024 * 1024 - 2) / (element.len() + 1);
+    let mut body = Vec::with_capacity(16 * 1024 * 1024);
+    body.push(b'[');
+    for i in 0..n {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(element.as_bytes());
+    }
+    body.push(b']');
+    body
+}
+
+#[test]
+fn a_16_mib_management_body_of_tiny_elements_is_bounded_in_memory() {
+    let mut one_field = b"[{\"name\":".to_vec();
+    one_field.extend(array_of("0"));
+    one_field.extend(b"}]");
+    let cases: &[(&str, Vec<u8>)] = &[
+        ("{} elements", array_of("{}")),
+        ("{\"\":0} elements", array_of("{\"\":0}")),
+        ("0 elements", array_of("0")),
+        ("one field of 8 Mi elements", one_field),
+    ];
+    for (name, body) in cases {
+        let url = management_serving(body.clone());
+        let ran = run(&["audit", "--management", &url, "--format", "json"]);
+        eprintln!("audit, {name}: peak RSS {} KiB", ran.max_rss_kib);
+        assert!(ran.code.is_some(), "{name}: {}", ran.stderr);
+        let code = ran.code.unwrap();
+        assert_bounded(name, &ran, code);
+        if name.starts_with("{}") {
+            assert!(ran.stderr.contains("were skipped"), "{}", ran.stderr);
+        }
+    }
+}
+
+/// Issue 24 item 13: under `ulimit -n 48`, `check` over 40 targets lowers
+/// its concurrency (and says so) instead of failing with EMFILE.
+#[test]
+fn check_under_a_low_open_files_limit_lowers_its_concurrency() {
+    let urls: Vec<String> = (0..40)
+        .map(|_| fake::serve_many(fake::plain_spec_broker).replace(SECRET, "guest"))
+        .collect();
+    let script = format!(
+        "ulimit -n 48; exec {} check --connect-timeout 5s {}",
+        env!("CARGO_BIN_EXE_amqpdoctor"),
+        urls.join(" ")
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains("Too many open files"), "EMFILE: {text}");
+        assert!(!text.contains("EMFILE"), "EMFILE: {text}");
+    }
+    assert!(
+        stderr.contains("at a time, not 64: the open-files limit (ulimit -n) is 48"),
+        "{stderr}"
+    );
+}

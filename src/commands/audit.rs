@@ -56,6 +56,14 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
         Some(Ok(Err(failure))) => anyhow::bail!("{}", style::clean(&failure.to_string())),
         Some(Ok(Ok(f))) => f,
     };
+    if fetched.skipped > 0 {
+        report::notice(&format!(
+            "the management API listed {} more connection(s) than the {} audit reads; those \
+             were skipped",
+            fetched.skipped,
+            crate::run::management::MAX_CONNECTIONS
+        ));
+    }
     let report = AuditReport::build(api.to_string(), fetched, scan);
     let out = report::format::render(&report, args.format, super::style_for(args.color))?;
     report::emit(out).context("writing the report")?;

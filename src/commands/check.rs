@@ -23,8 +23,42 @@ use crate::vocab::format::Format;
 /// connection and a file descriptor).
 pub const MAX_TARGETS: usize = 1000;
 
-/// At most this many targets are checked at the same time.
+/// At most this many targets are checked at the same time…
 const CONCURRENCY: usize = 64;
+
+/// …and fewer when the open-files limit is low (issue 24 item 13): each
+/// check holds one socket, and this many descriptors stay for stdio, the
+/// runtime, the broker's files (`--cacert`, `--junit`).
+const FDS_KEPT: u64 = 24;
+
+/// Checks at once for an open-files soft limit of `nofile`: at most
+/// [`CONCURRENCY`], at least 1.
+fn concurrency_for(nofile: u64) -> usize {
+    let spare = nofile.saturating_sub(FDS_KEPT).max(1);
+    usize::try_from(spare).map_or(CONCURRENCY, |n| n.min(CONCURRENCY))
+}
+
+/// How many of `targets` checks run at once here, with a notice when
+/// `ulimit -n` lowered it below both [`CONCURRENCY`] and `targets`.
+fn concurrency(targets: usize) -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return CONCURRENCY;
+    }
+    let n = concurrency_for(lim.rlim_cur);
+    if n < CONCURRENCY && n < targets {
+        report::notice(&format!(
+            "checking {n} targets at a time, not {CONCURRENCY}: the open-files limit \
+             (ulimit -n) is {}",
+            lim.rlim_cur
+        ));
+    }
+    n
+}
 
 /// A targets file larger than this is refused (it is a list of URLs).
 const TARGETS_FILE_MAX: u64 = 1024 * 1024;
@@ -101,7 +135,7 @@ async fn check_all(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
     );
-    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency(targets.len())));
     let handles: Vec<_> = targets
         .iter()
         .map(|t| {
@@ -253,6 +287,13 @@ pub fn parse_targets(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrency_follows_the_open_files_limit() {
+        for (nofile, want) in [(1024, 64), (48, 24), (25, 1), (10, 1), (u64::MAX, 64)] {
+            assert_eq!(super::concurrency_for(nofile), want, "ulimit -n {nofile}");
+        }
+    }
 
     #[test]
     fn targets_file_lines() {

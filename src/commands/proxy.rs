@@ -6,7 +6,7 @@ use anyhow::Context;
 use crate::cli::{HeartbeatDirection, OnIdleArg, ProxyArgs};
 use crate::error::{ExitStatus, UsageError};
 use crate::report::{self, proxy as render};
-use crate::run::proxy::{serve, ProxyEvent, ProxySpec};
+use crate::run::proxy::{serve, EventSink, ProxyEvent, ProxySpec, EVENT_QUEUE};
 use crate::vocab::proxy::OnIdle;
 
 /// `--upstream` is HOST:PORT. A URL (`amqp://guest:pw@h:5672`) or any user
@@ -73,27 +73,68 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<ExitStatus> {
                 None => String::new(),
             }
         );
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let printer = tokio::spawn(async move {
-            while let Some(e) = rx.recv().await {
-                // Said once the port is bound, so a failed bind is one line.
-                if matches!(e, ProxyEvent::Listening { .. }) {
-                    report::notice(&plan);
-                }
-                report::emit(format!("{}\n", render::event_line(&e)))?;
-            }
-            Ok::<_, std::io::Error>(())
-        });
-        let conns = serve(spec, tx)
+        let parsing = spec.log_frames || spec.drop_to_server || spec.drop_to_client;
+        let (sink, rx) = EventSink::new(EVENT_QUEUE);
+        let writer = Writer::start(rx, plan);
+        let conns = serve(spec, sink.clone())
             .await
             .map_err(|e| UsageError(format!("cannot listen on {}: {e}", args.listen)))?;
-        printer
-            .await
-            .context("the event printer failed")?
-            .context("writing events")?;
-        report::emit(render::summary(&conns)).context("writing the summary")?;
+        let mut text = render::summary(&conns);
+        text.push_str(&render::limits(sink.dropped(), parsing));
+        drop(sink);
+        writer.finish(text).await?;
         Ok(ExitStatus::Ok)
     })
+}
+
+/// How long the summary may wait for a stdout nobody reads once the proxy
+/// has stopped; then the process ends anyway (issue 24 item 4).
+const WRITER_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Writes the proxy's output on its own thread, so a blocked stdout (a
+/// FIFO never read) holds neither relaying nor Ctrl-C / SIGTERM.
+struct Writer {
+    summary: std::sync::mpsc::Sender<String>,
+    done: tokio::sync::oneshot::Receiver<std::io::Result<()>>,
+}
+
+impl Writer {
+    fn start(mut rx: tokio::sync::mpsc::Receiver<ProxyEvent>, plan: String) -> Self {
+        let (summary, summary_rx) = std::sync::mpsc::channel::<String>();
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut write = || {
+                while let Some(e) = rx.blocking_recv() {
+                    // Said once the port is bound, so a failed bind is one line.
+                    if matches!(e, ProxyEvent::Listening { .. }) {
+                        report::notice(&plan);
+                    }
+                    report::emit(format!("{}\n", render::event_line(&e)))?;
+                }
+                match summary_rx.recv() {
+                    Ok(text) => report::emit(text),
+                    Err(_) => Ok(()),
+                }
+            };
+            let _ = done_tx.send(write());
+        });
+        Self { summary, done }
+    }
+
+    /// Hand the summary over once every event sender is gone, and wait for
+    /// it to be written — at most [`WRITER_GRACE`].
+    async fn finish(self, text: String) -> anyhow::Result<()> {
+        let _ = self.summary.send(text);
+        match tokio::time::timeout(WRITER_GRACE, self.done).await {
+            Ok(Ok(written)) => written.context("writing the proxy's output"),
+            Ok(Err(_)) => anyhow::bail!("the output writer stopped"),
+            Err(_) => anyhow::bail!(
+                "standard output was not read for {} after the proxy stopped: the rest of the \
+                 events and the summary were not written",
+                humantime::format_duration(WRITER_GRACE)
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

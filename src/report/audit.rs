@@ -7,6 +7,7 @@
 //! from outside: shown through [`clean`] in human and Markdown output and
 //! through the JUnit writer's escaping; JSON escapes it itself.
 
+mod notes;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -476,17 +477,9 @@ pub fn render_human(r: &AuditReport, style: Style) -> String {
         out.push('\n');
     }
     // A note several connections share is said once, at the end.
-    let mut shared: Vec<&String> = Vec::new();
-    for (i, c) in r.connections.iter().enumerate() {
-        for n in &c.notes {
-            let again = r.connections[i + 1..].iter().any(|d| d.notes.contains(n));
-            if again && !shared.contains(&n) {
-                shared.push(n);
-            }
-        }
-    }
+    let shared = notes::shared_notes(&r.connections);
     for c in &r.connections {
-        let own_notes = c.notes.iter().any(|n| !shared.contains(&n));
+        let own_notes = c.notes.iter().any(|n| !shared.contains(n));
         if c.flags.is_empty() && c.advice.is_empty() && !own_notes {
             continue;
         }
@@ -572,7 +565,7 @@ pub fn render_human(r: &AuditReport, style: Style) -> String {
             );
         }
     }
-    for n in shared.into_iter().chain(&r.notes) {
+    for n in shared.list.into_iter().chain(&r.notes) {
         out.push('\n');
         out.push_str(&wrap_with(&format!("note: {n}"), WIDTH, "", "      "));
     }
@@ -740,6 +733,7 @@ mod tests {
             ],
             window_s: 70,
             took: std::time::Duration::from_millis(12),
+            skipped: 0,
         }
     }
 

@@ -1,7 +1,7 @@
 //! What `proxy` prints: one line per event as it happens, and a table of
 //! the connections when it stops.
 
-use crate::run::proxy::{ConnSummary, ProxyEvent};
+use crate::run::proxy::{ConnSummary, ProxyEvent, EVENT_QUEUE, PARSE_LIMIT};
 use crate::vocab::units::secs;
 
 use super::style::clean;
@@ -111,6 +111,27 @@ pub fn summary(conns: &[ConnSummary]) -> String {
     )
 }
 
+/// What the proxy's bounds did, after the table: events not printed
+/// because the output fell behind, and the parse cap when frames were cut.
+pub fn limits(events_dropped: u64, parsing: bool) -> String {
+    let mut out = String::new();
+    if events_dropped > 0 {
+        out.push_str(&format!(
+            "{events_dropped} events were not printed: the output fell behind (at most {} wait \
+             for it)\n",
+            EVENT_QUEUE
+        ));
+    }
+    if parsing {
+        out.push_str(&format!(
+            "frames are parsed up to {} KiB; a longer one switches its direction to raw \
+             forwarding, so each direction buffers at most that much\n",
+            PARSE_LIMIT / 1024
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +193,9 @@ mod tests {
             table.contains("5 / 0") && table.contains("drop after 2.001 s"),
             "{table}"
         );
+        assert_eq!(limits(0, false), "");
+        let said = limits(7, true);
+        assert!(said.starts_with("7 events were not printed"), "{said}");
+        assert!(said.contains("parsed up to 1024 KiB"), "{said}");
     }
 }

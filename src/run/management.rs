@@ -15,14 +15,15 @@ use std::time::{Duration, Instant};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use crate::classify::audit::{
-    ApiFailure, ApiFailureKind, BrokerConnection, ClientProperties, Sample, STATS_INTERVAL_MS,
-};
+use crate::classify::audit::{ApiFailure, ApiFailureKind, BrokerConnection, STATS_INTERVAL_MS};
 use crate::error::UsageError;
 use crate::target::redact_url_text;
-use crate::vocab::Heartbeat;
+
+mod json;
+pub use json::MAX_CONNECTIONS;
+use json::{read_connections, ApiOverview, ApiTimeout, Capped};
 
 /// The most any one answer may hold (decompressed). Enough for several
 /// thousand connections with their samples; a hostile or mistaken server
@@ -222,6 +223,8 @@ pub struct Fetched {
     pub window_s: u64,
     /// The three requests, end to end.
     pub took: Duration,
+    /// Connections past [`MAX_CONNECTIONS`] in the answer, not read.
+    pub skipped: u64,
 }
 
 /// Read the overview and every connection. Each request is bounded by
@@ -238,30 +241,32 @@ pub fn fetch(api: &ManagementUrl, timeout: Duration) -> Result<Fetched, ApiFailu
         .build()
         .into();
     let overview: ApiOverview = get_json(&agent, api, "/api/overview", timeout)?;
-    let sizes: Vec<serde_json::Value> =
-        get_json(&agent, api, "/api/connections?columns=timeout", timeout)?;
+    let path = "/api/connections?columns=timeout";
+    let body = get_body(&agent, api, path, timeout)?;
+    let sizes: Capped<MAX_CONNECTIONS> = parse_json(&body, api, path)?;
     let longest_t = sizes
+        .items
         .iter()
-        .filter_map(|c| c.get("timeout")?.as_u64())
+        .filter_map(|c| serde_json::from_str::<ApiTimeout>(c.get()).ok()?.timeout)
         .max()
         .unwrap_or(0);
+    drop(body);
     let window_s = sample_window_s(longest_t);
     let path = format!(
         "/api/connections?columns={COLUMNS}&data_rates_age={window_s}&data_rates_incr={}",
         STATS_INTERVAL_MS / 1000
     );
-    let raw: Vec<serde_json::Value> = get_json(&agent, api, &path, timeout)?;
-    let mut connections: Vec<BrokerConnection> = raw
-        .into_iter()
-        .filter_map(|v| serde_json::from_value::<ApiConnection>(v).ok())
-        .map(ApiConnection::into_broker_connection)
-        .collect();
+    let body = get_body(&agent, api, &path, timeout)?;
+    let raw: Capped<MAX_CONNECTIONS> = parse_json(&body, api, &path)?;
+    let skipped = raw.skipped;
+    let mut connections = read_connections(&raw);
     connections.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Fetched {
         overview: overview.into_overview(),
         connections,
         window_s,
         took: started.elapsed(),
+        skipped,
     })
 }
 
@@ -280,11 +285,27 @@ fn get_json<T: DeserializeOwned>(
     path: &str,
     timeout: Duration,
 ) -> Result<T, ApiFailure> {
-    let fail = |kind| ApiFailure {
+    let body = get_body(agent, api, path, timeout)?;
+    parse_json(&body, api, path)
+}
+
+/// How a failure names the request: the URL without its query, redacted.
+fn failure(api: &ManagementUrl, path: &str, kind: ApiFailureKind) -> ApiFailure {
+    ApiFailure {
         url: api.shown(path.split('?').next().unwrap_or(path)),
         user: api.user().to_string(),
         kind,
-    };
+    }
+}
+
+/// GET one endpoint: its body, at most [`MAX_BODY`] decoded bytes.
+fn get_body(
+    agent: &ureq::Agent,
+    api: &ManagementUrl,
+    path: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, ApiFailure> {
+    let fail = |kind| failure(api, path, kind);
     let mut response = agent
         .get(api.endpoint(path))
         .header("Authorization", api.authorization())
@@ -317,15 +338,28 @@ fn get_json<T: DeserializeOwned>(
     if body.len() as u64 > MAX_BODY {
         return Err(fail(ApiFailureKind::TooLarge { limit: MAX_BODY }));
     }
-    serde_json::from_slice(&body).map_err(|e| {
-        fail(ApiFailureKind::NotJson {
-            detail: format!(
-                "{} at line {} column {}",
-                category(&e),
-                e.line(),
-                e.column()
-            ),
-        })
+    Ok(body)
+}
+
+/// Read `body` as JSON into `T`, borrowing from it (no tree is built).
+fn parse_json<'a, T: Deserialize<'a>>(
+    body: &'a [u8],
+    api: &ManagementUrl,
+    path: &str,
+) -> Result<T, ApiFailure> {
+    serde_json::from_slice(body).map_err(|e| {
+        failure(
+            api,
+            path,
+            ApiFailureKind::NotJson {
+                detail: format!(
+                    "{} at line {} column {}",
+                    category(&e),
+                    e.line(),
+                    e.column()
+                ),
+            },
+        )
     })
 }
 
@@ -377,181 +411,10 @@ fn io_failure_kind(e: &std::io::Error, timeout: Duration) -> ApiFailureKind {
     }
 }
 
-// ---------------------------------------------------------------------------
-// The API's JSON, read leniently: a field of an unexpected type reads as
-// absent instead of failing the whole answer.
-
-fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ApiOverview {
-    #[serde(default, deserialize_with = "lenient")]
-    product_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    product_version: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    rabbitmq_version: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    management_version: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    cluster_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    node: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    erlang_version: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    rates_mode: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    disable_stats: Option<bool>,
-}
-
-impl ApiOverview {
-    fn into_overview(self) -> Overview {
-        Overview {
-            // Before 3.8 the overview has no product_name: it is RabbitMQ.
-            product: self
-                .product_name
-                .or_else(|| self.rabbitmq_version.as_ref().map(|_| "RabbitMQ".into())),
-            version: self.product_version.or(self.rabbitmq_version),
-            management_version: self.management_version,
-            cluster_name: self.cluster_name,
-            node: self.node,
-            erlang_version: self.erlang_version,
-            rates_mode: self.rates_mode,
-            stats_disabled: self.disable_stats.unwrap_or(false),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ApiSample {
-    #[serde(default, deserialize_with = "lenient")]
-    sample: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    timestamp: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ApiDetails {
-    #[serde(default, deserialize_with = "lenient")]
-    rate: Option<f64>,
-    #[serde(default, deserialize_with = "lenient")]
-    samples: Option<Vec<ApiSample>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ApiClientProperties {
-    #[serde(default, deserialize_with = "lenient")]
-    product: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    version: Option<String>,
-    /// py-amqp's name for its version.
-    #[serde(default, deserialize_with = "lenient")]
-    product_version: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    platform: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    connection_name: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ApiConnection {
-    #[serde(default, deserialize_with = "lenient")]
-    name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    node: Option<String>,
-    #[serde(rename = "type", default, deserialize_with = "lenient")]
-    kind: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    peer_host: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    peer_port: Option<u16>,
-    #[serde(default, deserialize_with = "lenient")]
-    host: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    port: Option<u16>,
-    #[serde(default, deserialize_with = "lenient")]
-    user: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    vhost: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    protocol: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    ssl: Option<bool>,
-    #[serde(default, deserialize_with = "lenient")]
-    ssl_protocol: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    state: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    channels: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    connected_at: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    timeout: Option<u16>,
-    #[serde(default, deserialize_with = "lenient")]
-    client_properties: Option<ApiClientProperties>,
-    #[serde(default, deserialize_with = "lenient")]
-    recv_oct: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    send_oct: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    recv_oct_details: Option<ApiDetails>,
-    #[serde(default, deserialize_with = "lenient")]
-    send_oct_details: Option<ApiDetails>,
-}
-
-impl ApiConnection {
-    fn into_broker_connection(self) -> BrokerConnection {
-        let cp = self.client_properties.unwrap_or_default();
-        let recv = self.recv_oct_details.unwrap_or_default();
-        BrokerConnection {
-            name: self.name.unwrap_or_default(),
-            node: self.node,
-            kind: self.kind,
-            peer_host: self.peer_host,
-            peer_port: self.peer_port,
-            host: self.host,
-            port: self.port,
-            user: self.user,
-            vhost: self.vhost,
-            protocol: self.protocol,
-            tls: self.ssl.unwrap_or(false),
-            tls_protocol: self.ssl_protocol,
-            state: self.state,
-            channels: self.channels,
-            connected_at_ms: self.connected_at,
-            heartbeat: self.timeout.map(Heartbeat::from_secs),
-            client: ClientProperties {
-                product: cp.product,
-                version: cp.version.or(cp.product_version),
-                platform: cp.platform,
-                connection_name: cp.connection_name,
-            },
-            recv_oct: self.recv_oct,
-            send_oct: self.send_oct,
-            recv_rate: recv.rate,
-            send_rate: self.send_oct_details.and_then(|d| d.rate),
-            recv_samples: recv
-                .samples
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|s| {
-                    Some(Sample {
-                        at_ms: s.timestamp?,
-                        value: s.sample?,
-                    })
-                })
-                .collect(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::Heartbeat;
 
     #[test]
     fn urls_parse_with_defaults_and_never_show_the_password() {
@@ -674,12 +537,8 @@ mod tests {
           {"name":"<rabbit@localhost.1.2.3>","type":"direct","client_properties":
            {"product":"py-amqp","product_version":"5.2.0"}}
         ]"#;
-        let raw: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
-        let conns: Vec<BrokerConnection> = raw
-            .into_iter()
-            .filter_map(|v| serde_json::from_value::<ApiConnection>(v).ok())
-            .map(ApiConnection::into_broker_connection)
-            .collect();
+        let raw: Capped<MAX_CONNECTIONS> = serde_json::from_str(text).unwrap();
+        let conns = read_connections(&raw);
         assert_eq!(conns.len(), 3);
         let c = &conns[0];
         assert_eq!(c.peer().as_deref(), Some("127.0.0.1:37374"));

@@ -22,9 +22,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use amq_protocol::frame::AMQPFrame;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc::UnboundedSender;
+
+use tokio::sync::mpsc::error::TrySendError;
 
 use super::cancelled;
 use crate::vocab::proxy::{Direction, OnIdle};
@@ -109,8 +112,47 @@ pub struct ConnSummary {
     pub ended: String,
 }
 
-/// Frames bigger than this are not parsed (the stream is forwarded raw).
-const PARSE_LIMIT: u32 = 16 * 1024 * 1024;
+/// Frames bigger than this are not parsed: the stream is forwarded raw
+/// from there on. It bounds what one direction of one connection can make
+/// the proxy hold (issue 24 item 7): a client sending the first bytes of a
+/// huge frame and never the rest pins at most this much, not 16 MiB.
+/// RabbitMQ's default `frame_max` is 128 KiB (rabbitmq-server,
+/// deps/rabbit/Makefile, `frame_max` 131072), so real traffic stays parsed.
+pub const PARSE_LIMIT: u32 = 1024 * 1024;
+
+/// How many events may wait for the writer; past this they are dropped and
+/// counted (issue 24 item 3), so a slow or blocked stdout costs memory
+/// bounded by this, never relaying.
+pub const EVENT_QUEUE: usize = 4096;
+
+/// Where the proxy's events go: a bounded queue that never waits. An event
+/// that finds the queue full is dropped and counted.
+#[derive(Debug, Clone)]
+pub struct EventSink {
+    tx: tokio::sync::mpsc::Sender<ProxyEvent>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl EventSink {
+    /// A sink holding at most `capacity` events, and its receiving end.
+    pub fn new(capacity: usize) -> (Self, tokio::sync::mpsc::Receiver<ProxyEvent>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        (Self { tx, dropped }, rx)
+    }
+
+    /// Queue `event`, or drop and count it if the writer is behind.
+    pub fn send(&self, event: ProxyEvent) {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(event) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Events dropped so far because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
 
 /// Cuts one direction's bytes into frames, when asked to look at them.
 struct Framer {
@@ -156,12 +198,9 @@ impl Framer {
 }
 
 /// Accept and proxy connections until Ctrl-C; the summaries of all.
-pub async fn serve(
-    spec: ProxySpec,
-    events: UnboundedSender<ProxyEvent>,
-) -> std::io::Result<Vec<ConnSummary>> {
+pub async fn serve(spec: ProxySpec, events: EventSink) -> std::io::Result<Vec<ConnSummary>> {
     let listener = TcpListener::bind(&spec.listen).await?;
-    let _ = events.send(ProxyEvent::Listening {
+    events.send(ProxyEvent::Listening {
         addr: listener.local_addr()?,
     });
     let start = Instant::now();
@@ -228,7 +267,7 @@ async fn proxy_one(
     peer: SocketAddr,
     spec: ProxySpec,
     start: Instant,
-    events: UnboundedSender<ProxyEvent>,
+    events: EventSink,
 ) -> ConnSummary {
     let ms = || duration_ms(start.elapsed());
     let mut s = ConnSummary {
@@ -243,7 +282,7 @@ async fn proxy_one(
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    let _ = events.send(ProxyEvent::Opened {
+    events.send(ProxyEvent::Opened {
         id,
         at_ms: ms(),
         client: s.client.clone(),
@@ -326,7 +365,7 @@ async fn proxy_one(
                 let idle_ms = duration_ms(last.elapsed());
                 s.idle_action = Some(spec.on_idle);
                 s.idle_ms = Some(idle_ms);
-                let _ = events.send(ProxyEvent::Idle { id, at_ms: ms(), idle_ms, action: spec.on_idle });
+                events.send(ProxyEvent::Idle { id, at_ms: ms(), idle_ms, action: spec.on_idle });
                 match spec.on_idle {
                     OnIdle::Reset => {
                         for side in [&client, &server] {
@@ -350,7 +389,7 @@ async fn proxy_one(
     };
     s.ended_at_ms = Some(ms());
     s.ended = ended.clone();
-    let _ = events.send(ProxyEvent::Closed {
+    events.send(ProxyEvent::Closed {
         id,
         at_ms: ms(),
         how: ended,
@@ -389,12 +428,12 @@ async fn hold_until_gone(
 
 fn upstream_failed(
     mut s: ConnSummary,
-    events: &UnboundedSender<ProxyEvent>,
+    events: &EventSink,
     at_ms: u64,
     error: String,
     client: TcpStream,
 ) -> ConnSummary {
-    let _ = events.send(ProxyEvent::UpstreamFailed {
+    events.send(ProxyEvent::UpstreamFailed {
         id: s.id,
         at_ms,
         client: s.client.clone(),
@@ -413,7 +452,7 @@ struct Looking<'a> {
     spec: &'a ProxySpec,
     id: u32,
     at_ms: u64,
-    events: &'a UnboundedSender<ProxyEvent>,
+    events: &'a EventSink,
     blackhole: bool,
     /// `forget` after the idle: any packet from a side is rejected.
     forgotten: bool,
@@ -464,9 +503,16 @@ async fn relay(
                 Direction::ToServer => s.bytes_to_server += bytes.len() as u64,
                 Direction::ToClient => s.bytes_to_client += bytes.len() as u64,
             }
-            match to.write_all(&bytes).await {
-                Ok(()) => Flow::Data,
-                Err(_) => Flow::End(format!("{dest} side: write failed")),
+            // A peer that never reads must not hold Ctrl-C (issue 24).
+            let mut cancel = l.spec.cancel.clone();
+            tokio::select! {
+                r = to.write_all(&bytes) => match r {
+                    Ok(()) => Flow::Data,
+                    Err(_) => Flow::End(format!("{dest} side: write failed")),
+                },
+                _ = cancelled(&mut cancel) => Flow::End(format!(
+                    "proxy stopped (Ctrl-C) while the {dest} was not reading"
+                )),
             }
         }
         Err(e) => Flow::End(pass_on_error(from, &e, to)),
@@ -520,7 +566,7 @@ fn forwardable(
             }
         }
         if l.spec.log_frames {
-            let _ = l.events.send(ProxyEvent::Frame {
+            l.events.send(ProxyEvent::Frame {
                 id: l.id,
                 at_ms: l.at_ms,
                 dir,
@@ -531,7 +577,7 @@ fn forwardable(
         dropped
     });
     if let Some(why) = raw {
-        let _ = l.events.send(ProxyEvent::Raw {
+        l.events.send(ProxyEvent::Raw {
             id: l.id,
             at_ms: l.at_ms,
             dir,
