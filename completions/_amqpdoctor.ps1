@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('idle-timeout', 'idle-timeout', [CompletionResultType]::ParameterValue, 'Find the idle timeout of the path to the broker: parallel idles, one round trip each')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Every AMQP connection of the applications on this host, read passively from the kernel')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read RabbitMQ''s logs for who died, how and why')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -171,6 +172,19 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'amqpdoctor;logs' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records at or after WHEN: a time (2026-12-04 17:45, 2026-12-04T17:45:11Z) or an age (1h, 30m: that long ago)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only records at or before WHEN (a time or an age, as --since)')
+            [CompletionResult]::new('--peer', '--peer', [CompletionResultType]::ParameterName, 'Only connections of this peer: a host, host:port, or a client-provided connection name')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints one JSON document (with --follow, one JSON object per line: each death, then the summary)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading as the files grow (across rotation, like tail -F), from their end: one line per death as it happens; Ctrl-C prints the summary (exit 130)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'amqpdoctor;explain' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
@@ -203,6 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('idle-timeout', 'idle-timeout', [CompletionResultType]::ParameterValue, 'Find the idle timeout of the path to the broker: parallel idles, one round trip each')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Every AMQP connection of the applications on this host, read passively from the kernel')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read RabbitMQ''s logs for who died, how and why')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -228,6 +243,9 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;help;audit' {
+            break
+        }
+        'amqpdoctor;help;logs' {
             break
         }
         'amqpdoctor;help;explain' {

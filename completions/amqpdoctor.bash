@@ -37,6 +37,9 @@ _amqpdoctor() {
             amqpdoctor,idle-timeout)
                 cmd="amqpdoctor__subcmd__idle__subcmd__timeout"
                 ;;
+            amqpdoctor,logs)
+                cmd="amqpdoctor__subcmd__logs"
+                ;;
             amqpdoctor,man)
                 cmd="amqpdoctor__subcmd__man"
                 ;;
@@ -70,6 +73,9 @@ _amqpdoctor() {
             amqpdoctor__subcmd__help,idle-timeout)
                 cmd="amqpdoctor__subcmd__help__subcmd__idle__subcmd__timeout"
                 ;;
+            amqpdoctor__subcmd__help,logs)
+                cmd="amqpdoctor__subcmd__help__subcmd__logs"
+                ;;
             amqpdoctor__subcmd__help,man)
                 cmd="amqpdoctor__subcmd__help__subcmd__man"
                 ;;
@@ -89,7 +95,7 @@ _amqpdoctor() {
 
     case "${cmd}" in
         amqpdoctor)
-            opts="-h -V --help --version probe heartbeat check proxy idle-timeout scan audit explain completions man help"
+            opts="-h -V --help --version probe heartbeat check proxy idle-timeout scan audit logs explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,7 +335,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__help)
-            opts="probe heartbeat check proxy idle-timeout scan audit explain completions man help"
+            opts="probe heartbeat check proxy idle-timeout scan audit logs explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +433,20 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__help__subcmd__idle__subcmd__timeout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        amqpdoctor__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -541,6 +561,40 @@ _amqpdoctor() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        amqpdoctor__subcmd__logs)
+            opts="-h -V --since --until --peer --follow --format --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json markdown" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand idle-timeout 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
             cand scan 'Every AMQP connection of the applications on this host, read passively from the kernel'
             cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
+            cand logs 'Read RabbitMQ''s logs for who died, how and why'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -160,6 +161,18 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'amqpdoctor;logs'= {
+            cand --since 'Only records at or after WHEN: a time (2026-12-04 17:45, 2026-12-04T17:45:11Z) or an age (1h, 30m: that long ago)'
+            cand --until 'Only records at or before WHEN (a time or an age, as --since)'
+            cand --peer 'Only connections of this peer: a host, host:port, or a client-provided connection name'
+            cand --format 'Output format. json prints one JSON document (with --follow, one JSON object per line: each death, then the summary)'
+            cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
+            cand --follow 'Keep reading as the files grow (across rotation, like tail -F), from their end: one line per death as it happens; Ctrl-C prints the summary (exit 130)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
@@ -189,6 +202,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand idle-timeout 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
             cand scan 'Every AMQP connection of the applications on this host, read passively from the kernel'
             cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
+            cand logs 'Read RabbitMQ''s logs for who died, how and why'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -207,6 +221,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help;scan'= {
         }
         &'amqpdoctor;help;audit'= {
+        }
+        &'amqpdoctor;help;logs'= {
         }
         &'amqpdoctor;help;explain'= {
         }

@@ -7,6 +7,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod format;
+pub mod logs;
+
+pub use logs::LogsArgs;
 
 use crate::target::DEFAULT_URL;
 use crate::vocab::check::{HeartbeatRange, ServerExpectation};
@@ -81,6 +84,16 @@ pub enum Command {
     /// the library. --join scan.json matches `amqpdoctor scan`'s records by address pair and
     /// says which side stopped talking first. Exit 1 when a connection is flagged.
     Audit(AuditArgs),
+    /// Read RabbitMQ's logs for who died, how and why.
+    ///
+    /// Joins each connection's accepting, authenticated and closing lines by its Erlang pid:
+    /// deaths by cause (missed heartbeats with T, closed abruptly, forced by an operator or a
+    /// shutdown, refused logins…), per peer host the lifetimes (median, p95), and the
+    /// patterns with the command to run next: a starving application, an idle timeout on
+    /// the path, a burst across peers, a reconnect storm. Reads every log format since 3.6,
+    /// JSON, container and journald prefixes, .gz and rotated sets. Exit 1 when a death
+    /// other than a normal close was found.
+    Logs(LogsArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.

@@ -28,6 +28,8 @@ const ARGS: &[(&str, &[&str])] = &[
     ("scan", &[]),
     ("audit", &["--management", "{mgmt}"]),
     ("explain", &["ECONNRESET"]),
+    // The local broker's own log (tests/logs.rs checks what it finds).
+    ("logs", &["/var/log/rabbitmq"]),
 ];
 
 /// Every (command, format) the command line offers.

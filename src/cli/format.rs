@@ -73,6 +73,15 @@ pub const AUDIT: &[Offer] = &[
     },
 ];
 
+pub const LOGS: &[Offer] = &[
+    plain(Format::Human),
+    plain(Format::Json),
+    Offer {
+        format: Format::Markdown,
+        help: "Markdown tables of deaths by cause and by peer, then the patterns",
+    },
+];
+
 /// The clap parser for a `--format` offering `offers`: only those names
 /// are accepted (anything else exits 2 listing them), each with its help.
 pub fn parser(offers: &'static [Offer]) -> impl TypedValueParser<Value = Format> {

@@ -8,6 +8,7 @@ pub mod completions;
 pub mod explain;
 pub mod heartbeat;
 pub mod idle_timeout;
+pub mod logs;
 pub mod man;
 pub mod probe;
 pub mod proxy;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::IdleTimeout(args) => idle_timeout::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Logs(args) => logs::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),

@@ -22,6 +22,7 @@ use super::explain_json::{render_json as explain_json, render_list_json};
 use super::heartbeat::{self, HeartbeatReport};
 use super::idle::{self, IdleReport};
 use super::junit::{self, Suites};
+use super::logs::LogsReport;
 use super::scan::{self, ScanReport};
 use super::style::Style;
 use super::{human, json, probe_ci, Report};
@@ -179,6 +180,21 @@ impl Render for ScanReport {
     }
     fn json(&self) -> String {
         json::render(self)
+    }
+}
+
+impl Render for LogsReport {
+    fn command(&self) -> &'static str {
+        "logs"
+    }
+    fn human(&self, style: Style) -> String {
+        super::logs::human::render(self, style)
+    }
+    fn json(&self) -> String {
+        json::render(self)
+    }
+    fn markdown(&self) -> Option<String> {
+        Some(super::logs::markdown::render(self))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod human;
 pub mod idle;
 pub mod json;
 pub mod junit;
+pub mod logs;
 pub mod probe_ci;
 pub mod progress;
 pub mod proxy;

@@ -24,6 +24,7 @@ pub mod check;
 mod driver;
 pub mod idle;
 mod lapin_client;
+pub mod logs;
 pub mod management;
 pub mod proxy;
 pub mod scan;

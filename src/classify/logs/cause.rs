@@ -138,6 +138,16 @@ const OWN: &[(&str, Cause)] = &[
     ("handshake_timeout", Cause::HandshakeTimeout),
 ];
 
+/// `["3 broker_heartbeat_timeout", …]`: the deaths other than normal closes
+/// in a per-cause count, for prose and tables.
+pub fn abnormal_counts(by_cause: &std::collections::BTreeMap<Cause, u64>) -> Vec<String> {
+    by_cause
+        .iter()
+        .filter(|(c, _)| c.abnormal())
+        .map(|(c, n)| format!("{n} {}", c.code()))
+        .collect()
+}
+
 /// The cause a reason text names, and T when it states one.
 pub fn cause_of(reason: &str) -> (Cause, Option<u32>) {
     let lower = reason.to_lowercase();

@@ -173,12 +173,7 @@ fn storm(host: &str, p: &PeerStats) -> Option<Pattern> {
     if p.quick_reopens < STORM_CYCLES {
         return None;
     }
-    let causes: Vec<String> = p
-        .by_cause
-        .iter()
-        .filter(|(c, _)| c.abnormal())
-        .map(|(c, n)| format!("{n} {}", c.code()))
-        .collect();
+    let causes = super::cause::abnormal_counts(&p.by_cause);
     Some(Pattern {
         kind: "reconnect_storm",
         peer: Some(host.to_string()),

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Speed and memory of `amqpdoctor logs`, for the figures its issue asked
+# for: on a generated RabbitMQ 3.9+-format log of 1 GB (AMQPDOCTOR_BENCH_GB
+# to change it) with the local 3.10.8 broker's line shapes (accepting,
+# authenticated, client-provided name, closing with the reason on the next
+# line with the same prefix; heartbeat timeouts, abrupt closes, normal
+# closes; unrelated lines in between), it prints:
+#
+#   1. MB/s of `grep -c 'missed heartbeats'` and of `amqpdoctor logs
+#      --format json` on the same file in the same run (each the best of 3,
+#      the file in the page cache), and their ratio;
+#   2. peak RSS of `logs` on that file, and on 5 times its size streamed
+#      through stdin (no 5 GB file written).
+#
+# Prints figures; asserts nothing. Needs no broker.
+#
+#   bash bench/logs.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cargo build --release --quiet
+BIN=$PWD/target/release/amqpdoctor
+GB=${AMQPDOCTOR_BENCH_GB:-1}
+command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+LOG=$DIR/rabbit@bench.log
+
+python3 - "$LOG" "$GB" <<'PY'
+import sys, random
+path, gb = sys.argv[1], float(sys.argv[2])
+target = int(gb * 1e9)
+rnd = random.Random(7)
+hosts = [f"10.{i // 250}.{i % 250}.{rnd.randint(1, 250)}" for i in range(300)]
+t = 1764870000.0
+pid = 1000
+written = 0
+with open(path, "w", buffering=1 << 22) as f:
+    while written < target:
+        out = []
+        for _ in range(2000):
+            pid += 1
+            h = hosts[rnd.randrange(len(hosts))]
+            port = 1024 + pid % 60000
+            p = f"<0.{pid}.0>"
+            a = f"({h}:{port} -> 10.0.0.1:5672"
+            def stamp(dt):
+                s = t + dt
+                whole = int(s)
+                us = int((s - whole) * 1e6)
+                import time as _t
+                return _t.strftime("%Y-%m-%d %H:%M:%S", _t.gmtime(whole)) + f".{us:06d}+00:00"
+            s0, s1, s2 = stamp(0), stamp(0.001), stamp(0.002)
+            out.append(f"{s0} [info] {p} accepting AMQP connection {p} {a})\n")
+            out.append(f"{s1} [info] {p} connection {p} {a}) has a client-provided name: app-{h}\n")
+            out.append(f"{s2} [info] {p} connection {p} {a} - app-{h}): user 'guest' authenticated and granted access to vhost '/'\n")
+            out.append(f"{s2} [info] <0.{pid + 7}.0> Feature flags: unrelated line written between connection lines\n")
+            r = rnd.random()
+            life = rnd.uniform(1, 400)
+            s3 = stamp(life)
+            if r < 0.3:
+                out.append(f"{s3} [error] {p} closing AMQP connection {p} {a} - app-{h}):\n{s3} [error] {p} missed heartbeats from client, timeout: 60s\n")
+            elif r < 0.5:
+                out.append(f"{s3} [warning] {p} closing AMQP connection {p} {a} - app-{h}):\n{s3} [warning] {p} client unexpectedly closed TCP connection\n")
+            else:
+                out.append(f"{s3} [info] {p} closing AMQP connection {p} {a} - app-{h}, vhost: '/', user: 'guest')\n")
+            t += 0.01
+        chunk = "".join(out)
+        f.write(chunk)
+        written += len(chunk)
+PY
+SIZE=$(stat -c %s "$LOG")
+MB=$(python3 -c "print(round($SIZE/1e6))")
+echo "file: $LOG, $MB MB, $(wc -l < "$LOG") lines"
+
+best() { # best wall seconds of 3 runs of "$@"
+	local b=999999 s e
+	for _ in 1 2 3; do
+		s=$(date +%s.%N)
+		"$@" >"$DIR/out" || true # not /dev/null: GNU grep stops at the first match when it writes there
+		e=$(date +%s.%N)
+		b=$(python3 -c "print(min($b, $e - $s))")
+	done
+	echo "$b"
+}
+cat "$LOG" >/dev/null # into the page cache
+G=$(best grep -c 'missed heartbeats' "$LOG")
+L=$(best "$BIN" logs --format json "$LOG")
+python3 - "$SIZE" "$G" "$L" <<'PY'
+import sys
+size, g, l = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(f"grep -c 'missed heartbeats': {g:.2f} s, {size / g / 1e6:.0f} MB/s")
+print(f"amqpdoctor logs --format json: {l:.2f} s, {size / l / 1e6:.0f} MB/s")
+print(f"logs / grep throughput: {g / l:.2f} (target: at least 0.33)")
+PY
+"$BIN" logs "$LOG" | sed -n '1,6p'
+
+RSS1=$(/usr/bin/time -f %M "$BIN" logs --format json "$LOG" 2>&1 >/dev/null | tail -1)
+echo "peak RSS on $MB MB: $((RSS1 / 1024)) MiB"
+RSS5=$( (for _ in 1 2 3 4 5; do cat "$LOG"; done) | /usr/bin/time -f %M "$BIN" logs --format json - 2>&1 >/dev/null | tail -1)
+echo "peak RSS on $((MB * 5)) MB through stdin: $((RSS5 / 1024)) MiB"
