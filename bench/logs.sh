@@ -26,44 +26,42 @@ trap 'rm -rf "$DIR"' EXIT
 LOG=$DIR/rabbit@bench.log
 
 python3 - "$LOG" "$GB" <<'PY'
-import sys, random
+# Time-ordered, as a broker writes it: each connection's opening lines at
+# its start, its closing lines when it dies (1 to 400 s later), lines of
+# other processes in between; 300 peer hosts.
+import heapq, random, sys, time
 path, gb = sys.argv[1], float(sys.argv[2])
 target = int(gb * 1e9)
 rnd = random.Random(7)
 hosts = [f"10.{i // 250}.{i % 250}.{rnd.randint(1, 250)}" for i in range(300)]
-t = 1764870000.0
-pid = 1000
-written = 0
+def stamp(s):
+    whole = int(s)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(whole)) + f".{int((s - whole) * 1e6):06d}+00:00"
+t, pid, written, pending = 1764870000.0, 1000, 0, []
 with open(path, "w", buffering=1 << 22) as f:
     while written < target:
         out = []
         for _ in range(2000):
+            t += 0.01
+            while pending and pending[0][0] <= t:
+                out.append(heapq.heappop(pending)[1])
             pid += 1
             h = hosts[rnd.randrange(len(hosts))]
-            port = 1024 + pid % 60000
-            p = f"<0.{pid}.0>"
-            a = f"({h}:{port} -> 10.0.0.1:5672"
-            def stamp(dt):
-                s = t + dt
-                whole = int(s)
-                us = int((s - whole) * 1e6)
-                import time as _t
-                return _t.strftime("%Y-%m-%d %H:%M:%S", _t.gmtime(whole)) + f".{us:06d}+00:00"
-            s0, s1, s2 = stamp(0), stamp(0.001), stamp(0.002)
+            p, a = f"<0.{pid}.0>", f"({h}:{1024 + pid % 60000} -> 10.0.0.1:5672"
+            s0 = stamp(t)
             out.append(f"{s0} [info] {p} accepting AMQP connection {p} {a})\n")
-            out.append(f"{s1} [info] {p} connection {p} {a}) has a client-provided name: app-{h}\n")
-            out.append(f"{s2} [info] {p} connection {p} {a} - app-{h}): user 'guest' authenticated and granted access to vhost '/'\n")
-            out.append(f"{s2} [info] <0.{pid + 7}.0> Feature flags: unrelated line written between connection lines\n")
-            r = rnd.random()
-            life = rnd.uniform(1, 400)
-            s3 = stamp(life)
+            out.append(f"{s0} [info] {p} connection {p} {a}) has a client-provided name: app-{h}\n")
+            out.append(f"{s0} [info] {p} connection {p} {a} - app-{h}): user 'guest' authenticated and granted access to vhost '/'\n")
+            out.append(f"{s0} [info] <0.{pid + 7}.0> Feature flags: an unrelated line between connection lines\n")
+            end = t + rnd.uniform(1, 400)
+            s3, r = stamp(end), rnd.random()
             if r < 0.3:
-                out.append(f"{s3} [error] {p} closing AMQP connection {p} {a} - app-{h}):\n{s3} [error] {p} missed heartbeats from client, timeout: 60s\n")
+                line = f"{s3} [error] {p} closing AMQP connection {p} {a} - app-{h}):\n{s3} [error] {p} missed heartbeats from client, timeout: 60s\n"
             elif r < 0.5:
-                out.append(f"{s3} [warning] {p} closing AMQP connection {p} {a} - app-{h}):\n{s3} [warning] {p} client unexpectedly closed TCP connection\n")
+                line = f"{s3} [warning] {p} closing AMQP connection {p} {a} - app-{h}):\n{s3} [warning] {p} client unexpectedly closed TCP connection\n"
             else:
-                out.append(f"{s3} [info] {p} closing AMQP connection {p} {a} - app-{h}, vhost: '/', user: 'guest')\n")
-            t += 0.01
+                line = f"{s3} [info] {p} closing AMQP connection {p} {a} - app-{h}, vhost: '/', user: 'guest')\n"
+            heapq.heappush(pending, (end, line))
         chunk = "".join(out)
         f.write(chunk)
         written += len(chunk)

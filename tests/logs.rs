@@ -30,10 +30,25 @@ fn log_dir() -> String {
     dir
 }
 
-/// `logs --since 5m --format json DIR ARGS`, parsed.
-fn logs(args: &[&str]) -> (i32, Value) {
+/// Now minus a second, as `--since` takes it (UTC), so a test reads only
+/// what the broker logged since it began.
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 1;
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `logs --since SINCE --format json DIR ARGS`, parsed.
+fn logs(since: &str, args: &[&str]) -> (i32, Value) {
     let out = common::amqpdoctor()
-        .args(["logs", "--since", "5m", "--format", "json", &log_dir()])
+        .args(["logs", "--since", since, "--format", "json", &log_dir()])
         .args(args)
         .timeout(Duration::from_secs(60))
         .output()
@@ -50,10 +65,10 @@ fn logs(args: &[&str]) -> (i32, Value) {
 
 /// The first death matching `pred`, asking the log again until it is
 /// there (the broker writes it when it acts: at most `within`).
-fn death(within: Duration, pred: impl Fn(&Value) -> bool) -> (i32, Value) {
+fn death(since: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> (i32, Value) {
     let start = Instant::now();
     loop {
-        let (code, v) = logs(&[]);
+        let (code, v) = logs(since, &[]);
         if let Some(d) = v["deaths"]
             .as_array()
             .into_iter()
@@ -77,10 +92,13 @@ fn unique(what: &str) -> String {
 
 #[test]
 fn a_starving_pika_app_dies_of_missed_heartbeats_with_its_t() {
+    let since = now();
     let name = unique("starving");
     let app = PikaApp::start("starving", 1, &name);
     let port = format!(":{}", app.local_port);
-    let (code, d) = death(Duration::from_secs(20), |d| d["name"] == name.as_str());
+    let (code, d) = death(&since, Duration::from_secs(20), |d| {
+        d["name"] == name.as_str()
+    });
     assert_eq!(d["cause"], "broker_heartbeat_timeout", "{d}");
     assert_eq!(d["heartbeat_s"], 1, "{d}");
     assert!(d["peer"].as_str().unwrap().ends_with(&port), "{d}");
@@ -88,7 +106,7 @@ fn a_starving_pika_app_dies_of_missed_heartbeats_with_its_t() {
     assert_eq!(code, 1, "a death other than a normal close is exit 1");
     // The peer's row and its pattern once the same peer starves twice are
     // the patterns' table tests; here: the per-peer filter finds it.
-    let (_, v) = logs(&["--peer", &name]);
+    let (_, v) = logs(&since, &["--peer", &name]);
     assert!(
         v["deaths"]
             .as_array()
@@ -101,6 +119,7 @@ fn a_starving_pika_app_dies_of_missed_heartbeats_with_its_t() {
 
 #[test]
 fn an_operator_close_is_forced_with_its_text() {
+    let since = now();
     let name = unique("operator");
     let _app = PikaApp::start("serviced", 10, &name);
     // close_connection takes the connection's Erlang pid as the plain
@@ -113,7 +132,9 @@ fn an_operator_close_is_forced_with_its_text() {
         .expect("the pika app's connection on the broker")
         .to_string();
     common::rabbitmqctl(&["close_connection", &pid, "amqpdoctor logs test: go away"]);
-    let (_, d) = death(Duration::from_secs(20), |d| d["name"] == name.as_str());
+    let (_, d) = death(&since, Duration::from_secs(20), |d| {
+        d["name"] == name.as_str()
+    });
     assert_eq!(d["cause"], "forced_by_operator", "{d}");
     assert!(
         d["reason"].as_str().unwrap_or("").contains("go away"),
@@ -123,6 +144,7 @@ fn an_operator_close_is_forced_with_its_text() {
 
 #[test]
 fn a_refused_login_is_auth_failed_and_no_password_is_printed() {
+    let since = now();
     let user = unique("nobody");
     let url = format!(
         "amqp://{user}:Pw-n0t-this-one@{}",
@@ -134,16 +156,17 @@ fn a_refused_login_is_auth_failed_and_no_password_is_printed() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    let (_, d) = death(Duration::from_secs(20), |d| {
+    let (_, d) = death(&since, Duration::from_secs(20), |d| {
         d["reason"].as_str().unwrap_or("").contains(&user)
     });
     assert_eq!(d["cause"], "auth_failed", "{d}");
-    let (_, v) = logs(&[]);
+    let (_, v) = logs(&since, &[]);
     assert!(!v.to_string().contains("Pw-n0t-this-one"));
 }
 
 #[test]
 fn a_resetting_middlebox_is_an_abrupt_close_with_its_lifetime() {
+    let since = now();
     common::require_broker();
     let mut proxy = Command::new(env!("CARGO_BIN_EXE_amqpdoctor"))
         .args([
@@ -184,7 +207,7 @@ fn a_resetting_middlebox_is_an_abrupt_close_with_its_lifetime() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let (_, d) = death(Duration::from_secs(20), |d| {
+    let (_, d) = death(&since, Duration::from_secs(20), |d| {
         d["name"] == "amqpdoctor/disabled"
             && d["cause"] == "client_closed_abruptly"
             && d["lifetime_s"]

@@ -86,7 +86,13 @@ pub struct Tracker {
     pub evicted: u64,
     /// Closes whose opening the log does not hold.
     pub closes_without_open: u64,
+    /// Reasons already read (a log repeats a few reasons many times):
+    /// at most [`MAX_CAUSES`].
+    causes: HashMap<String, (Cause, Option<u32>)>,
 }
+
+/// Distinct reasons remembered by [`Tracker`].
+const MAX_CAUSES: usize = 4096;
 
 /// The text cut to a bounded length (a reason can be a whole Erlang term).
 fn capped(s: &str) -> String {
@@ -141,14 +147,15 @@ impl Tracker {
                 Step::Nothing
             }
             Event::Error { conn, reason, .. } | Event::ClosedBy { conn, reason } => {
-                if let Some(o) = self.open.get_mut(&(node, *conn)) {
-                    if o.pending.is_none() {
-                        let (c, t) = cause_of(reason);
-                        let c = if matches!(ev, Event::ClosedBy { .. }) {
-                            Cause::ForcedByOperator
-                        } else {
-                            c
-                        };
+                let key = (node, *conn);
+                if self.open.get(&key).is_some_and(|o| o.pending.is_none()) {
+                    let (c, t) = self.cause(reason);
+                    let c = if matches!(ev, Event::ClosedBy { .. }) {
+                        Cause::ForcedByOperator
+                    } else {
+                        c
+                    };
+                    if let Some(o) = self.open.get_mut(&key) {
                         o.pending = Some((c, t, capped(reason)));
                     }
                 }
@@ -200,6 +207,18 @@ impl Tracker {
         }
     }
 
+    /// [`cause_of`], remembered.
+    fn cause(&mut self, reason: &str) -> (Cause, Option<u32>) {
+        if let Some(c) = self.causes.get(reason) {
+            return *c;
+        }
+        let c = cause_of(reason);
+        if self.causes.len() < MAX_CAUSES {
+            self.causes.insert(reason.to_string(), c);
+        }
+        c
+    }
+
     fn evict_one(&mut self) {
         while let Some(k) = self.order.pop_front() {
             if self.open.remove(&k).is_some() {
@@ -225,19 +244,21 @@ impl Tracker {
         if seen.is_none() {
             self.closes_without_open += 1;
         }
-        let o = seen.clone().unwrap_or_else(|| Open {
+        let opened_ms = seen.as_ref().map(|s| s.opened_ms);
+        let was_seen = seen.is_some();
+        let mut o = seen.unwrap_or_else(|| Open {
             peer: capped(addrs.peer),
             ..Open::default()
         });
-        let (cause, t, why) = match (reason, o.pending.clone()) {
+        let (cause, t, why) = match (reason, o.pending.take()) {
             (Some(r), _) => {
-                let (c, t) = cause_of(r);
+                let (c, t) = self.cause(r);
                 (c, t, Some(capped(r)))
             }
             (None, Some((c, t, r))) => (c, t, Some(r)),
             (None, None) => (Cause::NormalClose, None, None),
         };
-        let before_open = seen.is_some() && !o.authenticated && addrs.vhost.is_none();
+        let before_open = was_seen && !o.authenticated && addrs.vhost.is_none();
         let cause = match cause {
             Cause::ClientClosedAbruptly if before_open => Cause::ClosedDuringHandshake,
             c => c,
@@ -249,7 +270,7 @@ impl Tracker {
             name: o.name.or_else(|| opt(addrs.name)),
             user: o.user.or_else(|| opt(addrs.user)),
             vhost: o.vhost.or_else(|| opt(addrs.vhost)),
-            opened_ms: seen.map(|s| s.opened_ms),
+            opened_ms,
             closed_ms: at_ms,
             cause,
             heartbeat_s: t,

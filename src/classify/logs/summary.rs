@@ -107,14 +107,26 @@ pub struct Summary {
     pub dropped_from_kept: u64,
     pub bursts: Vec<Burst>,
     pub node_events: Vec<(u16, i64, NodeEvent)>,
+    /// The abnormal deaths of the last [`BURST_WINDOW_MS`] (at most
+    /// [`MAX_WINDOW`]) and how many of them each host has.
     window: VecDeque<(i64, String)>,
+    window_hosts: HashMap<String, u32>,
 }
 
+/// The most deaths the burst detector holds at once.
+pub const MAX_WINDOW: usize = 4096;
+
 fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V {
-    if !map.contains_key(key) && map.len() >= MAX_KEYS {
-        return map.entry(OTHER.to_string()).or_default();
+    // Looked up before any key is allocated: most keys are seen before.
+    let key = if map.contains_key(key) || map.len() < MAX_KEYS {
+        key
+    } else {
+        OTHER
+    };
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
     }
-    map.entry(key.to_string()).or_default()
+    map.get_mut(key).expect("inserted above")
 }
 
 impl Summary {
@@ -210,12 +222,21 @@ impl Summary {
 
     fn burst_step(&mut self, at_ms: i64, host: &str, cause: Cause) {
         self.window.push_back((at_ms, host.to_string()));
+        *slot(&mut self.window_hosts, host) += 1;
         while self
             .window
             .front()
             .is_some_and(|(t, _)| at_ms - t > BURST_WINDOW_MS)
+            || self.window.len() > MAX_WINDOW
         {
-            self.window.pop_front();
+            if let Some((_, h)) = self.window.pop_front() {
+                if let Some(n) = self.window_hosts.get_mut(&h) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.window_hosts.remove(&h);
+                    }
+                }
+            }
         }
         let ongoing = self
             .bursts
@@ -230,16 +251,11 @@ impl Summary {
             }
             return;
         }
-        let peers: BTreeSet<String> = self
-            .window
-            .iter()
-            .map(|(_, h)| h.clone())
-            .take(64)
-            .collect();
         if self.window.len() >= BURST_DEATHS
-            && peers.len() >= BURST_PEERS
+            && self.window_hosts.len() >= BURST_PEERS
             && self.bursts.len() < MAX_KEPT
         {
+            let peers: BTreeSet<String> = self.window_hosts.keys().take(64).cloned().collect();
             self.bursts.push(Burst {
                 start_ms: self.window.front().map_or(at_ms, |w| w.0),
                 end_ms: at_ms,

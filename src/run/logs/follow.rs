@@ -10,8 +10,6 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use aho_corasick::AhoCorasick;
-
 use super::{apply, feed, plan, FileRead, LogsOutcome, LogsSpec, MAX_LINE};
 use crate::classify::logs::lifecycle::{Closed, Tracker};
 use crate::classify::logs::record::{Assembler, Record};
@@ -57,7 +55,7 @@ impl Tail {
     }
 
     /// The records that became complete since the last look.
-    fn look(&mut self, ac: &AhoCorasick, buf: &mut [u8]) -> Vec<Record> {
+    fn look(&mut self, ac: &super::Prefilter, buf: &mut [u8]) -> Vec<Record> {
         let mut out = Vec::new();
         let n = match self.file.as_mut().map(|f| f.read(buf)) {
             Some(Ok(n)) => n,
@@ -80,7 +78,7 @@ impl Tail {
         out
     }
 
-    fn lines(&mut self, data: &[u8], ac: &AhoCorasick, out: &mut Vec<Record>) {
+    fn lines(&mut self, data: &[u8], ac: &super::Prefilter, out: &mut Vec<Record>) {
         let mut rest = data;
         while let Some(i) = memchr::memchr(b'\n', rest) {
             let room = MAX_LINE.saturating_sub(self.partial.len());

@@ -98,9 +98,24 @@ pub struct LogsOutcome {
     pub interrupted: bool,
 }
 
-/// The prefilter: any of the needles the event parser needs.
-pub fn prefilter() -> AhoCorasick {
-    AhoCorasick::new(NEEDLES).expect("the needles are plain strings")
+/// The prefilter: any of the needles the event parser needs, the most
+/// common one first by itself (one SIMD search decides most wanted lines).
+pub struct Prefilter {
+    common: memchr::memmem::Finder<'static>,
+    any: AhoCorasick,
+}
+
+impl Prefilter {
+    pub fn is_match(&self, line: &[u8]) -> bool {
+        self.common.find(line).is_some() || self.any.is_match(line)
+    }
+}
+
+pub fn prefilter() -> Prefilter {
+    Prefilter {
+        common: memchr::memmem::Finder::new(b"connection <"),
+        any: AhoCorasick::new(NEEDLES).expect("the needles are plain strings"),
+    }
 }
 
 /// Reads every file of `spec` to its end (or to Ctrl-C), calling
@@ -110,11 +125,56 @@ pub fn read(
     mut on_death: impl FnMut(&str, &Closed),
 ) -> Result<LogsOutcome, String> {
     let plan = plan::plan(&spec.paths)?;
-    let ac = prefilter();
     let mut out = LogsOutcome {
         nodes: plan.nodes.clone(),
         ..LogsOutcome::default()
     };
+    // Two stages on two threads: this one joins and counts; the reader
+    // splits, prefilters and assembles, a bounded queue of batches apart
+    // (dropping the receiver stops the reader).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u16, i64, String)>>(QUEUED_BATCHES);
+    let reader = std::thread::Builder::new()
+        .name("logs-reader".into())
+        .spawn(move || merge(plan, &tx))
+        .map_err(|e| format!("starting the log reader: {e}"))?;
+    let mut tracker = Tracker::default();
+    'batches: for batch in rx.iter() {
+        for (node, at_ms, text) in batch {
+            if out.records.is_multiple_of(1024) && (spec.cancelled)() {
+                out.interrupted = true;
+                break 'batches;
+            }
+            apply(
+                &mut out,
+                &mut tracker,
+                &spec.filter,
+                node,
+                at_ms,
+                &text,
+                &mut on_death,
+            );
+        }
+    }
+    drop(rx);
+    out.files = reader.join().unwrap_or_default();
+    out.still_open = tracker.still_open();
+    out.evicted = tracker.evicted;
+    out.closes_without_open = tracker.closes_without_open;
+    Ok(out)
+}
+
+/// Batches of records in flight between the reader and the join.
+const QUEUED_BATCHES: usize = 8;
+const BATCH: usize = 1024;
+
+/// The reader's stage: every stream's records, merged by time, in batches
+/// to `tx`; the files' stats at the end (or when the receiver is gone).
+fn merge(
+    plan: plan::Plan,
+    tx: &std::sync::mpsc::SyncSender<Vec<(u16, i64, String)>>,
+) -> Vec<FileRead> {
+    let ac = prefilter();
+    let mut files = Vec::new();
     let mut streams: Vec<StreamReader> = plan
         .streams
         .iter()
@@ -122,37 +182,31 @@ pub fn read(
         .collect();
     let mut heap = BinaryHeap::new();
     for (i, s) in streams.iter_mut().enumerate() {
-        if let Some(r) = s.next_record(&ac, &mut out.files) {
+        if let Some(r) = s.next_record(&ac, &mut files) {
             heap.push(Reverse((r.at_ms, i, r.text)));
         }
     }
-    let mut tracker = Tracker::default();
+    let mut batch = Vec::with_capacity(BATCH);
     while let Some(Reverse((at_ms, i, text))) = heap.pop() {
-        if out.records.is_multiple_of(1024) && (spec.cancelled)() {
-            out.interrupted = true;
+        batch.push((streams[i].node, at_ms, text));
+        if batch.len() == BATCH
+            && tx
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+        {
             break;
         }
-        let node = streams[i].node;
-        apply(
-            &mut out,
-            &mut tracker,
-            &spec.filter,
-            node,
-            at_ms,
-            &text,
-            &mut on_death,
-        );
-        if let Some(r) = streams[i].next_record(&ac, &mut out.files) {
+        if let Some(r) = streams[i].next_record(&ac, &mut files) {
             heap.push(Reverse((r.at_ms, i, r.text)));
         }
     }
-    for s in &mut streams {
-        s.close(&mut out.files);
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
     }
-    out.still_open = tracker.still_open();
-    out.evicted = tracker.evicted;
-    out.closes_without_open = tracker.closes_without_open;
-    Ok(out)
+    for s in &mut streams {
+        s.close(&mut files);
+    }
+    files
 }
 
 /// One record through the join and, when it counts, into the summary.
@@ -186,7 +240,7 @@ struct StreamReader {
     node: u16,
     node_label: String,
     files: std::vec::IntoIter<PathBuf>,
-    cur: Option<(Box<dyn BufRead>, FileRead)>,
+    cur: Option<(Box<dyn BufRead + Send>, FileRead)>,
     asm: Assembler,
     line: Vec<u8>,
 }
@@ -204,7 +258,7 @@ impl StreamReader {
     }
 
     /// The next record of the stream, opening its next file when one ends.
-    fn next_record(&mut self, ac: &AhoCorasick, done: &mut Vec<FileRead>) -> Option<Record> {
+    fn next_record(&mut self, ac: &Prefilter, done: &mut Vec<FileRead>) -> Option<Record> {
         loop {
             if self.cur.is_none() {
                 let path = self.files.next()?;
@@ -247,14 +301,24 @@ impl StreamReader {
 }
 
 /// One line into the assembler, when the prefilter or an open record wants it.
-pub fn feed(asm: &mut Assembler, ac: &AhoCorasick, raw: &[u8]) -> Option<Record> {
+pub fn feed(asm: &mut Assembler, ac: &Prefilter, raw: &[u8]) -> Option<Record> {
     let json = raw.first() == Some(&b'{');
+    // Most wanted lines are connection lines: one SIMD search decides them.
     let wanted = ac.is_match(raw);
     if !wanted && !json && !asm.open() {
         return None;
     }
-    let text = String::from_utf8_lossy(raw);
-    let line = unwrap_container(&text);
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
+    // RabbitMQ's own `YYYY-MM-DD HH:MM:SS` stamp first: no container prefix.
+    let own = raw.len() > 20 && raw[4] == b'-' && raw[10] == b' ' && raw[13] == b':';
+    let line = if own {
+        std::borrow::Cow::Borrowed(text.as_ref())
+    } else {
+        unwrap_container(&text)
+    };
     let wanted = wanted || (json && ac.is_match(line.as_bytes()));
     if !wanted && !asm.open() {
         return None;
@@ -275,7 +339,7 @@ fn read_error(e: &io::Error) -> String {
 /// A file (or stdin) opened for reading, gunzipped when its name or its
 /// first bytes say gzip. A file that cannot be opened is read as empty,
 /// with the reason in its stats.
-fn open(path: &Path, node: &str) -> (Box<dyn BufRead>, FileRead) {
+fn open(path: &Path, node: &str) -> (Box<dyn BufRead + Send>, FileRead) {
     let mut stats = FileRead {
         path: path.display().to_string(),
         node: node.to_string(),
