@@ -104,6 +104,18 @@ fn a_starving_pika_app_dies_of_missed_heartbeats_with_its_t() {
     assert!(d["peer"].as_str().unwrap().ends_with(&port), "{d}");
     assert!(d["lifetime_s"].as_f64().unwrap() >= 1.0, "{d}");
     assert_eq!(code, 1, "a death other than a normal close is exit 1");
+    let (_, v) = logs(&since, &[]);
+    common::assert_documented(
+        "## `amqpdoctor logs --format json`",
+        &[
+            &v,
+            &v["deaths"][0],
+            &v["peers"][0],
+            &v["files"][0],
+            &v["by_cause"][0],
+            &v["names"][0],
+        ],
+    );
     // The peer's row and its pattern once the same peer starves twice are
     // the patterns' table tests; here: the per-peer filter finds it.
     let (_, v) = logs(&since, &["--peer", &name]);

@@ -113,7 +113,7 @@ fn peers_table(peers: &[PeerRow]) -> String {
                 if causes.is_empty() {
                     "-".into()
                 } else {
-                    causes.join(", ")
+                    causes.join("\n")
                 },
                 life(p.lifetime_median_s),
                 life(p.lifetime_p95_s),

@@ -120,6 +120,9 @@ pub struct LogsReport {
     /// Closes whose opening is not in what was read (a log that starts mid-life).
     pub closes_without_open: u64,
     pub interrupted: bool,
+    /// 0: every connection read closed normally; 1: a death other than a
+    /// normal close was read; 130: interrupted.
+    pub exit_code: ExitStatus,
 }
 
 fn ms_s(ms: u64) -> f64 {
@@ -193,7 +196,7 @@ impl LogsReport {
             .map(|c| c.count)
             .sum();
         let node_of = |n: u16| o.nodes.get(usize::from(n)).cloned().unwrap_or_default();
-        LogsReport {
+        let mut r = LogsReport {
             header: Header::new("logs", target),
             files: o.files.clone(),
             nodes: o.nodes.clone(),
@@ -219,7 +222,10 @@ impl LogsReport {
             evicted: o.evicted,
             closes_without_open: o.closes_without_open,
             interrupted: o.interrupted,
-        }
+            exit_code: ExitStatus::Ok,
+        };
+        r.exit_code = r.exit_status();
+        r
     }
 
     /// 130 when interrupted, 1 when a death other than a normal close was
