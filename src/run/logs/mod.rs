@@ -164,8 +164,8 @@ pub fn read(
 }
 
 /// Batches of records in flight between the reader and the join.
-const QUEUED_BATCHES: usize = 8;
-const BATCH: usize = 1024;
+const QUEUED_BATCHES: usize = 4;
+const BATCH: usize = 512;
 
 /// The reader's stage: every stream's records, merged by time, in batches
 /// to `tx`; the files' stats at the end (or when the receiver is gone).
