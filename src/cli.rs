@@ -135,6 +135,28 @@ pub struct TlsArgs {
     /// Do not verify the server's certificate (to diagnose only; every report says so).
     #[arg(long, env = "AMQPDOCTOR_INSECURE")]
     pub insecure: bool,
+
+    /// Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node,
+    /// rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis
+    /// goes on, with a note naming what was accepted and which families would refuse it.
+    #[arg(long, value_name = "FAMILY", env = "AMQPDOCTOR_TLS_AS", default_value = "openssl",
+          value_parser = parse_tls_family)]
+    pub tls_as: crate::vocab::tls::TlsFamily,
+}
+
+/// A comma-separated list of TLS client families.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Families(pub Vec<crate::vocab::tls::TlsFamily>);
+
+fn parse_families(s: &str) -> Result<Families, String> {
+    crate::vocab::tls::TlsFamily::parse_list(s).map(Families)
+}
+
+fn parse_tls_family(s: &str) -> Result<crate::vocab::tls::TlsFamily, String> {
+    match crate::vocab::tls::TlsFamily::parse_list(s)?.as_slice() {
+        [one] => Ok(*one),
+        _ => Err("name one TLS client family".to_string()),
+    }
 }
 
 impl TlsArgs {
@@ -145,6 +167,8 @@ impl TlsArgs {
             key: self.key.clone(),
             server_name: self.tls_server_name.clone(),
             insecure: self.insecure,
+            tls_as: Some(self.tls_as),
+            judge: crate::vocab::tls::JudgeHandle::default(),
         }
     }
 
@@ -445,6 +469,11 @@ pub struct CheckArgs {
     /// '>=3.12, <5' (a semver requirement; the product is compared without case).
     #[arg(long, value_name = "PRODUCT [VERSIONS]", value_parser = ServerExpectation::parse)]
     pub expect_server: Option<ServerExpectation>,
+
+    /// Fail a target whose TLS certificate a named client family would refuse (openssl, java,
+    /// dotnet, go, rustls; comma-separated), though the run itself follows --tls-as.
+    #[arg(long, value_name = "FAMILY,...", value_parser = parse_families)]
+    pub expect_tls_accepted_by: Option<Families>,
 
     /// Publish through this exchange (it must exist): the check binds its own queue to it with
     /// the routing key, so messages may also reach user queues bound with that key.

@@ -84,7 +84,11 @@ pub fn with_tls(t: Target, flags: &crate::cli::TlsArgs, prefix: &str) -> anyhow:
         }
         return Ok(t);
     }
-    let t = t.with_tls_flags(&flags.settings());
+    let settings = crate::target::TlsSettings {
+        judge: crate::knowledge::tls::judge_handle(),
+        ..flags.settings()
+    };
+    let t = t.with_tls_flags(&settings);
     if let Some(s) = t.tls() {
         crate::wire::tls::client_config(s).map_err(|e| UsageError(e.to_string()))?;
         if s.insecure {
