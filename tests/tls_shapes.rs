@@ -1,0 +1,242 @@
+//! Certificates of the shapes in data/knowledge/tls.toml, made here with
+//! `openssl`, served by a real TLS terminator (socat `openssl-listen`, on a
+//! free loopback port) in front of the local broker: amqpdoctor connects
+//! where the user's OpenSSL-based clients connect (issue 19's two
+//! reproductions), says what it accepted and who would refuse it, and its
+//! prediction for the OpenSSL family agrees with the real clients (pika
+//! from .ci/.venv, `openssl s_client -verify_return_error`).
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::fixture;
+use common::require_broker;
+use serde_json::Value;
+
+/// `amqpdoctor ARGS`: exit code, stdout, stderr.
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = common::amqpdoctor().args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A directory of this test binary's certificates.
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("amqpdoctor-tls-shapes-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `openssl req -x509 -newkey rsa:2048 -nodes -subj SUBJ ARGS` into
+/// NAME.pem and NAME.key: the certificate's path.
+fn make(name: &str, subj: &str, args: &[&str]) -> String {
+    // Tests run at once: each certificate its own files.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "{name}-{}",
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let d = dir();
+    let (pem, key) = (d.join(format!("{name}.pem")), d.join(format!("{name}.key")));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", subj, "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&pem)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| fixture::missing(&format!("openssl ({e})")));
+    assert!(
+        out.status.success(),
+        "openssl req: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pem.display().to_string()
+}
+
+/// socat terminating TLS with CERT (and its .key) on a free loopback port,
+/// relaying to the broker; killed when dropped.
+struct Terminator {
+    child: Child,
+    port: u16,
+}
+
+impl Terminator {
+    fn start(cert: &str) -> Terminator {
+        require_broker();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let key = Path::new(cert).with_extension("key");
+        let child = Command::new("socat")
+            .arg(format!(
+                "openssl-listen:{port},bind=127.0.0.1,reuseaddr,fork,cert={cert},key={},verify=0",
+                key.display()
+            ))
+            .arg(format!("tcp:{}", common::broker_host_port()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| fixture::missing(&format!("socat ({e})")));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "socat did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Terminator { child, port }
+    }
+
+    fn url(&self, host: &str) -> String {
+        format!("amqps://guest:guest@{host}:{}/%2f", self.port)
+    }
+}
+
+impl Drop for Terminator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 19's (a): `openssl req -x509` with a SAN, which OpenSSL 3 marks
+/// CA:TRUE, trusted as the CA file itself.
+fn self_signed_ca_leaf() -> String {
+    make(
+        "a",
+        "/CN=localhost",
+        &["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+    )
+}
+
+/// Issue 19's (b): a CN and no subjectAltName (and CA:TRUE, as `req -x509`
+/// makes it).
+fn cn_only() -> String {
+    make("b", "/CN=localhost", &[])
+}
+
+fn json(out: &str, err: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"))
+}
+
+#[test]
+fn probe_and_check_connect_where_openssl_clients_do() {
+    for (cert, refused_by) in [
+        (self_signed_ca_leaf(), vec!["rustls"]),
+        (cn_only(), vec!["go", "rustls"]),
+    ] {
+        let tls = Terminator::start(&cert);
+        let url = tls.url("localhost");
+        let probe = ["probe", &url, "--cacert", &cert, "--mode", "disabled"];
+        let (code, out, err) = run(&[&probe[..], &["--idle", "0s", "--format", "json"]].concat());
+        assert_eq!(code, 0, "{cert}: {err}\n{out}");
+        let doc = json(&out, &err);
+        let t = &doc["tls"];
+        assert_eq!(t["verified"], false, "{t:#}");
+        assert_eq!(t["accepted"]["accepted_as"], "openssl", "{t:#}");
+        assert_eq!(
+            t["accepted"]["refused_by"],
+            serde_json::json!(refused_by),
+            "{t:#}"
+        );
+        assert!(!out.contains("verified for"), "{out}");
+        assert!(out.contains("NOT verified by rustls"), "{out}");
+
+        let (code, out, err) = run(&[&probe[..], &["--idle", "0s"]].concat());
+        assert_eq!(code, 0, "{err}\n{out}");
+        assert!(!out.contains("verified for"), "{out}");
+        assert!(
+            out.contains("NOT verified by rustls; accepted as openssl clients would"),
+            "{out}"
+        );
+        assert!(out.contains("Would refuse it: "), "{out}");
+
+        let (code, out, err) = run(&["check", &url, "--cacert", &cert, "--format", "json"]);
+        assert_eq!(code, 0, "{cert}: {err}\n{out}");
+        let doc = json(&out, &err);
+        let target = &doc["targets"][0];
+        assert_eq!(target["tls"]["accepted"]["accepted_as"], "openssl");
+        assert!(
+            target["notes"].to_string().contains("rustls refused"),
+            "{target:#}"
+        );
+        let (code, out, _) = run(&["check", &url, "--cacert", &cert]);
+        assert_eq!(code, 0, "{out}");
+        assert!(!out.contains("in the certificate's SAN"), "{out}");
+
+        // Following rustls's own rules, the certificate is refused.
+        let (code, out, _) = run(&["check", &url, "--cacert", &cert, "--tls-as", "rustls"]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("step tls failed"), "{out}");
+    }
+}
+
+#[test]
+fn a_certificate_without_san_is_said_so_and_go_refuses_it() {
+    let cert = cn_only();
+    let tls = Terminator::start(&cert);
+    let url = tls.url("localhost");
+    // The run follows OpenSSL; the expectation names Go, which refuses.
+    let (code, out, err) = run(&[
+        "check",
+        &url,
+        "--cacert",
+        &cert,
+        "--expect-tls-accepted-by",
+        "go,java",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}\n{out}");
+    let doc = json(&out, &err);
+    let exp = &doc["targets"][0]["expectations"];
+    let tls_exp = exp
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "expect_tls_accepted_by")
+        .unwrap_or_else(|| panic!("{exp:#}"));
+    assert_eq!(tls_exp["status"], "failed", "{tls_exp:#}");
+    assert!(
+        tls_exp["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("go would refuse"),
+        "{tls_exp:#}"
+    );
+    // Java accepts it: that alone passes.
+    let (code, out, _) = run(&[
+        "check",
+        &url,
+        "--cacert",
+        &cert,
+        "--expect-tls-accepted-by",
+        "java",
+    ]);
+    assert_eq!(code, 0, "{out}");
+
+    // Following Go: refused for its name, with advice that fits a
+    // certificate with no SAN.
+    let (code, out, _) = run(&["check", &url, "--cacert", &cert, "--tls-as", "go"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("tls_name_mismatch"), "{out}");
+    assert!(out.contains("go clients refuse it too"), "{out}");
+    assert!(out.contains("no subjectAltName"), "{out}");
+    assert!(!out.contains("in the certificate's SAN"), "{out}");
+    let (code, _, err) = run(&[
+        "probe", &url, "--cacert", &cert, "--tls-as", "go", "--mode", "disabled",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("tls_name_mismatch"), "{err}");
+}
