@@ -81,6 +81,16 @@ pub enum Command {
     /// the library. --join scan.json matches `amqpdoctor scan`'s records by address pair and
     /// says which side stopped talking first. Exit 1 when a connection is flagged.
     Audit(AuditArgs),
+    /// The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated,
+    /// and which client families accept the certificate.
+    ///
+    /// Prints each certificate the server sent (subject, names, issuer, validity and days
+    /// left, key, signature), the TLS version, cipher and ALPN, whether the chain reaches a
+    /// trusted root, and per client family (OpenSSL, Java, .NET, Go, rustls) whether it
+    /// accepts the certificate and why not. Exit 0; 1 when a family of --expect-accepted-by
+    /// (without it: the --tls-as family) refuses; 3 when no TLS handshake happens (the report
+    /// says what answered: plain AMQP, HTTP or nothing).
+    Tls(TlsCmdArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.
@@ -519,6 +529,24 @@ pub struct HeartbeatArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TlsCmdArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// Exit 1 when a named client family refuses the certificate (openssl, java, dotnet, go,
+    /// rustls; comma-separated).
+    #[arg(long, value_name = "FAMILY,...", value_parser = parse_families)]
+    pub expect_accepted_by: Option<Families>,
+
+    #[arg(long, default_value = "human", value_parser = format::parser(format::TLS))]
+    pub format: Format,
+
+    /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Args)]

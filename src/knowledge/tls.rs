@@ -239,7 +239,7 @@ pub fn leniency(r: &TlsRefusal<'_>, family: Family) -> TlsJudgement {
                 by_name: refusing.is_some_and(|(_, _, n)| n),
                 why: refusing.map_or_else(String::new, |(s, rule, _)| {
                     format!(
-                        "{no_san}{family} clients refuse it too ({}: {})",
+                        "{no_san}{family} clients refuse it ({}: {})",
                         s.title, rule.why
                     )
                 }),

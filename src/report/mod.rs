@@ -20,6 +20,7 @@ pub mod progress;
 pub mod proxy;
 pub mod scan;
 pub mod style;
+pub mod tls;
 
 use std::io::Write;
 

@@ -98,6 +98,44 @@ pub struct TlsRefusal<'a> {
     pub words: &'a str,
 }
 
+/// [`TlsRefusal`] owned, as the verifier records it for `amqpdoctor tls`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsRefusalFacts {
+    pub leaf: Vec<u8>,
+    pub host: String,
+    pub chain: Option<String>,
+    pub name: Option<String>,
+    pub leaf_in_roots: bool,
+    pub now_unix: u64,
+    pub words: String,
+}
+
+impl TlsRefusalFacts {
+    pub fn of(r: &TlsRefusal<'_>) -> Self {
+        TlsRefusalFacts {
+            leaf: r.leaf.to_vec(),
+            host: r.host.to_string(),
+            chain: r.chain.map(str::to_string),
+            name: r.name.map(str::to_string),
+            leaf_in_roots: r.leaf_in_roots,
+            now_unix: r.now_unix,
+            words: r.words.to_string(),
+        }
+    }
+
+    pub fn refusal(&self) -> TlsRefusal<'_> {
+        TlsRefusal {
+            leaf: &self.leaf,
+            host: &self.host,
+            chain: self.chain.as_deref(),
+            name: self.name.as_deref(),
+            leaf_in_roots: self.leaf_in_roots,
+            now_unix: self.now_unix,
+            words: &self.words,
+        }
+    }
+}
+
 /// A run going on although rustls refused the certificate, because the
 /// family whose rules it follows accepts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

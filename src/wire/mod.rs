@@ -19,6 +19,7 @@ pub mod codec;
 pub mod conn;
 pub mod tls;
 mod tls_files;
+pub mod tls_probe;
 pub mod tls_verify;
 pub mod tls_words;
 

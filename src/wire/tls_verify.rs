@@ -19,7 +19,9 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::RootCertStore;
 
-use crate::vocab::tls::{TlsFamily, TlsJudge, TlsJudgement, TlsLeniency, TlsRefusal};
+use crate::vocab::tls::{
+    TlsFamily, TlsJudge, TlsJudgement, TlsLeniency, TlsRefusal, TlsRefusalFacts,
+};
 
 /// What a verifier learnt beyond rustls's answer: what it accepted
 /// although rustls refused it, or why the chosen family refuses it too.
@@ -27,6 +29,10 @@ use crate::vocab::tls::{TlsFamily, TlsJudge, TlsJudgement, TlsLeniency, TlsRefus
 pub struct Judgements {
     pub accepted: Option<TlsLeniency>,
     pub refused_because: Option<String>,
+    /// The certificates the server sent, leaf first (DER).
+    pub chain: Vec<Vec<u8>>,
+    /// What rustls refused, when it did.
+    pub refusal: Option<TlsRefusalFacts>,
 }
 
 /// Where a verifier records it (one per connection: the configuration is
@@ -65,6 +71,13 @@ impl ServerCertVerifier for Judged {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut slot) = self.accepted.lock() {
+            slot.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .take(16)
+                .map(|c| c.as_ref().to_vec())
+                .collect();
+        }
         let cert = ParsedCertificate::try_from(end_entity)?;
         let algs = self.provider.signature_verification_algorithms.all;
         let chain =
@@ -74,9 +87,6 @@ impl ServerCertVerifier for Judged {
         // rustls's own order: the chain's refusal first.
         let Some(first) = chain.clone().or_else(|| name.clone()) else {
             return Ok(ServerCertVerified::assertion());
-        };
-        let Some((judge, family)) = &self.judge else {
-            return Err(first);
         };
         let host = server_name.to_str();
         let (chain_name, name_name) = (
@@ -95,8 +105,14 @@ impl ServerCertVerifier for Judged {
             now_unix: now.as_secs(),
             words: &super::tls_words::sentence(&first),
         };
-        let judgement = judge.judge(&refusal, *family);
         let mut slot = self.accepted.lock().ok();
+        if let Some(s) = slot.as_mut() {
+            s.refusal = Some(TlsRefusalFacts::of(&refusal));
+        }
+        let Some((judge, family)) = &self.judge else {
+            return Err(first);
+        };
+        let judgement = judge.judge(&refusal, *family);
         match judgement {
             TlsJudgement::Accept(l) => {
                 if let Some(s) = slot.as_mut() {
