@@ -240,3 +240,113 @@ fn a_certificate_without_san_is_said_so_and_go_refuses_it() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("tls_name_mismatch"), "{err}");
 }
+
+/// `amqpdoctor tls URL --format json`: exit code and document.
+fn tls_json(url: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["tls", url, "--connect-timeout", "2s", "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(&args);
+    (code, json(&out, &err))
+}
+
+fn verdicts(doc: &Value) -> Vec<(String, Value)> {
+    doc["acceptance"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc:#}"))
+        .iter()
+        .map(|a| {
+            (
+                a["family"].as_str().unwrap().to_string(),
+                a["accepted"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn tls_shows_the_chain_and_who_accepts_it() {
+    require_broker();
+    // RabbitMQ's own listener, a certificate rustls verifies.
+    let ca = fixture::tls_file("ca.pem");
+    let (code, doc) = tls_json("amqps://localhost:5671", &["--cacert", &ca]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["tls"]["verified"], true, "{doc:#}");
+    assert!(doc["negotiated"]["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("TLS 1."));
+    assert!(
+        doc["chain"][0]["sans"]
+            .to_string()
+            .contains("DNS:localhost"),
+        "{doc:#}"
+    );
+    assert!(doc["chain"][0]["days_left"].as_i64().unwrap() > 0);
+    assert_eq!(doc["chain_complete"], true);
+    assert!(verdicts(&doc).iter().all(|(_, a)| *a == true), "{doc:#}");
+
+    // Issue 19's (b): Go and rustls refuse the CN-only certificate.
+    let cert = cn_only();
+    let tls = Terminator::start(&cert);
+    let url = tls.url("localhost");
+    let (code, doc) = tls_json(&url, &["--cacert", &cert]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["tls"]["verified"], false, "{doc:#}");
+    assert_eq!(doc["chain"][0]["sans"], serde_json::json!([]));
+    let v = verdicts(&doc);
+    for (family, want) in [
+        ("openssl", true),
+        ("java", true),
+        ("go", false),
+        ("rustls", false),
+    ] {
+        let got = &v.iter().find(|(f, _)| f == family).unwrap().1;
+        assert_eq!(*got, want, "{family}: {doc:#}");
+    }
+    let go = &doc["acceptance"].as_array().unwrap()[3];
+    assert!(
+        go["reason"].as_str().unwrap().contains("no subjectAltName"),
+        "{go:#}"
+    );
+    let (code, _) = tls_json(&url, &["--cacert", &cert, "--expect-accepted-by", "go"]);
+    assert_eq!(code, 1);
+    let (code, _) = tls_json(
+        &url,
+        &["--cacert", &cert, "--expect-accepted-by", "openssl,java"],
+    );
+    assert_eq!(code, 0);
+    let (code, out, _) = run(&["tls", &url, "--cacert", &cert]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("none (no subjectAltName)") && out.contains("Go (crypto/tls)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tls_says_what_answered_when_no_tls_did() {
+    require_broker();
+    let (code, doc) = tls_json(&format!("amqps://{}", common::broker_host_port()), &[]);
+    assert_eq!(code, 3, "{doc:#}");
+    assert!(
+        doc["not_tls"].as_str().unwrap().starts_with("plain AMQP"),
+        "{doc:#}"
+    );
+    let mgmt = std::env::var("AMQPDOCTOR_CI_MANAGEMENT_PORT").unwrap_or_else(|_| "15672".into());
+    let (code, doc) = tls_json(&format!("amqps://127.0.0.1:{mgmt}"), &[]);
+    assert_eq!(code, 3, "{doc:#}");
+    assert!(
+        doc["not_tls"].as_str().unwrap().starts_with("HTTP"),
+        "{doc:#}"
+    );
+    // A listener that never says a word.
+    let quiet = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = quiet.local_addr().unwrap().port();
+    let (code, doc) = tls_json(&format!("amqps://127.0.0.1:{port}"), &[]);
+    assert_eq!(code, 3, "{doc:#}");
+    assert!(
+        doc["not_tls"].as_str().unwrap().starts_with("nothing"),
+        "{doc:#}"
+    );
+    drop(quiet);
+}
