@@ -40,6 +40,32 @@ pub fn run(args: TlsCmdArgs) -> anyhow::Result<ExitStatus> {
     };
     let rt = super::runtime()?;
     let shake = rt.block_on(tls_probe::handshake_only(&target, timeout));
+    fill(&mut report, shake, &rt, &target, timeout);
+    report.decide(tls_as);
+    let out = report::format::render(&report, args.format, super::style_for(args.color))?;
+    report::emit(out).context("writing the report")?;
+    if report.exit_code == ExitStatus::CannotDiagnose {
+        report::notice(&format!(
+            "no TLS handshake with {target}: {}",
+            report
+                .not_tls
+                .as_deref()
+                .or(report.failure.as_deref())
+                .unwrap_or("no answer")
+        ));
+    }
+    Ok(report.exit_code)
+}
+
+/// The report's facts from the handshake (and, without TLS, from what
+/// the port answered instead).
+fn fill(
+    report: &mut TlsReport,
+    shake: Result<tls_probe::HandshakeOnly, String>,
+    rt: &tokio::runtime::Runtime,
+    target: &crate::target::Target,
+    timeout: std::time::Duration,
+) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -66,7 +92,7 @@ pub fn run(args: TlsCmdArgs) -> anyhow::Result<ExitStatus> {
                         && matches!(failure, TlsFailure::ToPlainPort | TlsFailure::Other)
                     {
                         report.not_tls =
-                            Some(rt.block_on(tls_probe::what_answers(&target, timeout)));
+                            Some(rt.block_on(tls_probe::what_answers(target, timeout)));
                     }
                     report.failure = Some(message);
                 }
@@ -82,18 +108,4 @@ pub fn run(args: TlsCmdArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    report.decide(tls_as);
-    let out = report::format::render(&report, args.format, super::style_for(args.color))?;
-    report::emit(out).context("writing the report")?;
-    if report.exit_code == ExitStatus::CannotDiagnose {
-        report::notice(&format!(
-            "no TLS handshake with {target}: {}",
-            report
-                .not_tls
-                .as_deref()
-                .or(report.failure.as_deref())
-                .unwrap_or("no answer")
-        ));
-    }
-    Ok(report.exit_code)
 }

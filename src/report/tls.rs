@@ -76,6 +76,42 @@ fn verdict(a: &FamilyAcceptance) -> &'static str {
     }
 }
 
+/// One certificate of the chain, for a terminal.
+fn cert_lines(i: usize, c: &CertSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\ncertificate {i}{}: {}",
+        if i == 0 { " (the server's)" } else { "" },
+        clean(&c.subject)
+    );
+    let _ = writeln!(out, "  issuer     {}", clean(&c.issuer));
+    let sans = if c.sans.is_empty() {
+        "none (no subjectAltName)".to_string()
+    } else {
+        clean(&c.sans.join(", ")).into_owned()
+    };
+    let _ = writeln!(out, "  names      {sans}");
+    let _ = writeln!(
+        out,
+        "  valid      {} to {} ({} days left)",
+        c.not_before, c.not_after, c.days_left
+    );
+    let _ = writeln!(
+        out,
+        "  key        {}, signed with {}{}",
+        c.key,
+        c.signature,
+        match (c.is_ca, c.self_signed) {
+            (true, true) => "; a self-signed CA (CA:TRUE)",
+            (true, false) => "; a CA (CA:TRUE)",
+            (false, true) => "; self-signed",
+            _ => "",
+        }
+    );
+    out
+}
+
 pub fn render(r: &TlsReport, style: Style) -> String {
     let mut out = format!(
         "{} {}\n",
@@ -110,36 +146,7 @@ pub fn render(r: &TlsReport, style: Style) -> String {
         return out;
     }
     for (i, c) in r.chain.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "\ncertificate {i}{}: {}",
-            if i == 0 { " (the server's)" } else { "" },
-            clean(&c.subject)
-        );
-        let _ = writeln!(out, "  issuer     {}", clean(&c.issuer));
-        let sans = if c.sans.is_empty() {
-            "none (no subjectAltName)".to_string()
-        } else {
-            clean(&c.sans.join(", ")).into_owned()
-        };
-        let _ = writeln!(out, "  names      {sans}");
-        let _ = writeln!(
-            out,
-            "  valid      {} to {} ({} days left)",
-            c.not_before, c.not_after, c.days_left
-        );
-        let _ = writeln!(
-            out,
-            "  key        {}, signed with {}{}",
-            c.key,
-            c.signature,
-            match (c.is_ca, c.self_signed) {
-                (true, true) => "; a self-signed CA (CA:TRUE)",
-                (true, false) => "; a CA (CA:TRUE)",
-                (false, true) => "; self-signed",
-                _ => "",
-            }
-        );
+        out.push_str(&cert_lines(i, c));
     }
     if let Some(complete) = r.chain_complete {
         let _ = writeln!(
