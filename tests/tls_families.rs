@@ -1,8 +1,10 @@
-//! amqpdoctor's prediction for the OpenSSL family against the real clients
-//! of that family (issue 19 item 5). For each certificate shape, made here
-//! with `openssl` and served by socat in front of the broker: what
-//! `amqpdoctor tls` says OpenSSL does, what pika 1.3.2 (Python's ssl, from
-//! .ci/.venv) does, and what `openssl s_client -verify_return_error` does.
+//! amqpdoctor's predictions against real clients (issue 19 item 5). For
+//! each certificate shape, made here with `openssl` and served by socat in
+//! front of the broker: what `amqpdoctor tls` says the OpenSSL and Java
+//! families do, and what pika 1.3.2 (Python's ssl, from .ci/.venv),
+//! `openssl s_client -verify_return_error`, Node's `tls.connect` (system
+//! OpenSSL) and Java's JSSE (SSLSocket with HTTPS endpoint identification,
+//! as the RabbitMQ Java client's `enableHostnameVerification()` sets it) do.
 //! Any disagreement fails, with the whole table.
 
 mod common;
@@ -51,8 +53,74 @@ fn s_client(host: &str, port: u16, ca: &str) -> bool {
         .success()
 }
 
-/// `amqpdoctor tls`'s verdict for the OpenSSL family (None: not known).
-fn predicted(host: &str, port: u16, ca: &str) -> Option<bool> {
+/// Node's `tls.connect` with the CA file as its only CA; args: host port ca.
+const NODE: &str = r#"
+const tls = require("tls"), fs = require("fs"), net = require("net");
+const [host, port, ca] = process.argv.slice(1);
+const s = tls.connect({ host: "127.0.0.1", port: +port, ca: fs.readFileSync(ca),
+  servername: net.isIP(host) ? undefined : host,
+  checkServerIdentity: (_, cert) => tls.checkServerIdentity(host, cert) },
+  () => { console.log("accept"); s.end(); });
+s.on("error", (e) => console.log("refuse " + e.code));
+"#;
+
+fn node(host: &str, port: u16, ca: &str) -> bool {
+    let out = Command::new("node")
+        .args(["-e", NODE, host, &port.to_string(), ca])
+        .output()
+        .unwrap_or_else(|e| fixture::missing(&format!("node ({e})")));
+    String::from_utf8_lossy(&out.stdout).trim() == "accept"
+}
+
+/// JSSE: a trust store of the CA file, HTTPS endpoint identification for
+/// `host`; args: host port ca.
+const JAVA: &str = r#"
+import javax.net.ssl.*; import java.security.KeyStore; import java.security.cert.*;
+public class TlsFamily { public static void main(String[] a) throws Exception {
+  KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType()); ks.load(null, null);
+  int i = 0;
+  for (Certificate c : CertificateFactory.getInstance("X.509")
+      .generateCertificates(new java.io.FileInputStream(a[2]))) ks.setCertificateEntry("c" + i++, c);
+  TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+  tmf.init(ks);
+  SSLContext ctx = SSLContext.getInstance("TLS"); ctx.init(null, tmf.getTrustManagers(), null);
+  try (java.net.Socket plain = new java.net.Socket("127.0.0.1", Integer.parseInt(a[1]));
+       SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(plain, a[0], plain.getPort(), true)) {
+    SSLParameters p = s.getSSLParameters(); p.setEndpointIdentificationAlgorithm("HTTPS");
+    s.setSSLParameters(p); s.startHandshake(); System.out.println("accept");
+  } catch (Exception e) { System.out.println("refuse " + e.getClass().getSimpleName()); }
+} }
+"#;
+
+/// The Java client compiled once, in this binary's directory.
+fn java_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = common::tls_server::dir().join("java");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("TlsFamily.java"), JAVA).unwrap();
+        let ok = Command::new("javac")
+            .arg(d.join("TlsFamily.java"))
+            .status()
+            .unwrap_or_else(|e| fixture::missing(&format!("javac ({e})")))
+            .success();
+        assert!(ok, "javac TlsFamily.java failed");
+        d
+    })
+}
+
+fn java(host: &str, port: u16, ca: &str) -> bool {
+    let out = Command::new("java")
+        .arg("-cp")
+        .arg(java_dir())
+        .args(["TlsFamily", host, &port.to_string(), ca])
+        .output()
+        .unwrap_or_else(|e| fixture::missing(&format!("java ({e})")));
+    String::from_utf8_lossy(&out.stdout).trim() == "accept"
+}
+
+/// `amqpdoctor tls`'s verdict for `family` (None: not known).
+fn predicted(host: &str, port: u16, ca: &str, family: &str) -> Option<bool> {
     let out = common::amqpdoctor()
         .args(["tls", &format!("amqps://{host}:{port}"), "--cacert", ca])
         .args(["--format", "json", "--connect-timeout", "3s"])
@@ -62,7 +130,7 @@ fn predicted(host: &str, port: u16, ca: &str) -> Option<bool> {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     doc["acceptance"]
         .as_array()
-        .and_then(|a| a.iter().find(|f| f["family"] == "openssl"))
+        .and_then(|a| a.iter().find(|f| f["family"] == family))
         .and_then(|f| f["accepted"].as_bool())
 }
 
@@ -124,26 +192,33 @@ fn openssl_predictions_match_pika_and_s_client() {
         ),
     ];
     let mut table = vec![format!(
-        "{:<34} {:>10} {:>6} {:>9}",
-        "shape", "predicted", "pika", "s_client"
+        "{:<34} {:>9} {:>7} {:>9} {:>7} | {:>9} {:>7}",
+        "shape", "openssl", "pika", "s_client", "node", "java", "JSSE"
     )];
     let mut mismatches = 0;
     for (shape, cert, ca, host) in rows {
         let server = Terminator::start(&cert);
-        let want = predicted(host, server.port, &ca);
-        let (p, s) = (
-            pika(host, server.port, &ca),
-            s_client(host, server.port, &ca),
-        );
+        let port = server.port;
+        let want = predicted(host, port, &ca, "openssl");
+        let want_java = predicted(host, port, &ca, "java");
+        let real = [
+            pika(host, port, &ca),
+            s_client(host, port, &ca),
+            node(host, port, &ca),
+        ];
+        let jsse = java(host, port, &ca);
         let word = |b: bool| if b { "accept" } else { "refuse" };
-        if want != Some(p) || want != Some(s) {
+        if real.iter().any(|r| want != Some(*r)) || want_java != Some(jsse) {
             mismatches += 1;
         }
         table.push(format!(
-            "{shape:<34} {:>10} {:>6} {:>9}",
+            "{shape:<34} {:>9} {:>7} {:>9} {:>7} | {:>9} {:>7}",
             want.map_or("unknown", word),
-            word(p),
-            word(s)
+            word(real[0]),
+            word(real[1]),
+            word(real[2]),
+            want_java.map_or("unknown", word),
+            word(jsse)
         ));
     }
     let table = table.join("\n");
