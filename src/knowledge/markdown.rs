@@ -77,7 +77,13 @@ fn tls_shapes_table() -> String {
         }),
     );
     let details = table(
-        &["shape", "family", "verdict", "what the library does", "source (how known)"],
+        &[
+            "shape",
+            "family",
+            "verdict",
+            "what the library does",
+            "source (how known)",
+        ],
         shapes().iter().flat_map(|s| {
             s.family.iter().map(move |r| {
                 vec![
@@ -93,8 +99,10 @@ fn tls_shapes_table() -> String {
             })
         }),
     );
-    format!("{matrix}
-{details}")
+    format!(
+        "{matrix}
+{details}"
+    )
 }
 
 /// Text for a table cell: pipes escaped.
