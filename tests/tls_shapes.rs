@@ -264,4 +264,8 @@ fn tls_says_what_answered_when_no_tls_did() {
         "{doc:#}"
     );
     drop(quiet);
+    // Not an amqps:// URL: a usage error, before anything connects.
+    let (code, _, err) = run(&["tls", "amqp://localhost:1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs an amqps:// URL"), "{err}");
 }
