@@ -11,9 +11,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{AlertDescription, CertificateError, ClientConfig, RootCertStore};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -44,27 +43,22 @@ pub fn configure(
             why: e.to_string(),
         })?;
     let accepted = super::tls_verify::Leniency::default();
-    let builder = if s.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider)))
-    } else {
-        let (roots, root_ders) = roots(s)?;
-        let judge = s
-            .judge
-            .0
-            .clone()
-            .map(|j| (j, s.tls_as.unwrap_or(crate::vocab::tls::TlsFamily::Openssl)));
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(super::tls_verify::Judged {
-                roots: Arc::new(roots),
-                root_ders,
-                provider,
-                judge,
-                accepted: accepted.clone(),
-            }))
-    };
+    let (roots, root_ders) = roots(s)?;
+    let judge = s
+        .judge
+        .0
+        .clone()
+        .map(|j| (j, s.tls_as.unwrap_or(crate::vocab::tls::TlsFamily::Openssl)));
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(super::tls_verify::Judged {
+            roots: Arc::new(roots),
+            root_ders,
+            provider,
+            judge,
+            insecure: s.insecure,
+            accepted: accepted.clone(),
+        }));
     let config = with_client_auth(builder, s)?;
     Ok((Arc::new(config), accepted))
 }
@@ -134,57 +128,6 @@ fn with_client_auth(
             path: key.display().to_string(),
             why: "needs --cert (the URL's certfile=) too".into(),
         }),
-    }
-}
-
-/// `--insecure`: any certificate is accepted (signatures on the handshake
-/// are still checked, so the connection is encrypted, just not
-/// authenticated).
-#[derive(Debug)]
-struct AcceptAnything(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
