@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Every AMQP connection of the applications on this host, read passively from the kernel')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read RabbitMQ''s logs for who died, how and why')
+            [CompletionResult]::new('tls', 'tls', [CompletionResultType]::ParameterValue, 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -46,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The client certificate''s private key (PEM)')
             [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host')
+            [CompletionResult]::new('--tls-as', '--tls-as', [CompletionResultType]::ParameterName, 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it')
             [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Heartbeat modes to run, comma-separated')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]')
@@ -72,6 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The client certificate''s private key (PEM)')
             [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host')
+            [CompletionResult]::new('--tls-as', '--tls-as', [CompletionResultType]::ParameterName, 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]')
             [CompletionResult]::new('--observe', '--observe', [CompletionResultType]::ParameterName, 'Keep the connection serviced this long and measure heartbeat cadence in both directions')
@@ -93,6 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The client certificate''s private key (PEM)')
             [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host')
+            [CompletionResult]::new('--tls-as', '--tls-as', [CompletionResultType]::ParameterName, 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]')
             [CompletionResult]::new('--expect-heartbeat', '--expect-heartbeat', [CompletionResultType]::ParameterName, 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)')
@@ -100,6 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--max-handshake', '--max-handshake', [CompletionResultType]::ParameterName, 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR')
             [CompletionResult]::new('--max-roundtrip', '--max-roundtrip', [CompletionResultType]::ParameterName, 'Fail when publish → confirm → get takes longer than DUR')
             [CompletionResult]::new('--expect-server', '--expect-server', [CompletionResultType]::ParameterName, 'Fail unless the server is this product and/or version: ''RabbitMQ >=3.12'', ''RabbitMQ'', ''>=3.12, <5'' (a semver requirement; the product is compared without case)')
+            [CompletionResult]::new('--expect-tls-accepted-by', '--expect-tls-accepted-by', [CompletionResultType]::ParameterName, 'Fail a target whose TLS certificate a named client family would refuse (openssl, java, dotnet, go, rustls; comma-separated), though the run itself follows --tls-as')
             [CompletionResult]::new('--exchange', '--exchange', [CompletionResultType]::ParameterName, 'Publish through this exchange (it must exist): the check binds its own queue to it with the routing key, so messages may also reach user queues bound with that key')
             [CompletionResult]::new('--routing-key', '--routing-key', [CompletionResultType]::ParameterName, 'Routing key for --exchange (default: the check''s queue name, which no user queue is bound with)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -133,6 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The client certificate''s private key (PEM)')
             [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host')
+            [CompletionResult]::new('--tls-as', '--tls-as', [CompletionResultType]::ParameterName, 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it')
             [CompletionResult]::new('--max', '--max', [CompletionResultType]::ParameterName, 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)')
             [CompletionResult]::new('--min', '--min', [CompletionResultType]::ParameterName, 'The shortest idle to try (default: --max / 32, at least 1 s)')
             [CompletionResult]::new('--probes', '--probes', [CompletionResultType]::ParameterName, 'How many connections, each idling for its own duration (more: a tighter bracket)')
@@ -185,6 +191,24 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'amqpdoctor;tls' {
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'CA certificates to trust (PEM) [default: the URL''s cacertfile=, else the system''s roots]')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The client certificate''s private key (PEM)')
+            [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host')
+            [CompletionResult]::new('--tls-as', '--tls-as', [CompletionResultType]::ParameterName, 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it')
+            [CompletionResult]::new('--expect-accepted-by', '--expect-accepted-by', [CompletionResultType]::ParameterName, 'Exit 1 when a named client family refuses the certificate (openssl, java, dotnet, go, rustls; comma-separated)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (to diagnose only; every report says so)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'amqpdoctor;explain' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
@@ -218,6 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Every AMQP connection of the applications on this host, read passively from the kernel')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read RabbitMQ''s logs for who died, how and why')
+            [CompletionResult]::new('tls', 'tls', [CompletionResultType]::ParameterValue, 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -246,6 +271,9 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;help;logs' {
+            break
+        }
+        'amqpdoctor;help;tls' {
             break
         }
         'amqpdoctor;help;explain' {

@@ -52,6 +52,9 @@ _amqpdoctor() {
             amqpdoctor,scan)
                 cmd="amqpdoctor__subcmd__scan"
                 ;;
+            amqpdoctor,tls)
+                cmd="amqpdoctor__subcmd__tls"
+                ;;
             amqpdoctor__subcmd__help,audit)
                 cmd="amqpdoctor__subcmd__help__subcmd__audit"
                 ;;
@@ -88,6 +91,9 @@ _amqpdoctor() {
             amqpdoctor__subcmd__help,scan)
                 cmd="amqpdoctor__subcmd__help__subcmd__scan"
                 ;;
+            amqpdoctor__subcmd__help,tls)
+                cmd="amqpdoctor__subcmd__help__subcmd__tls"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +101,7 @@ _amqpdoctor() {
 
     case "${cmd}" in
         amqpdoctor)
-            opts="-h -V --help --version probe heartbeat check proxy idle-timeout scan audit logs explain completions man help"
+            opts="-h -V --help --version probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,7 +153,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__check)
-            opts="-h -V --targets-file --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --interval --heartbeat --expect-heartbeat --max-connect --max-handshake --max-roundtrip --expect-server --exchange --routing-key --format --junit --color --help --version"
+            opts="-h -V --targets-file --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --interval --heartbeat --expect-heartbeat --max-connect --max-handshake --max-roundtrip --expect-server --expect-tls-accepted-by --exchange --routing-key --format --junit --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -181,6 +187,10 @@ _amqpdoctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --tls-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --heartbeat)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -206,6 +216,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --expect-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect-tls-accepted-by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -273,7 +287,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__heartbeat)
-            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --heartbeat --interval --observe --client --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --heartbeat --interval --observe --client --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,6 +314,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,7 +353,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__help)
-            opts="probe heartbeat check proxy idle-timeout scan audit logs explain completions man help"
+            opts="probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,8 +534,22 @@ _amqpdoctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        amqpdoctor__subcmd__help__subcmd__tls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         amqpdoctor__subcmd__idle__subcmd__timeout)
-            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --max --min --probes --wait-all --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --max --min --probes --wait-all --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,6 +576,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -623,7 +659,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__probe)
-            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --trace --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -650,6 +686,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -767,6 +807,60 @@ _amqpdoctor() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        amqpdoctor__subcmd__tls)
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --expect-accepted-by --format --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect-accepted-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json markdown" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand scan 'Every AMQP connection of the applications on this host, read passively from the kernel'
             cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
             cand logs 'Read RabbitMQ''s logs for who died, how and why'
+            cand tls 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -42,6 +43,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --cert 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external'
             cand --key 'The client certificate''s private key (PEM)'
             cand --tls-server-name 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host'
+            cand --tls-as 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it'
             cand --idle 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)'
             cand --mode 'Heartbeat modes to run, comma-separated'
             cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
@@ -67,6 +69,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --cert 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external'
             cand --key 'The client certificate''s private key (PEM)'
             cand --tls-server-name 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host'
+            cand --tls-as 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it'
             cand --interval 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
             cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
             cand --observe 'Keep the connection serviced this long and measure heartbeat cadence in both directions'
@@ -87,6 +90,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --cert 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external'
             cand --key 'The client certificate''s private key (PEM)'
             cand --tls-server-name 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host'
+            cand --tls-as 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it'
             cand --heartbeat 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]'
             cand --interval 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker''s proposal (what --expect-heartbeat then sees) [default: each URL''s heartbeat=, else server]'
             cand --expect-heartbeat 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)'
@@ -94,6 +98,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --max-handshake 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR'
             cand --max-roundtrip 'Fail when publish → confirm → get takes longer than DUR'
             cand --expect-server 'Fail unless the server is this product and/or version: ''RabbitMQ >=3.12'', ''RabbitMQ'', ''>=3.12, <5'' (a semver requirement; the product is compared without case)'
+            cand --expect-tls-accepted-by 'Fail a target whose TLS certificate a named client family would refuse (openssl, java, dotnet, go, rustls; comma-separated), though the run itself follows --tls-as'
             cand --exchange 'Publish through this exchange (it must exist): the check binds its own queue to it with the routing key, so messages may also reach user queues bound with that key'
             cand --routing-key 'Routing key for --exchange (default: the check''s queue name, which no user queue is bound with)'
             cand --format 'Output format'
@@ -125,6 +130,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --cert 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external'
             cand --key 'The client certificate''s private key (PEM)'
             cand --tls-server-name 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host'
+            cand --tls-as 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it'
             cand --max 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)'
             cand --min 'The shortest idle to try (default: --max / 32, at least 1 s)'
             cand --probes 'How many connections, each idling for its own duration (more: a tighter bracket)'
@@ -173,6 +179,23 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'amqpdoctor;tls'= {
+            cand --connect-timeout 'Timeout for the TCP connect and for each handshake step [default: the URL''s connection_timeout=, else 5s]'
+            cand --password-file 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins'
+            cand --cacert 'CA certificates to trust (PEM) [default: the URL''s cacertfile=, else the system''s roots]'
+            cand --cert 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external'
+            cand --key 'The client certificate''s private key (PEM)'
+            cand --tls-server-name 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host'
+            cand --tls-as 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it'
+            cand --expect-accepted-by 'Exit 1 when a named client family refuses the certificate (openssl, java, dotnet, go, rustls; comma-separated)'
+            cand --format 'format'
+            cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
+            cand --insecure 'Do not verify the server''s certificate (to diagnose only; every report says so)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
@@ -203,6 +226,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand scan 'Every AMQP connection of the applications on this host, read passively from the kernel'
             cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
             cand logs 'Read RabbitMQ''s logs for who died, how and why'
+            cand tls 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -223,6 +247,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help;audit'= {
         }
         &'amqpdoctor;help;logs'= {
+        }
+        &'amqpdoctor;help;tls'= {
         }
         &'amqpdoctor;help;explain'= {
         }

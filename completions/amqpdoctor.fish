@@ -34,6 +34,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "idle-timeout"
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "scan" -d 'Every AMQP connection of the applications on this host, read passively from the kernel'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "audit" -d 'The broker\'s view of every client connection, from the RabbitMQ management API'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "logs" -d 'Read RabbitMQ\'s logs for who died, how and why'
+complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "tls" -d 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
@@ -44,6 +45,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l cacert -
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l key -d 'The client certificate\'s private key (PEM)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l tls-as -d 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l idle -d 'How long each connection stays idle before publishing ("auto": 3T + 2 s, enough for a broker heartbeat timeout)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l mode -d 'Heartbeat modes to run, comma-separated' -r -f -a "serviced\t'lapin: a real async client whose own I/O task sends heartbeats'
 starved\t'Heartbeat agreed, then never serviced: no heartbeats sent, nothing read'
@@ -72,6 +74,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l cace
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l key -d 'The client certificate\'s private key (PEM)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l tls-as -d 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l interval -l heartbeat -d 'Heartbeat to request: whole seconds (e.g. 30s), 0 to disable, or "server" to accept the broker\'s proposal [default: the URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l observe -d 'Keep the connection serviced this long and measure heartbeat cadence in both directions' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand heartbeat" -l client -d 'Narrow the client-library table to one library, or one version of it with NAME@VERSION (pika, pika@0.13, amqplib@0.10; `amqpdoctor explain --list` names them all)' -r
@@ -90,12 +93,14 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l cacert -
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l key -d 'The client certificate\'s private key (PEM)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l tls-as -d 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds, 0 to disable, or "server" to accept the broker\'s proposal (what --expect-heartbeat then sees) [default: each URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l expect-heartbeat -d 'Fail unless the negotiated heartbeat is in RANGE: 10s..60s, 10s.. (at least), ..60s, or one value. Catches a broker or policy that disables heartbeats (0)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-connect -d 'Fail when the TCP connect takes longer than DUR' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-handshake -d 'Fail when the AMQP handshake (protocol header to Connection.Open-Ok) takes longer than DUR' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l max-roundtrip -d 'Fail when publish → confirm → get takes longer than DUR' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l expect-server -d 'Fail unless the server is this product and/or version: \'RabbitMQ >=3.12\', \'RabbitMQ\', \'>=3.12, <5\' (a semver requirement; the product is compared without case)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l expect-tls-accepted-by -d 'Fail a target whose TLS certificate a named client family would refuse (openssl, java, dotnet, go, rustls; comma-separated), though the run itself follows --tls-as' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l exchange -d 'Publish through this exchange (it must exist): the check binds its own queue to it with the routing key, so messages may also reach user queues bound with that key' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l routing-key -d 'Routing key for --exchange (default: the check\'s queue name, which no user queue is bound with)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand check" -l format -d 'Output format' -r -f -a "human\t'One table row per target, steps as columns'
@@ -130,6 +135,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l c
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l key -d 'The client certificate\'s private key (PEM)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l tls-as -d 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l max -d 'The longest idle to try: the discovery takes about this long. The default covers the common cloud load balancers and NAT gateways (Azure 4 min, AWS 350 s)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l min -d 'The shortest idle to try (default: --max / 32, at least 1 s)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand idle-timeout" -l probes -d 'How many connections, each idling for its own duration (more: a tighter bracket)' -r
@@ -178,6 +184,23 @@ never\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand logs" -l follow -d 'Keep reading as the files grow (across rotation, like tail -F), from their end: one line per death as it happens; Ctrl-C prints the summary (exit 130)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l connect-timeout -d 'Timeout for the TCP connect and for each handshake step [default: the URL\'s connection_timeout=, else 5s]' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l password-file -d 'Read the password from FILE (its first line) instead of the URL, so it is not in argv where any local user can read it. $AMQPDOCTOR_PASSWORD works too; this flag wins' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l cacert -d 'CA certificates to trust (PEM) [default: the URL\'s cacertfile=, else the system\'s roots]' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l cert -d 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l key -d 'The client certificate\'s private key (PEM)' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l tls-server-name -d 'Verify the server\'s certificate for NAME (and send it as SNI) instead of the URL\'s host' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l tls-as -d 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l expect-accepted-by -d 'Exit 1 when a named client family refuses the certificate (openssl, java, dotnet, go, rustls; comma-separated)' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l format -r -f -a "human\t''
+json\t''
+markdown\t'Markdown tables: the chain, then each family\'s verdict'"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -l insecure -d 'Do not verify the server\'s certificate (to diagnose only; every report says so)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand tls" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
 json\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand explain" -l color -d 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb' -r -f -a "auto\t''
@@ -190,15 +213,16 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s h 
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s h -l help -d 'Print help'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand man" -s V -l version -d 'Print version'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "idle-timeout" -d 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "scan" -d 'Every AMQP connection of the applications on this host, read passively from the kernel'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "audit" -d 'The broker\'s view of every client connection, from the RabbitMQ management API'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "logs" -d 'Read RabbitMQ\'s logs for who died, how and why'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "probe" -d 'Reproduce and classify connection deaths under the three heartbeat modes'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "heartbeat" -d 'Show heartbeat negotiation against this broker and what each client library would do'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "check" -d 'Smoke-check brokers for CI: every step timed, expectations, junit/markdown/prometheus'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "proxy" -d 'A TCP proxy that behaves like a middlebox: kills idle flows (reset, drop or close), swallows heartbeats, logs frames'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "idle-timeout" -d 'Find the idle timeout of the path to the broker: parallel idles, one round trip each'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "scan" -d 'Every AMQP connection of the applications on this host, read passively from the kernel'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "audit" -d 'The broker\'s view of every client connection, from the RabbitMQ management API'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "logs" -d 'Read RabbitMQ\'s logs for who died, how and why'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "tls" -d 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "explain" -d 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -10,6 +10,8 @@ pub mod format;
 pub mod logs;
 
 pub use logs::LogsArgs;
+mod tls;
+pub use tls::{Families, TlsArgs, TlsCmdArgs};
 
 use crate::target::DEFAULT_URL;
 use crate::vocab::check::{HeartbeatRange, ServerExpectation};
@@ -94,6 +96,16 @@ pub enum Command {
     /// JSON, container and journald prefixes, .gz and rotated sets. Exit 1 when a death
     /// other than a normal close was found.
     Logs(LogsArgs),
+    /// The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated,
+    /// and which client families accept the certificate.
+    ///
+    /// Prints each certificate the server sent (subject, names, issuer, validity and days
+    /// left, key, signature), the TLS version, cipher and ALPN, whether the chain reaches a
+    /// trusted root, and per client family (OpenSSL, Java, .NET, Go, rustls) whether it
+    /// accepts the certificate and why not. Exit 0; 1 when a family of --expect-accepted-by
+    /// (without it: the --tls-as family) refuses; 3 when no TLS handshake happens (the report
+    /// says what answered: plain AMQP, HTTP or nothing).
+    Tls(TlsCmdArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.
@@ -124,50 +136,6 @@ pub struct ConnectArgs {
 
     #[command(flatten)]
     pub tls: TlsArgs,
-}
-
-/// TLS for `amqps://` targets; each flag beats the URL's query parameter.
-#[derive(Debug, Clone, Default, Args)]
-pub struct TlsArgs {
-    /// CA certificates to trust (PEM) [default: the URL's cacertfile=, else the system's roots].
-    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_CACERT")]
-    pub cacert: Option<std::path::PathBuf>,
-
-    /// Client certificate chain (PEM), for mutual TLS or auth_mechanism=external.
-    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_CERT", requires = "key")]
-    pub cert: Option<std::path::PathBuf>,
-
-    /// The client certificate's private key (PEM).
-    #[arg(long, value_name = "FILE", env = "AMQPDOCTOR_KEY", requires = "cert")]
-    pub key: Option<std::path::PathBuf>,
-
-    /// Verify the server's certificate for NAME (and send it as SNI) instead of the URL's host.
-    #[arg(long, value_name = "NAME", env = "AMQPDOCTOR_TLS_SERVER_NAME")]
-    pub tls_server_name: Option<String>,
-
-    /// Do not verify the server's certificate (to diagnose only; every report says so).
-    #[arg(long, env = "AMQPDOCTOR_INSECURE")]
-    pub insecure: bool,
-}
-
-impl TlsArgs {
-    pub fn settings(&self) -> crate::target::TlsSettings {
-        crate::target::TlsSettings {
-            cacert: self.cacert.clone(),
-            cert: self.cert.clone(),
-            key: self.key.clone(),
-            server_name: self.tls_server_name.clone(),
-            insecure: self.insecure,
-        }
-    }
-
-    /// Whether any TLS flag was given.
-    pub fn any(&self) -> bool {
-        self.cacert.is_some()
-            || self.cert.is_some()
-            || self.tls_server_name.is_some()
-            || self.insecure
-    }
 }
 
 /// How results are printed.
@@ -458,6 +426,11 @@ pub struct CheckArgs {
     /// '>=3.12, <5' (a semver requirement; the product is compared without case).
     #[arg(long, value_name = "PRODUCT [VERSIONS]", value_parser = ServerExpectation::parse)]
     pub expect_server: Option<ServerExpectation>,
+
+    /// Fail a target whose TLS certificate a named client family would refuse (openssl, java,
+    /// dotnet, go, rustls; comma-separated), though the run itself follows --tls-as.
+    #[arg(long, value_name = "FAMILY,...", value_parser = tls::parse_families)]
+    pub expect_tls_accepted_by: Option<Families>,
 
     /// Publish through this exchange (it must exist): the check binds its own queue to it with
     /// the routing key, so messages may also reach user queues bound with that key.

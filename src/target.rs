@@ -12,7 +12,9 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use thiserror::Error;
 
 pub mod redact;
+mod tls;
 pub use redact::{redact_command_line, redact_url_text};
+pub use tls::TlsSettings;
 
 /// The URL used when neither an argument nor `$AMQP_URL` gives one.
 pub const DEFAULT_URL: &str = "amqp://guest:guest@localhost:5672/%2f";
@@ -46,23 +48,6 @@ pub struct Target {
     warnings: Vec<String>,
     /// `amqps://`: TLS, with these settings.
     tls: Option<TlsSettings>,
-}
-
-/// How to speak TLS to an `amqps://` target: from the URL's query, with
-/// the command line's flags on top.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsSettings {
-    /// CA certificates (PEM) to trust; None: the system's roots.
-    pub cacert: Option<std::path::PathBuf>,
-    /// A client certificate chain and its key (PEM), for mutual TLS or
-    /// EXTERNAL.
-    pub cert: Option<std::path::PathBuf>,
-    pub key: Option<std::path::PathBuf>,
-    /// The name to verify the server's certificate against (and send as
-    /// SNI); None: the URL's host.
-    pub server_name: Option<String>,
-    /// Accept any certificate (diagnosis only; every report warns).
-    pub insecure: bool,
 }
 
 /// A SASL mechanism the URL allows (`auth_mechanism=`).
@@ -218,13 +203,7 @@ impl Target {
             )));
         }
         let options = query_options(&url, &mut warnings).map_err(|e| malformed(&e))?;
-        let tls_settings = tls.then(|| TlsSettings {
-            cacert: options.cacertfile.clone().map(Into::into),
-            cert: options.certfile.clone().map(Into::into),
-            key: options.keyfile.clone().map(Into::into),
-            server_name: options.server_name_indication.clone(),
-            insecure: options.verify == Some(false),
-        });
+        let tls_settings = tls.then(|| TlsSettings::from_query(&options));
         let tls_given: Vec<&str> = [
             ("cacertfile", options.cacertfile.is_some()),
             ("certfile", options.certfile.is_some()),
@@ -267,38 +246,6 @@ impl Target {
             warnings,
             tls: tls_settings,
         })
-    }
-
-    /// Whether this is an `amqps://` target.
-    pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
-    }
-
-    /// The TLS settings of an `amqps://` target.
-    pub fn tls(&self) -> Option<&TlsSettings> {
-        self.tls.as_ref()
-    }
-
-    /// The same target with the command line's TLS flags on top of the
-    /// URL's (a flag beats the URL). No effect on an `amqp://` target.
-    pub fn with_tls_flags(mut self, flags: &TlsSettings) -> Self {
-        if let Some(t) = self.tls.as_mut() {
-            t.cacert = flags.cacert.clone().or(t.cacert.take());
-            t.cert = flags.cert.clone().or(t.cert.take());
-            t.key = flags.key.clone().or(t.key.take());
-            t.server_name = flags.server_name.clone().or(t.server_name.take());
-            t.insecure |= flags.insecure;
-        }
-        self
-    }
-
-    /// The name the server's certificate must carry: `--tls-server-name`
-    /// or the URL's `server_name_indication=`, else the host.
-    pub fn tls_server_name(&self) -> &str {
-        self.tls
-            .as_ref()
-            .and_then(|t| t.server_name.as_deref())
-            .unwrap_or(&self.host)
     }
 
     /// What the URL's query asked for.

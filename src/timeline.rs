@@ -168,6 +168,9 @@ pub struct Timeline {
     pub last_server_byte_ms: Option<u64>,
     /// List every frame, heartbeats included.
     pub trace: bool,
+    /// A certificate rustls refused that the `--tls-as` family accepts,
+    /// when this connection went on because of it.
+    pub tls_accepted: Option<crate::vocab::tls::TlsLeniency>,
 }
 
 impl Timeline {
@@ -184,6 +187,7 @@ impl Timeline {
             client_writes_ms: Vec::new(),
             last_server_byte_ms: None,
             trace,
+            tls_accepted: None,
         }
     }
 

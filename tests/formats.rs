@@ -16,7 +16,7 @@ use common::fixture::validate_junit;
 use common::{amqpdoctor, broker_url, require_broker};
 
 /// How each command runs quickly against the test broker (`{url}` is the
-/// broker's URL, `{mgmt}` its management API).
+/// broker's URL, `{mgmt}` its management API, `{ca}` the TLS tests' CA).
 const ARGS: &[(&str, &[&str])] = &[
     ("probe", &["{url}", "--mode", "disabled", "--idle", "0s"]),
     ("heartbeat", &["{url}"]),
@@ -30,6 +30,10 @@ const ARGS: &[(&str, &[&str])] = &[
     ("explain", &["ECONNRESET"]),
     // The local broker's own log (tests/logs.rs checks what it finds).
     ("logs", &["/var/log/rabbitmq"]),
+    (
+        "tls",
+        &["amqps://guest:guest@localhost:5671/%2f", "--cacert", "{ca}"],
+    ),
 ];
 
 /// Every (command, format) the command line offers.
@@ -98,11 +102,12 @@ fn every_command_renders_every_format_it_offers() {
         );
     }
     let (url, mgmt) = (broker_url(), management_url());
+    let ca = common::fixture::tls_file("ca.pem");
     let failures: Vec<String> = std::thread::scope(|s| {
         let runs: Vec<_> = pairs
             .iter()
             .map(|(command, format)| {
-                let (url, mgmt) = (&url, &mgmt);
+                let (url, mgmt, ca) = (&url, &mgmt, &ca);
                 s.spawn(move || {
                     let args = ARGS
                         .iter()
@@ -111,7 +116,11 @@ fn every_command_renders_every_format_it_offers() {
                     let mut cmd = amqpdoctor();
                     cmd.arg(command).timeout(Duration::from_secs(60));
                     for a in args {
-                        cmd.arg(a.replace("{url}", url).replace("{mgmt}", mgmt));
+                        cmd.arg(
+                            a.replace("{url}", url)
+                                .replace("{mgmt}", mgmt)
+                                .replace("{ca}", ca),
+                        );
                     }
                     let out = cmd
                         .args(["--format", format])

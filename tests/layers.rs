@@ -8,9 +8,11 @@ use std::path::Path;
 /// Each top-level module's layer: it may use strictly lower layers only.
 const LAYERS: &[(&str, u8)] = &[
     ("vocab", 0),
-    ("target", 0),
+    // target names vocabulary (the TLS client family its settings follow).
+    ("target", 1),
     ("timeline", 1),
-    ("error", 1),
+    // error names target's errors.
+    ("error", 2),
     ("cli", 2),
     ("wire", 2),
     ("observe", 2),

@@ -91,6 +91,10 @@ pub struct Observed<'a> {
     pub version: Option<&'a str>,
     /// Whether the server's Connection.Start was seen at all.
     pub server_seen: bool,
+    /// None: no TLS handshake completed; Some(None): rustls verified the
+    /// certificate; Some(Some(l)): rustls refused it and `l` says who
+    /// accepts it.
+    pub tls: Option<Option<&'a crate::vocab::tls::TlsLeniency>>,
 }
 
 /// One expectation, held against the measurement.
@@ -152,7 +156,57 @@ pub fn evaluate(exp: &Expectations, obs: &Observed) -> Vec<ExpectationReport> {
         }
         out.push(r);
     }
+    if !exp.tls_accepted_by.is_empty() {
+        out.push(tls_expectation(&exp.tls_accepted_by, obs.tls));
+    }
     out
+}
+
+/// `--expect-tls-accepted-by`: failed when a named family would refuse the
+/// certificate (a family whose verdict is not known does not fail it).
+fn tls_expectation(
+    want: &[crate::vocab::tls::TlsFamily],
+    tls: Option<Option<&crate::vocab::tls::TlsLeniency>>,
+) -> ExpectationReport {
+    let list = |v: &[crate::vocab::tls::TlsFamily]| {
+        v.iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let expected = format!("the certificate accepted by {}", list(want));
+    let observed = tls.map(|l| match l {
+        None => ("verified by rustls".to_string(), Vec::new()),
+        Some(l) => (
+            format!(
+                "refused by rustls; {}",
+                if l.refused_by.is_empty() {
+                    "no family known to refuse it".to_string()
+                } else {
+                    format!("refused by {}", list(&l.refused_by))
+                }
+            ),
+            want.iter()
+                .copied()
+                .filter(|f| l.refused_by.contains(f))
+                .collect::<Vec<_>>(),
+        ),
+    });
+    let mut r = judge(
+        "expect_tls_accepted_by",
+        expected,
+        observed
+            .as_ref()
+            .map(|(seen, refused)| (seen.clone(), refused.is_empty())),
+    );
+    if let (StepStatus::Failed, Some((_, refused)), Some(Some(l))) = (r.status, &observed, tls) {
+        r.message = format!(
+            "{} would refuse the server's certificate ({})",
+            list(refused),
+            l.shapes.join(", ").replace('_', " ")
+        );
+    }
+    r
 }
 
 fn judge(
@@ -337,6 +391,7 @@ mod tests {
             max_handshake: Some(ms(50)),
             max_roundtrip: Some(ms(20)),
             server: Some(ServerExpectation::parse("RabbitMQ >=3.12").unwrap()),
+            tls_accepted_by: vec![],
         };
         let seen = Observed {
             heartbeat: Some(Heartbeat::from_secs(60)),
@@ -346,6 +401,7 @@ mod tests {
             product: Some("RabbitMQ"),
             version: Some("3.10.8"),
             server_seen: true,
+            tls: None,
         };
         let got: Vec<(&str, StepStatus)> = evaluate(&exp, &seen)
             .iter()
@@ -377,5 +433,61 @@ mod tests {
         let got: Vec<StepStatus> = evaluate(&exp, &off).iter().map(|r| r.status).collect();
         assert_eq!(got, [Failed, Skipped, Skipped, Skipped, Skipped]);
         assert!(evaluate(&Expectations::default(), &seen).is_empty());
+    }
+
+    #[test]
+    fn tls_acceptance_expected() {
+        use crate::vocab::tls::{TlsFamily as F, TlsLeniency};
+        let cn_only = TlsLeniency {
+            accepted_as: F::Openssl,
+            rustls_refused: "r".into(),
+            shapes: vec!["cn_only".into()],
+            why: vec!["the host name only in the subject CN".into()],
+            refused_by: vec![F::Go, F::Rustls],
+            unknown_for: vec![F::Dotnet],
+        };
+        // (families expected, what TLS saw, status, message contains)
+        type Seen<'a> = Option<Option<&'a TlsLeniency>>;
+        let rows: Vec<(Vec<F>, Seen, StepStatus, &str)> = vec![
+            (
+                vec![F::Go, F::Java],
+                Some(Some(&cn_only)),
+                StepStatus::Failed,
+                "go would refuse",
+            ),
+            (
+                vec![F::Java],
+                Some(Some(&cn_only)),
+                StepStatus::Passed,
+                "as expected",
+            ),
+            (
+                vec![F::Dotnet],
+                Some(Some(&cn_only)),
+                StepStatus::Passed,
+                "as expected",
+            ),
+            (
+                vec![F::Go],
+                Some(None),
+                StepStatus::Passed,
+                "verified by rustls",
+            ),
+            (vec![F::Go], None, StepStatus::Skipped, "not measured"),
+        ];
+        for (want, tls, status, says) in rows {
+            let exp = Expectations {
+                tls_accepted_by: want.clone(),
+                ..Expectations::default()
+            };
+            let obs = Observed {
+                tls,
+                ..Observed::default()
+            };
+            let r = evaluate(&exp, &obs).pop().unwrap();
+            assert_eq!(r.name, "expect_tls_accepted_by");
+            assert_eq!(r.status, status, "{want:?}: {}", r.message);
+            assert!(r.message.contains(says), "{want:?}: {}", r.message);
+        }
     }
 }

@@ -581,9 +581,7 @@ fn setup_words_with(f: &SetupFailure, see_frames: &str) -> Words {
         ),
         code if code.is_tls() => (
             format!("The TLS connection failed during the {stage}: {message}."),
-            knowledge::verdict(code)
-                .and_then(|v| v.about.remedy.first().cloned())
-                .unwrap_or_else(|| see_frames.to_string()),
+            super::setup::tls_remedy(code, message, see_frames),
         ),
         _ => (
             format!("The connection failed during the {stage}: {message}."),

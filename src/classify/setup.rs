@@ -73,6 +73,23 @@ pub fn setup_code(err: &SetupError) -> VerdictCode {
     }
 }
 
+/// What to do about a failed TLS handshake: the verdict's first remedy,
+/// except for a name only in the subject CN of a certificate with no
+/// subjectAltName, where "connect by a name in the SAN" cannot help.
+pub fn tls_remedy(code: VerdictCode, message: &str, fallback: &str) -> String {
+    if code == VerdictCode::TlsNameMismatch && message.contains(crate::vocab::tls::NO_SAN) {
+        return "The certificate has no subjectAltName: its name is only in the subject CN, \
+                which Go (since 1.15) and rustls do not read, while OpenSSL-based clients (pika, \
+                PHP, Node) and Java still do. Reissue it with every name clients use in its \
+                subjectAltName (`-addext subjectAltName=DNS:broker.example.com`); until then \
+                `--tls-as openssl` follows the clients that read the CN."
+            .to_string();
+    }
+    crate::knowledge::verdict(code)
+        .and_then(|v| v.about.remedy.first().cloned())
+        .unwrap_or_else(|| fallback.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,15 @@ pub const CHECK: &[Offer] = &[
     },
 ];
 
+pub const TLS: &[Offer] = &[
+    plain(Format::Human),
+    plain(Format::Json),
+    Offer {
+        format: Format::Markdown,
+        help: "Markdown tables: the chain, then each family's verdict",
+    },
+];
+
 pub const AUDIT: &[Offer] = &[
     plain(Format::Human),
     plain(Format::Json),

@@ -77,6 +77,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
         max_handshake: args.max_handshake,
         max_roundtrip: args.max_roundtrip,
         server: args.expect_server.clone(),
+        tls_accepted_by: args
+            .expect_tls_accepted_by
+            .clone()
+            .map(|f| f.0)
+            .unwrap_or_default(),
     };
     let settings = CheckSettings {
         heartbeat: args
@@ -93,6 +98,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
         max_handshake_ms: exp.max_handshake.map(Millis::of),
         max_roundtrip_ms: exp.max_roundtrip.map(Millis::of),
         expect_server: exp.server.as_ref().map(|s| s.to_string()),
+        expect_tls_accepted_by: exp.tls_accepted_by.clone(),
     };
     // One thread is plenty: every step waits on the network.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -165,6 +171,7 @@ async fn check_all(
             }
         };
         interrupted |= outcome.interrupted;
+        let accepted = outcome.tls_accepted.clone();
         let mut report = TargetReport::build(
             t.to_string(),
             short_name(t),
@@ -174,6 +181,9 @@ async fn check_all(
             super::heartbeat_request(args.heartbeat, t),
         );
         report.tls = crate::report::TlsInfo::of(t);
+        if let Some(tls) = report.tls.as_mut() {
+            tls.accept(accepted.as_ref());
+        }
         reports.push(report);
     }
     CheckReport::new(

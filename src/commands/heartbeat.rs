@@ -80,6 +80,7 @@ async fn heartbeat(
             return report;
         }
     };
+    report.header.accept_tls(wire::timeline_of(&opened));
     let (mut conn, hs) = match opened {
         Ok(v) => v,
         Err(f) => {
@@ -89,21 +90,7 @@ async fn heartbeat(
         }
     };
     let t = hs.heartbeat;
-    report.server = Some(ServerSummary::new(
-        &hs.server,
-        Some(Tune {
-            heartbeat: hs.server_heartbeat,
-            frame_max: hs.server_frame_max,
-            channel_max: hs.server_channel_max,
-        }),
-    ));
-    report.negotiation = Some(Negotiation {
-        server_heartbeat_s: Some(hs.server_heartbeat),
-        requested_heartbeat_s: interval.requested_s(),
-        negotiated_heartbeat_s: t,
-        frame_max: hs.frame_max,
-        channel_max: hs.channel_max,
-    });
+    record_handshake(&mut report, &hs, interval);
     report.clients = client_rows(hs.server_heartbeat, interval, only.as_ref());
     let (timings, warnings) = timings_and_warnings(t, &report.clients, only.as_ref());
     report.timings = Some(timings);
@@ -143,4 +130,28 @@ async fn heartbeat(
     report.exit_code = heartbeat_exit(report.observed.as_ref(), t, observe_failed);
     let _ = conn.close().await;
     report
+}
+
+/// What the handshake said: the server and the negotiation.
+fn record_handshake(
+    report: &mut HeartbeatReport,
+    hs: &wire::Handshake,
+    interval: crate::vocab::HeartbeatRequest,
+) {
+    let t = hs.heartbeat;
+    report.server = Some(ServerSummary::new(
+        &hs.server,
+        Some(Tune {
+            heartbeat: hs.server_heartbeat,
+            frame_max: hs.server_frame_max,
+            channel_max: hs.server_channel_max,
+        }),
+    ));
+    report.negotiation = Some(Negotiation {
+        server_heartbeat_s: Some(hs.server_heartbeat),
+        requested_heartbeat_s: interval.requested_s(),
+        negotiated_heartbeat_s: t,
+        frame_max: hs.frame_max,
+        channel_max: hs.channel_max,
+    });
 }

@@ -57,6 +57,10 @@ pub fn run(args: IdleTimeoutArgs) -> anyhow::Result<ExitStatus> {
         countdown.finish();
         outcome
     });
+    let mut header = header;
+    if let Some(t) = header.tls.as_mut() {
+        t.accept(outcome.tls_accepted.as_ref());
+    }
     let r = IdleReport::new(header, settings, outcome);
     let out = report::format::render(&r, args.output.format, super::style_for(args.output.color))?;
     report::emit(out).context("writing the report")?;

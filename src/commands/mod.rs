@@ -13,6 +13,7 @@ pub mod man;
 pub mod probe;
 pub mod proxy;
 pub mod scan;
+pub mod tls;
 
 use crate::cli::{Cli, ColorChoice, Command, ConnectArgs};
 use crate::error::{ExitStatus, UsageError};
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Scan(args) => scan::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Logs(args) => logs::run(args),
+        Command::Tls(args) => tls::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),
@@ -86,7 +88,11 @@ pub fn with_tls(t: Target, flags: &crate::cli::TlsArgs, prefix: &str) -> anyhow:
         }
         return Ok(t);
     }
-    let t = t.with_tls_flags(&flags.settings());
+    let settings = crate::target::TlsSettings {
+        judge: crate::knowledge::tls::judge_handle(),
+        ..flags.settings()
+    };
+    let t = t.with_tls_flags(&settings);
     if let Some(s) = t.tls() {
         crate::wire::tls::client_config(s).map_err(|e| UsageError(e.to_string()))?;
         if s.insecure {

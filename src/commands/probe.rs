@@ -115,7 +115,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitStatus> {
 /// Run the whole probe and build its report.
 pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     let mut cancel = super::interrupt_flag();
-    let header = Header::for_target("probe", &cfg.target);
+    let mut header = Header::for_target("probe", &cfg.target);
 
     // Preflight: who is the server, what does it propose, can we log in?
     let params = HandshakeParams::for_target(
@@ -135,6 +135,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
             return Err(Interrupted("before the preflight handshake finished").into());
         }
     };
+    header.accept_tls(wire::timeline_of(&opened));
     let (server, proposal, confirms) = match opened {
         Ok((mut conn, hs)) => {
             let _ = conn.close().await;
@@ -174,23 +175,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     let handles: Vec<_> = cfg
         .modes
         .iter()
-        .map(|&mode| {
-            let spec = RunSpec {
-                mode,
-                target: cfg.target.clone(),
-                heartbeat: cfg.heartbeat,
-                idle,
-                pump_every: cfg.pump_every.filter(|_| mode == Mode::Starved),
-                publishes: cfg.publishes,
-                confirm_timeout: cfg.confirm_timeout,
-                step_timeout: cfg.step_timeout,
-                destination: cfg.destination.clone(),
-                trace: cfg.trace,
-                server_confirms: confirms,
-                cancel: cancel.clone(),
-            };
-            tokio::spawn(run::run(spec))
-        })
+        .map(|&mode| tokio::spawn(run::run(run_spec(&cfg, mode, idle, confirms, &cancel))))
         .collect();
     let mut runs = Vec::new();
     for h in handles {
@@ -209,6 +194,30 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
         runs,
         None,
     ))
+}
+
+/// One mode's run of the probe.
+fn run_spec(
+    cfg: &ProbeConfig,
+    mode: Mode,
+    idle: Duration,
+    confirms: bool,
+    cancel: &tokio::sync::watch::Receiver<bool>,
+) -> RunSpec {
+    RunSpec {
+        mode,
+        target: cfg.target.clone(),
+        heartbeat: cfg.heartbeat,
+        idle,
+        pump_every: cfg.pump_every.filter(|_| mode == Mode::Starved),
+        publishes: cfg.publishes,
+        confirm_timeout: cfg.confirm_timeout,
+        step_timeout: cfg.step_timeout,
+        destination: cfg.destination.clone(),
+        trace: cfg.trace,
+        server_confirms: confirms,
+        cancel: cancel.clone(),
+    }
 }
 
 /// The run that stands for a preflight that failed or was interrupted.

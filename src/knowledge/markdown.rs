@@ -48,7 +48,61 @@ pub fn generated_sections() -> Vec<GeneratedSection> {
             "middlebox-reproduce",
             middlebox_reproduce_table(),
         ),
+        s("docs/tls-testing.md", "tls-shapes", tls_shapes_table()),
     ]
+}
+
+/// Certificate shape × client family (data/knowledge/tls.toml): the
+/// matrix, then every verdict with what the library does and its source.
+fn tls_shapes_table() -> String {
+    use super::tls::{shapes, Family};
+    let mut header = vec!["shape"];
+    header.extend(Family::ALL.iter().map(|f| match f {
+        Family::Openssl => "OpenSSL (pika, PHP, Node, rabbitmq-c)",
+        Family::Java => "Java",
+        Family::Dotnet => ".NET",
+        Family::Go => "Go",
+        Family::Rustls => "rustls (lapin, amqpdoctor)",
+    }));
+    let matrix = table(
+        &header,
+        shapes().iter().map(|s| {
+            let mut row = vec![format!("`{}`: {}", s.id, esc(&s.title))];
+            row.extend(
+                Family::ALL
+                    .iter()
+                    .map(|f| s.rule(*f).map_or("?".into(), |r| r.verdict.to_string())),
+            );
+            row
+        }),
+    );
+    let details = table(
+        &[
+            "shape",
+            "family",
+            "verdict",
+            "what the library does",
+            "source (how known)",
+        ],
+        shapes().iter().flat_map(|s| {
+            s.family.iter().map(move |r| {
+                vec![
+                    format!("`{}`", s.id),
+                    r.family.to_string(),
+                    r.verdict.to_string(),
+                    esc(&r.why),
+                    esc(&format!(
+                        "{} `{}` {} ({})",
+                        r.source.from, r.source.path, r.source.version, r.evidence
+                    )),
+                ]
+            })
+        }),
+    );
+    format!(
+        "{matrix}
+{details}"
+    )
 }
 
 /// Text for a table cell: pipes escaped.

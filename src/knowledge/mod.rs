@@ -23,6 +23,7 @@ mod tests;
 #[cfg(test)]
 mod tests_lines;
 pub mod tls;
+pub mod tls_chain;
 
 use std::sync::LazyLock;
 

@@ -9,41 +9,9 @@ use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
 
 use super::Source;
+use crate::vocab::tls::{TlsJudge, TlsJudgement, TlsLeniency, TlsRefusal, NO_SAN};
 
-/// A family of TLS client libraries that judge certificates alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Family {
-    Openssl,
-    Java,
-    Dotnet,
-    Go,
-    Rustls,
-}
-
-impl Family {
-    pub const ALL: [Family; 5] = [
-        Family::Openssl,
-        Family::Java,
-        Family::Dotnet,
-        Family::Go,
-        Family::Rustls,
-    ];
-
-    /// The libraries this family stands for, for a reader.
-    pub fn clients(self) -> &'static str {
-        match self {
-            Family::Openssl => {
-                "OpenSSL: Python's ssl (pika, kombu, aio-pika), PHP, Ruby, Node, rabbitmq-c"
-            }
-            Family::Java => "Java (JSSE)",
-            Family::Dotnet => ".NET (SslStream)",
-            Family::Go => "Go (crypto/tls)",
-            Family::Rustls => "rustls (lapin, amqprs)",
-        }
-    }
-}
+pub use crate::vocab::tls::TlsFamily as Family;
 
 /// What a family does with a certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
@@ -112,6 +80,9 @@ pub struct CertFacts {
     pub common_name: Option<String>,
     pub rsa_bits: Option<u32>,
     pub sha1_signature: bool,
+    /// notBefore and notAfter, seconds since the Unix epoch.
+    pub not_before: i64,
+    pub not_after: i64,
 }
 
 /// The facts of a DER certificate; None when it does not parse.
@@ -136,6 +107,8 @@ pub fn facts(der: &[u8]) -> Option<CertFacts> {
             ]
             .contains(&oid.as_str())
         },
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
         ..CertFacts::default()
     };
     if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() {
@@ -221,6 +194,91 @@ pub fn judge(shape_ids: &[&str], f: Family) -> Option<(Verdict, &'static FamilyR
     [Verdict::Refuse, Verdict::Unknown, Verdict::Accept]
         .into_iter()
         .find_map(|v| rules.iter().find(|r| r.verdict == v).map(|r| (v, *r)))
+}
+
+/// What `family` does with what rustls refused, from the certificate's
+/// facts: every refusal (the chain's, the name's) must be a known shape,
+/// and the family must accept every shape for the run to go on.
+pub fn leniency(r: &TlsRefusal<'_>, family: Family) -> TlsJudgement {
+    let Some(facts) = facts(r.leaf) else {
+        return TlsJudgement::Unknown;
+    };
+    // (shape, found in the name's refusal)
+    let mut found: Vec<(&'static str, bool)> = Vec::new();
+    for (refusal, by_name) in [(r.chain, false), (r.name, true)] {
+        let Some(refusal) = refusal else { continue };
+        let ids = shapes_of(&facts, refusal, r.host, r.leaf_in_roots);
+        if ids.is_empty() {
+            return TlsJudgement::Unknown;
+        }
+        found.extend(ids.into_iter().map(|id| (id, by_name)));
+    }
+    // webpki stops at CaUsedAsEndEntity before looking at the dates; a
+    // trust anchor's dates are still checked by OpenSSL, Java and Go.
+    let now = i64::try_from(r.now_unix).unwrap_or(i64::MAX);
+    if r.chain == Some("CaUsedAsEndEntity") && !(facts.not_before..=facts.not_after).contains(&now)
+    {
+        return TlsJudgement::Unknown;
+    }
+    let ids: Vec<&str> = found.iter().map(|(id, _)| *id).collect();
+    let verdict_of = |f: Family| judge(&ids, f).map(|(v, _)| v);
+    match judge(&ids, family) {
+        Some((Verdict::Accept, _)) => {}
+        Some((Verdict::Refuse, _)) => {
+            let refusing = found.iter().find_map(|(id, by_name)| {
+                let s = shape(id)?;
+                let rule = s.rule(family).filter(|r| r.verdict == Verdict::Refuse)?;
+                Some((s, rule, *by_name))
+            });
+            let no_san = if facts.dns_sans.is_empty() && facts.ip_sans.is_empty() {
+                format!("{NO_SAN}; ")
+            } else {
+                String::new()
+            };
+            return TlsJudgement::Refuse {
+                by_name: refusing.is_some_and(|(_, _, n)| n),
+                why: refusing.map_or_else(String::new, |(s, rule, _)| {
+                    format!(
+                        "{no_san}{family} clients refuse it ({}: {})",
+                        s.title, rule.why
+                    )
+                }),
+            };
+        }
+        _ => return TlsJudgement::Unknown,
+    }
+    let with = |v: Verdict| -> Vec<Family> {
+        Family::ALL
+            .into_iter()
+            .filter(|f| verdict_of(*f) == Some(v))
+            .collect()
+    };
+    TlsJudgement::Accept(TlsLeniency {
+        accepted_as: family,
+        rustls_refused: r.words.to_string(),
+        shapes: ids.iter().map(|s| s.to_string()).collect(),
+        why: ids
+            .iter()
+            .filter_map(|id| shape(id))
+            .map(|s| s.title.clone())
+            .collect(),
+        refused_by: with(Verdict::Refuse),
+        unknown_for: with(Verdict::Unknown),
+    })
+}
+
+/// The judge the commands hand to the network layer.
+pub struct Judge;
+
+impl TlsJudge for Judge {
+    fn judge(&self, refusal: &TlsRefusal<'_>, family: Family) -> TlsJudgement {
+        leniency(refusal, family)
+    }
+}
+
+/// A handle on [`Judge`], for the TLS settings.
+pub fn judge_handle() -> crate::vocab::tls::JudgeHandle {
+    crate::vocab::tls::JudgeHandle(Some(std::sync::Arc::new(Judge)))
 }
 
 #[cfg(test)]

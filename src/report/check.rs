@@ -71,6 +71,8 @@ pub struct CheckSettings {
     pub max_handshake_ms: Option<Millis>,
     pub max_roundtrip_ms: Option<Millis>,
     pub expect_server: Option<String>,
+    /// `--expect-tls-accepted-by` (empty: not set).
+    pub expect_tls_accepted_by: Vec<crate::vocab::tls::TlsFamily>,
 }
 
 /// The whole `check` report.
@@ -90,6 +92,21 @@ pub struct CheckReport {
     pub exit_code: ExitStatus,
 }
 
+impl StepReport {
+    fn of(r: &crate::run::check::StepRecord) -> Self {
+        StepReport {
+            step: r.step,
+            status: match (&r.error, r.took) {
+                (Some(_), _) => StepStatus::Failed,
+                (None, Some(_)) => StepStatus::Passed,
+                (None, None) => StepStatus::Skipped,
+            },
+            duration_ms: r.took.map(Millis::of),
+            failure: r.error.as_ref().map(|e| step_failure(r.step, e)),
+        }
+    }
+}
+
 impl TargetReport {
     /// Judge one target's outcome (pure).
     pub fn build(
@@ -100,20 +117,7 @@ impl TargetReport {
         exp: &Expectations,
         request: HeartbeatRequest,
     ) -> Self {
-        let steps: Vec<StepReport> = o
-            .steps
-            .iter()
-            .map(|r| StepReport {
-                step: r.step,
-                status: match (&r.error, r.took) {
-                    (Some(_), _) => StepStatus::Failed,
-                    (None, Some(_)) => StepStatus::Passed,
-                    (None, None) => StepStatus::Skipped,
-                },
-                duration_ms: r.took.map(Millis::of),
-                failure: r.error.as_ref().map(|e| step_failure(r.step, e)),
-            })
-            .collect();
+        let steps: Vec<StepReport> = o.steps.iter().map(StepReport::of).collect();
         let took = |step| {
             o.steps
                 .iter()
@@ -132,6 +136,7 @@ impl TargetReport {
             product: hs.and_then(|h| h.server.product.as_deref()),
             version: hs.and_then(|h| h.server.version.as_deref()),
             server_seen: hs.is_some(),
+            tls: took(CheckStep::Tls).map(|_| o.tls_accepted.as_ref()),
         };
         let expectations = evaluate(exp, &observed);
         let failure = steps

@@ -171,6 +171,21 @@ impl Render for IdleReport {
     }
 }
 
+impl Render for super::tls::TlsReport {
+    fn command(&self) -> &'static str {
+        "tls"
+    }
+    fn human(&self, style: Style) -> String {
+        super::tls::render(self, style)
+    }
+    fn json(&self) -> String {
+        json::render(self)
+    }
+    fn markdown(&self) -> Option<String> {
+        Some(super::tls::render_markdown(self))
+    }
+}
+
 impl Render for ScanReport {
     fn command(&self) -> &'static str {
         "scan"

@@ -20,6 +20,48 @@ fn tls_failed(report: &Report) -> bool {
         .is_some_and(|f| matches!(f.stage, Stage::Connect | Stage::Tls))
 }
 
+/// The `tls` lines of a probe's header: how the certificate was judged.
+fn tls_lines(report: &Report, t: &super::TlsInfo) -> String {
+    let mut out = format!(
+        "tls      certificate {}{}{}\n",
+        if let Some(l) = &t.accepted {
+            format!(
+                "NOT verified by rustls; accepted as {} clients would, for {}",
+                l.accepted_as,
+                clean(&t.server_name)
+            )
+        } else if t.verified && !tls_failed(report) {
+            format!("verified for {}", clean(&t.server_name))
+        } else if t.verified {
+            format!(
+                "NOT verified: no TLS handshake completed (it was to be checked for {})",
+                clean(&t.server_name)
+            )
+        } else {
+            "NOT verified (--insecure)".to_string()
+        },
+        t.cacert
+            .as_deref()
+            .map_or(" against the system's roots".to_string(), |c| format!(
+                " against {}",
+                clean(c)
+            )),
+        if t.client_certificate {
+            "; client certificate sent"
+        } else {
+            ""
+        }
+    );
+    if let Some(l) = &t.accepted {
+        out.push_str(&super::style::wrap(
+            &l.note(),
+            super::style::WIDTH,
+            "         ",
+        ));
+    }
+    out
+}
+
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     out.push_str(&format!(
@@ -60,30 +102,7 @@ pub fn render(report: &Report, style: Style) -> String {
         ));
     }
     if let Some(t) = &report.header.tls {
-        out.push_str(&format!(
-            "tls      certificate {}{}{}\n",
-            if t.verified && !tls_failed(report) {
-                format!("verified for {}", clean(&t.server_name))
-            } else if t.verified {
-                format!(
-                    "NOT verified: no TLS handshake completed (it was to be checked for {})",
-                    clean(&t.server_name)
-                )
-            } else {
-                "NOT verified (--insecure)".to_string()
-            },
-            t.cacert
-                .as_deref()
-                .map_or(" against the system's roots".to_string(), |c| format!(
-                    " against {}",
-                    clean(c)
-                )),
-            if t.client_certificate {
-                "; client certificate sent"
-            } else {
-                ""
-            }
-        ));
+        out.push_str(&tls_lines(report, t));
     }
     let st = &report.settings;
     // Without a connection the settings were never resolved (auto idle

@@ -209,6 +209,7 @@ mod tests {
                 handshake: None,
                 peer: None,
                 setup_error: None,
+                tls_accepted: None,
                 total: Duration::from_millis(8100),
                 interrupted,
             },

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod proxy;
 pub mod scan;
 pub mod style;
+pub mod tls;
 
 use std::io::Write;
 
@@ -74,6 +75,13 @@ pub struct TlsInfo {
     pub cacert: Option<String>,
     /// Whether a client certificate was offered.
     pub client_certificate: bool,
+    /// The family whose rules decide a certificate rustls refuses
+    /// (`--tls-as`).
+    pub tls_as: crate::vocab::tls::TlsFamily,
+    /// Set when rustls refused the certificate and the run went on because
+    /// that family accepts it (`verified` is then false): what was
+    /// accepted and which families would refuse it.
+    pub accepted: Option<crate::vocab::tls::TlsLeniency>,
 }
 
 impl TlsInfo {
@@ -83,7 +91,17 @@ impl TlsInfo {
             verified: !s.insecure,
             cacert: s.cacert.as_ref().map(|p| p.display().to_string()),
             client_certificate: s.cert.is_some(),
+            tls_as: s.tls_as.unwrap_or_default(),
+            accepted: None,
         })
+    }
+
+    /// Record that rustls refused the certificate and the run went on.
+    pub fn accept(&mut self, l: Option<&crate::vocab::tls::TlsLeniency>) {
+        if let Some(l) = l {
+            self.verified = false;
+            self.accepted = Some(l.clone());
+        }
     }
 }
 
@@ -95,6 +113,14 @@ impl Header {
             command,
             target,
             tls: None,
+        }
+    }
+
+    /// Record that the connection of `tl` went on although rustls refused
+    /// the server's certificate (see [`TlsInfo::accept`]).
+    pub fn accept_tls(&mut self, tl: &crate::timeline::Timeline) {
+        if let Some(t) = self.tls.as_mut() {
+            t.accept(tl.tls_accepted.as_ref());
         }
     }
 

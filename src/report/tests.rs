@@ -380,6 +380,8 @@ fn tls_verified_only_after_a_handshake() {
         verified: true,
         cacert: Some("cert.pem".into()),
         client_certificate: false,
+        tls_as: crate::vocab::tls::TlsFamily::Openssl,
+        accepted: None,
     };
     let mut ok = probe_report(vec![disabled_run()]);
     ok.header.tls = Some(tls.clone());
@@ -392,11 +394,31 @@ fn tls_verified_only_after_a_handshake() {
     };
     let mut failed = preflight_failure();
     failed.setup_failure = Some(SetupFailure::classify(&err));
-    failed.header.tls = Some(tls);
+    failed.header.tls = Some(tls.clone());
     let out = human(&failed);
     assert!(!out.contains("verified for"), "{out}");
     assert!(
         out.contains("certificate NOT verified: no TLS handshake completed"),
         "{out}"
     );
+    // Refused by rustls, accepted as OpenSSL would: never "verified".
+    let mut lenient = probe_report(vec![disabled_run()]);
+    let mut t = tls;
+    t.accept(Some(&crate::vocab::tls::TlsLeniency {
+        accepted_as: crate::vocab::tls::TlsFamily::Openssl,
+        rustls_refused: "the server's certificate is a CA certificate".into(),
+        shapes: vec!["self_signed_ca_leaf".into()],
+        why: vec!["self-signed certificate marked CA:TRUE".into()],
+        refused_by: vec![crate::vocab::tls::TlsFamily::Rustls],
+        unknown_for: vec![],
+    }));
+    assert!(!t.verified);
+    lenient.header.tls = Some(t);
+    let out = human(&lenient);
+    assert!(!out.contains("verified for"), "{out}");
+    assert!(
+        out.contains("NOT verified by rustls; accepted as openssl clients would"),
+        "{out}"
+    );
+    assert!(out.contains("Would refuse it: rustls."), "{out}");
 }

@@ -57,10 +57,22 @@ pub struct CheckOutcome {
     /// announced and used).
     pub confirms: bool,
     pub notes: Vec<String>,
+    /// A certificate rustls refused that the `--tls-as` family accepts.
+    pub tls_accepted: Option<crate::vocab::tls::TlsLeniency>,
     /// When the check of this target began (it may wait for a slot).
     pub began: Instant,
     pub total: Duration,
     pub interrupted: bool,
+}
+
+impl CheckOutcome {
+    /// Record a certificate rustls refused that the `--tls-as` family accepts.
+    fn accept_tls(&mut self, l: Option<&crate::vocab::tls::TlsLeniency>) {
+        if let Some(l) = l {
+            self.notes.push(l.note());
+            self.tls_accepted = Some(l.clone());
+        }
+    }
 }
 
 /// The biggest body a check accepts back: its own is a few dozen bytes.
@@ -183,6 +195,7 @@ pub async fn check(spec: CheckSpec) -> CheckOutcome {
         queue: None,
         confirms: false,
         notes: Vec::new(),
+        tls_accepted: None,
         began: started,
         total: Duration::ZERO,
         interrupted: false,
@@ -233,6 +246,7 @@ async fn run_steps(
             .run(CheckStep::Tls, async {
                 wire::secure(stream, target, timeout, &mut tl)
                     .await
+                    .inspect(|s| out.accept_tls(s.leniency()))
                     .map_err(wire_err(Stage::Tls))
             })
             .await?
@@ -242,15 +256,14 @@ async fn run_steps(
 
     let mut conn = WireConn::new(stream, tl, timeout);
     let params = HandshakeParams::for_target(target, spec.heartbeat, "amqpdoctor/check");
+    // Before Open-Ok there is no connection to close politely.
     let hs = steps
         .run(CheckStep::Handshake, async {
             conn.handshake(&params)
                 .await
                 .map_err(wire_err(Stage::Handshake))
         })
-        .await;
-    // Before Open-Ok there is no connection to close politely.
-    let hs = hs?;
+        .await?;
     let confirms = hs.server.has_capability("publisher_confirms");
     out.handshake = Some(hs);
     out.confirms = confirms;

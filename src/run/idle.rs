@@ -49,6 +49,8 @@ pub struct IdleOutcome {
     pub peer: Option<SocketAddr>,
     /// Why the first connection that failed to open failed.
     pub setup_error: Option<SetupError>,
+    /// A certificate rustls refused that the `--tls-as` family accepts.
+    pub tls_accepted: Option<crate::vocab::tls::TlsLeniency>,
     pub total: Duration,
     pub interrupted: bool,
 }
@@ -63,6 +65,7 @@ struct Report {
     handshake: Option<Handshake>,
     peer: Option<SocketAddr>,
     setup_error: Option<SetupError>,
+    tls_accepted: Option<crate::vocab::tls::TlsLeniency>,
 }
 
 /// Run the discovery.
@@ -104,6 +107,7 @@ pub async fn discover(spec: IdleSpec) -> IdleOutcome {
         handshake: None,
         peer: None,
         setup_error: None,
+        tls_accepted: None,
         total: started.elapsed(),
         interrupted: *spec.cancel.borrow(),
     };
@@ -117,6 +121,7 @@ pub async fn discover(spec: IdleSpec) -> IdleOutcome {
             continue;
         };
         out.handshake = out.handshake.take().or(r.handshake);
+        out.tls_accepted = out.tls_accepted.take().or(r.tls_accepted);
         out.peer = out.peer.or(r.peer);
         out.setup_error = out.setup_error.take().or(r.setup_error);
         out.probes.push(r.probe);
@@ -157,6 +162,7 @@ async fn one(
                 handshake: None,
                 peer: None,
                 setup_error: None,
+                tls_accepted: None,
             };
         }
     };
@@ -172,6 +178,7 @@ async fn one(
                 handshake: None,
                 peer: None,
                 setup_error: Some(f.error),
+                tls_accepted: None,
             };
         }
     };
@@ -179,6 +186,7 @@ async fn one(
     let mut report = Report {
         probe: probe(idle, Fate::Survived, String::new()),
         handshake: Some(hs.clone()),
+        tls_accepted: conn.tl.tls_accepted.clone(),
         peer,
         setup_error: None,
     };

@@ -100,10 +100,11 @@ pub(super) async fn open(
     // amqps://: the same rustls configuration as the wire client's
     // (validated by the command before anything connected).
     let tls = match spec.target.tls() {
-        Some(s) => match crate::wire::tls::client_config(s) {
-            Ok(c) => Some((
+        Some(s) => match crate::wire::tls::configure(s) {
+            Ok((c, accepted)) => Some((
                 lapin::tcp::RustlsConnector::from(c),
                 spec.target.tls_server_name().to_string(),
+                accepted,
             )),
             Err(e) => {
                 return Err(Box::new(OpenFailure {
@@ -118,6 +119,7 @@ pub(super) async fn open(
         },
         None => None,
     };
+    let lenient = tls.as_ref().map(|(_, _, l)| l.clone());
     let connect = async move |_uri: AMQPUri, _rt: async_rs::TokioRuntime| {
         let stream =
             tokio::time::timeout(step, tokio::net::TcpStream::connect((host.as_str(), port)))
@@ -143,7 +145,7 @@ pub(super) async fn open(
         }
         let plain = lapin::AsyncTcpStream::Plain(async_compat::Compat::new(stream));
         match &tls {
-            Some((connector, name)) => Ok(tokio::time::timeout(
+            Some((connector, name, _)) => Ok(tokio::time::timeout(
                 step,
                 plain.into_rustls(connector, name),
             )
@@ -174,19 +176,14 @@ pub(super) async fn open(
             },
         );
         if let (Some(settings), Ok(Ok(_))) = (spec.target.tls(), &connected) {
-            tl.push_at(
-                at,
-                EventKind::Note {
-                    text: format!(
-                        "TLS established by lapin (rustls; server certificate {})",
-                        if settings.insecure {
-                            "NOT verified: --insecure".to_string()
-                        } else {
-                            format!("verified for {}", spec.target.tls_server_name())
-                        }
-                    ),
-                },
-            );
+            let accepted = lenient
+                .as_ref()
+                .and_then(|l| l.lock().ok().and_then(|l| l.accepted.clone()));
+            tl.push_at(at, tls_note(settings, accepted.as_ref(), &spec.target));
+            if let Some(l) = accepted {
+                tl.push_at(at, EventKind::Note { text: l.note() });
+                tl.tls_accepted = Some(l);
+            }
         }
     }
     let stage = if socket.is_some() {
@@ -524,5 +521,26 @@ fn setup_error(stage: Stage, e: &lapin::Error) -> SetupError {
             }
             _ => format!("lapin: {e}"),
         },
+    }
+}
+
+/// The timeline's note on a TLS connection lapin established.
+fn tls_note(
+    settings: &crate::target::TlsSettings,
+    accepted: Option<&crate::vocab::tls::TlsLeniency>,
+    target: &crate::target::Target,
+) -> EventKind {
+    EventKind::Note {
+        text: format!(
+            "TLS established by lapin (rustls; server certificate {})",
+            match (settings.insecure, accepted) {
+                (true, _) => "NOT verified: --insecure".to_string(),
+                (false, Some(l)) => format!(
+                    "NOT verified by rustls; accepted as {} clients would",
+                    l.accepted_as
+                ),
+                (false, None) => format!("verified for {}", target.tls_server_name()),
+            }
+        ),
     }
 }

@@ -300,6 +300,9 @@ pub struct Expectations {
     pub max_handshake: Option<Duration>,
     pub max_roundtrip: Option<Duration>,
     pub server: Option<ServerExpectation>,
+    /// `--expect-tls-accepted-by`: families that must accept the server's
+    /// certificate (empty: no expectation).
+    pub tls_accepted_by: Vec<super::tls::TlsFamily>,
 }
 
 /// A duration in milliseconds with microsecond precision, for timings that

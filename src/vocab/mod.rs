@@ -17,6 +17,7 @@
 //! | [`check`] | the steps of `check`, how one fails, and the expectations on them |
 //! | [`proxy`] | what `proxy` does to an idle flow, and a flow's directions |
 //! | [`idle`] | what `idle-timeout` learns from one connection |
+//! | [`tls`] | TLS client families, what rustls refused, what a run accepted anyway |
 //! | [`units`] | durations and errno names as people read them |
 
 pub mod check;
@@ -25,6 +26,7 @@ mod heartbeat;
 pub mod idle;
 pub mod proxy;
 pub mod scan;
+pub mod tls;
 pub mod units;
 
 use std::fmt;

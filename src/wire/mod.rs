@@ -18,6 +18,9 @@
 pub mod codec;
 pub mod conn;
 pub mod tls;
+mod tls_files;
+pub mod tls_probe;
+pub mod tls_verify;
 pub mod tls_words;
 
 use std::io;
@@ -184,7 +187,7 @@ pub async fn secure(
     let Some(settings) = target.tls() else {
         return Ok(Transport::Plain(tcp));
     };
-    let config = tls::client_config(settings).map_err(|e| WireError::Tls {
+    let config = tls::configure(settings).map_err(|e| WireError::Tls {
         failure: TlsFailure::Other,
         message: e.to_string(),
     })?;
@@ -195,10 +198,13 @@ pub async fn secure(
                 text: format!(
                     "TLS established: {} (server certificate {}){}",
                     t.tls_summary().unwrap_or_default(),
-                    if settings.insecure {
-                        "NOT verified: --insecure".to_string()
-                    } else {
-                        format!("verified for {name}")
+                    match (settings.insecure, t.leniency()) {
+                        (true, _) => "NOT verified: --insecure".to_string(),
+                        (false, Some(l)) => format!(
+                            "NOT verified by rustls; accepted as {} clients would",
+                            l.accepted_as
+                        ),
+                        (false, None) => format!("verified for {name}"),
                     },
                     if settings.cert.is_some() {
                         ", client certificate sent"
@@ -207,6 +213,10 @@ pub async fn secure(
                     }
                 ),
             });
+            if let Some(l) = t.leniency() {
+                tl.push(EventKind::Note { text: l.note() });
+                tl.tls_accepted = Some(l.clone());
+            }
             Ok(t)
         }
         Ok(Err((failure, message))) => {
@@ -229,6 +239,16 @@ pub async fn secure(
                 after,
             })
         }
+    }
+}
+
+/// The record of an opening, whether it succeeded or not.
+pub fn timeline_of(
+    opened: &Result<(WireConn<Transport>, Handshake), Box<OpenFailure>>,
+) -> &Timeline {
+    match opened {
+        Ok((c, _)) => &c.tl,
+        Err(f) => &f.timeline,
     }
 }
 

@@ -7,14 +7,12 @@
 //! comes. rustls is used with the *ring* provider (no C toolchain needed).
 
 use std::io;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{AlertDescription, CertificateError, ClientConfig, RootCertStore};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -22,65 +20,20 @@ use tokio::net::TcpStream;
 use crate::target::TlsSettings;
 use crate::vocab::TlsFailure;
 
-/// A PEM file larger than this is refused unread (a bundle of every public
-/// CA is about 250 KiB).
-const PEM_MAX: u64 = 4 * 1024 * 1024;
-
-/// A TLS setting that cannot be used (a file that is missing or holds no
-/// certificate): a usage error naming the flag and the file.
-#[derive(Debug, thiserror::Error)]
-#[error("{what} {path}: {why}")]
-pub struct TlsConfigError {
-    pub what: &'static str,
-    pub path: String,
-    pub why: String,
-}
-
-fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, TlsConfigError> {
-    use std::io::Read;
-    let err = |why: String| TlsConfigError {
-        what,
-        path: path.display().to_string(),
-        why,
-    };
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let mut bytes = Vec::new();
-    file.take(PEM_MAX + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| err(e.to_string()))?;
-    if bytes.len() as u64 > PEM_MAX {
-        return Err(err(format!(
-            "larger than {PEM_MAX} bytes; is it a PEM file?"
-        )));
-    }
-    Ok(bytes)
-}
-
-fn certificates(
-    path: &Path,
-    what: &'static str,
-) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
-    let bytes = read_pem(path, what)?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<_, _>>()
-        .map_err(|e| TlsConfigError {
-            what,
-            path: path.display().to_string(),
-            why: format!("not PEM certificates ({e})"),
-        })?;
-    if certs.is_empty() {
-        return Err(TlsConfigError {
-            what,
-            path: path.display().to_string(),
-            why: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
-        });
-    }
-    Ok(certs)
-}
+pub use super::tls_files::TlsConfigError;
+use super::tls_files::{certificates, read_pem};
 
 /// The client configuration for these settings. Roots: `cacert`, else the
 /// system's, else the Mozilla roots compiled in.
 pub fn client_config(s: &TlsSettings) -> Result<Arc<ClientConfig>, TlsConfigError> {
+    configure(s).map(|(c, _)| c)
+}
+
+/// The client configuration, and where its verifier records a certificate
+/// rustls refused that the family of `--tls-as` accepts.
+pub fn configure(
+    s: &TlsSettings,
+) -> Result<(Arc<ClientConfig>, super::tls_verify::Leniency), TlsConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -89,33 +42,59 @@ pub fn client_config(s: &TlsSettings) -> Result<Arc<ClientConfig>, TlsConfigErro
             path: String::new(),
             why: e.to_string(),
         })?;
-    let builder = if s.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider)))
-    } else {
-        let mut roots = RootCertStore::empty();
-        match &s.cacert {
-            Some(path) => {
-                for c in certificates(path, "--cacert")? {
-                    roots.add(c).map_err(|e| TlsConfigError {
-                        what: "--cacert",
-                        path: path.display().to_string(),
-                        why: format!("a certificate rustls cannot use as a root ({e})"),
-                    })?;
-                }
-            }
-            None => {
-                let native = rustls_native_certs::load_native_certs();
-                let _ = roots.add_parsable_certificates(native.certs);
-                if roots.is_empty() {
-                    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-                }
+    let accepted = super::tls_verify::Leniency::default();
+    let (roots, root_ders) = roots(s)?;
+    let judge = s
+        .judge
+        .0
+        .clone()
+        .map(|j| (j, s.tls_as.unwrap_or(crate::vocab::tls::TlsFamily::Openssl)));
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(super::tls_verify::Judged {
+            roots: Arc::new(roots),
+            root_ders,
+            provider,
+            judge,
+            insecure: s.insecure,
+            accepted: accepted.clone(),
+        }));
+    let config = with_client_auth(builder, s)?;
+    Ok((Arc::new(config), accepted))
+}
+
+/// The roots to trust, and the `--cacert` certificates as given (a leaf
+/// that is one of them is a trust anchor to OpenSSL).
+fn roots(s: &TlsSettings) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), TlsConfigError> {
+    let mut roots = RootCertStore::empty();
+    let mut ders = Vec::new();
+    match &s.cacert {
+        Some(path) => {
+            for c in certificates(path, "--cacert")? {
+                roots.add(c.clone()).map_err(|e| TlsConfigError {
+                    what: "--cacert",
+                    path: path.display().to_string(),
+                    why: format!("a certificate rustls cannot use as a root ({e})"),
+                })?;
+                ders.push(c);
             }
         }
-        builder.with_root_certificates(roots)
-    };
-    let config = match (&s.cert, &s.key) {
+        None => {
+            let native = rustls_native_certs::load_native_certs();
+            let _ = roots.add_parsable_certificates(native.certs);
+            if roots.is_empty() {
+                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            }
+        }
+    }
+    Ok((roots, ders))
+}
+
+fn with_client_auth(
+    builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
+    s: &TlsSettings,
+) -> Result<ClientConfig, TlsConfigError> {
+    match (&s.cert, &s.key) {
         (Some(cert), Some(key)) => {
             let chain = certificates(cert, "--cert")?;
             let bytes = read_pem(key, "--key")?;
@@ -129,76 +108,26 @@ pub fn client_config(s: &TlsSettings) -> Result<Arc<ClientConfig>, TlsConfigErro
                 .map_err(|e| TlsConfigError {
                     what: "--cert/--key",
                     path: cert.display().to_string(),
-                    why: e.to_string(),
-                })?
+                    why: match e {
+                        rustls::Error::InconsistentKeys(_) => format!(
+                            "the private key {} is not the key of this certificate",
+                            key.display()
+                        ),
+                        other => super::tls_words::sentence(&other),
+                    },
+                })
         }
-        (None, None) => builder.with_no_client_auth(),
-        (Some(cert), None) => {
-            return Err(TlsConfigError {
-                what: "--cert",
-                path: cert.display().to_string(),
-                why: "needs --key (the URL's keyfile=) too".into(),
-            })
-        }
-        (None, Some(key)) => {
-            return Err(TlsConfigError {
-                what: "--key",
-                path: key.display().to_string(),
-                why: "needs --cert (the URL's certfile=) too".into(),
-            })
-        }
-    };
-    Ok(Arc::new(config))
-}
-
-/// `--insecure`: any certificate is accepted (signatures on the handshake
-/// are still checked, so the connection is encrypted, just not
-/// authenticated).
-#[derive(Debug)]
-struct AcceptAnything(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        (None, None) => Ok(builder.with_no_client_auth()),
+        (Some(cert), None) => Err(TlsConfigError {
+            what: "--cert",
+            path: cert.display().to_string(),
+            why: "needs --key (the URL's keyfile=) too".into(),
+        }),
+        (None, Some(key)) => Err(TlsConfigError {
+            what: "--key",
+            path: key.display().to_string(),
+            why: "needs --cert (the URL's certfile=) too".into(),
+        }),
     }
 }
 
@@ -206,7 +135,12 @@ impl ServerCertVerifier for AcceptAnything {
 #[derive(Debug)]
 pub enum Transport {
     Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// TLS, and what was accepted that rustls refused (None: verified, or
+    /// `--insecure`).
+    Tls(
+        Box<tokio_rustls::client::TlsStream<TcpStream>>,
+        Option<Box<crate::vocab::tls::TlsLeniency>>,
+    ),
 }
 
 impl Transport {
@@ -214,7 +148,7 @@ impl Transport {
     pub fn tcp(&self) -> &TcpStream {
         match self {
             Transport::Plain(s) => s,
-            Transport::Tls(s) => s.get_ref().0,
+            Transport::Tls(s, _) => s.get_ref().0,
         }
     }
 
@@ -224,7 +158,7 @@ impl Transport {
     /// in TLS 1.3 or the 8-byte explicit nonce of AES-GCM in TLS 1.2).
     /// None for a suite whose overhead is not known.
     pub fn heartbeat_wire_bytes(&self) -> Option<u64> {
-        let Transport::Tls(s) = self else {
+        let Transport::Tls(s, _) = self else {
             return Some(8);
         };
         let c = s.get_ref().1;
@@ -246,13 +180,23 @@ impl Transport {
     pub fn alert_wire_bytes(&self) -> Option<u64> {
         // An alert is 2 bytes of payload where a heartbeat has 8.
         self.heartbeat_wire_bytes()
-            .filter(|_| matches!(self, Transport::Tls(_)))
+            .filter(|_| matches!(self, Transport::Tls(..)))
             .map(|hb| hb - 6)
+    }
+
+    /// What was accepted although rustls refused it (`--tls-as`).
+    pub fn leniency(&self) -> Option<&crate::vocab::tls::TlsLeniency> {
+        match self {
+            Transport::Tls(_, l) => l.as_deref(),
+            Transport::Plain(_) => None,
+        }
     }
 
     /// The negotiated TLS version and cipher suite, for the timeline.
     pub fn tls_summary(&self) -> Option<String> {
-        let Transport::Tls(s) = self else { return None };
+        let Transport::Tls(s, _) = self else {
+            return None;
+        };
         let c = s.get_ref().1;
         Some(format!(
             "{} {}",
@@ -279,7 +223,7 @@ impl AsyncRead for Transport {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Transport::Tls(s, _) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -292,21 +236,21 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Transport::Tls(s, _) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_flush(cx),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Transport::Tls(s, _) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Transport::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Transport::Tls(s, _) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -314,7 +258,7 @@ impl AsyncWrite for Transport {
 /// The TLS handshake over `tcp` for a server called `name`.
 pub async fn handshake(
     tcp: TcpStream,
-    config: Arc<ClientConfig>,
+    (config, leniency): (Arc<ClientConfig>, super::tls_verify::Leniency),
     name: &str,
 ) -> Result<Transport, (TlsFailure, String)> {
     let server = ServerName::try_from(name.to_string()).map_err(|e| {
@@ -327,11 +271,21 @@ pub async fn handshake(
     tokio_rustls::TlsConnector::from(config)
         .connect(server, tcp)
         .await
-        .map(|s| Transport::Tls(Box::new(s)))
+        .map(|s| {
+            let accepted = leniency.lock().ok().and_then(|mut l| l.accepted.take());
+            Transport::Tls(Box::new(s), accepted.map(Box::new))
+        })
         .map_err(|e| {
+            let because = leniency
+                .lock()
+                .ok()
+                .and_then(|mut l| l.refused_because.take());
             (
                 failure(&e, client_cert).unwrap_or(TlsFailure::Other),
-                words(&e),
+                match because {
+                    Some(b) => format!("{}; {b}", words(&e)),
+                    None => words(&e),
+                },
             )
         })
 }

@@ -142,6 +142,20 @@ fn other_certificate(o: &rustls::OtherError) -> String {
     sentence_for(variant(&inner), "the server's certificate was refused")
 }
 
+/// The name of a refusal's variant: the webpki error inside
+/// `CertificateError::Other`, else the `CertificateError`'s, else the
+/// error's own (`CaUsedAsEndEntity`, `NotValidForNameContext`). A key for
+/// the certificate shapes, never shown.
+pub fn variant_name(e: &E) -> String {
+    match e {
+        E::InvalidCertificate(rustls::CertificateError::Other(o)) | E::Other(o) => {
+            variant(&format!("{:?}", o.0)).to_string()
+        }
+        E::InvalidCertificate(c) => variant(&format!("{c:?}")).to_string(),
+        other => variant(&format!("{other:?}")).to_string(),
+    }
+}
+
 /// One sentence for a rustls error.
 pub fn sentence(e: &E) -> String {
     match e {

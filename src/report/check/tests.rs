@@ -61,6 +61,7 @@ fn passed(t0: Instant) -> CheckOutcome {
         queue: Some("amqpdoctor.check.00000000deadbeef".into()),
         confirms: true,
         notes: vec![],
+        tls_accepted: None,
         began: t0,
         total: Duration::from_micros(11_552),
         interrupted: false,
@@ -89,6 +90,7 @@ fn refused(t0: Instant) -> CheckOutcome {
         queue: None,
         confirms: false,
         notes: vec![],
+        tls_accepted: None,
         began: t0 + Duration::from_micros(40),
         total: Duration::from_micros(169),
         interrupted: false,
@@ -139,6 +141,7 @@ fn report() -> CheckReport {
         max_handshake_ms: None,
         max_roundtrip_ms: Some(Millis(100.0)),
         expect_server: Some("RabbitMQ >=3.12".into()),
+        expect_tls_accepted_by: vec![],
     };
     CheckReport::new(
         "2026-11-21T09:00:00".into(),
