@@ -109,8 +109,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let out = report::format::render(&report, args.format, super::style_for(args.color))?;
     report::emit(out).context("writing the report")?;
     if let Some(path) = &args.junit {
-        std::fs::write(path, render::render_junit(&report))
-            .with_context(|| format!("writing the JUnit report to {}", path.display()))?;
+        // A FIFO nobody reads must not hold the process (issue 24 item 6).
+        crate::wire::small_file::write_small(path, render::render_junit(&report).as_bytes())
+            .map_err(|e| anyhow::anyhow!("writing the JUnit report to {}: {e}", path.display()))?;
     }
     if args.format != Format::Human {
         // The report may be XML in a file: say the outcome in one line for

@@ -135,34 +135,32 @@ pub fn target(connect: &ConnectArgs) -> anyhow::Result<Target> {
 }
 
 /// The first line of a password file, without its line ending. Errors name
-/// the file, never its content.
+/// the file, never its content. A FIFO (`<(echo pw; sleep 30)`) is read up
+/// to its first line, at most a second (issue 24 item 6).
 pub fn read_password_file(path: &std::path::Path) -> anyhow::Result<String> {
-    let text = read_small_text_file(path, "--password-file", PASSWORD_FILE_MAX, "a password")?;
+    use crate::wire::small_file::{read_small, Want};
+    let shown = path.display();
+    let bytes = read_small(path, Want::FirstLine(PASSWORD_FILE_MAX), "a password file")
+        .map_err(|e| UsageError(format!("--password-file {shown}: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("--password-file {shown}: not UTF-8 text")))?;
     Ok(text.lines().next().unwrap_or("").to_string())
 }
 
 /// A UTF-8 text file of at most `max` bytes, given with `flag`; a larger
-/// one is refused unread (a log given by mistake must not be read whole).
-/// Errors are usage errors naming the flag and the file, never the content.
+/// one is refused unread (a log given by mistake must not be read whole),
+/// a FIFO read for at most a second. Errors are usage errors naming the
+/// flag and the file, never the content.
 pub fn read_small_text_file(
     path: &std::path::Path,
     flag: &str,
     max: u64,
     what: &str,
 ) -> anyhow::Result<String> {
-    use std::io::Read;
+    use crate::wire::small_file::{read_small, Want};
     let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| UsageError(format!("{flag} {shown}: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
+    let bytes = read_small(path, Want::Whole(max), what)
         .map_err(|e| UsageError(format!("{flag} {shown}: {e}")))?;
-    if bytes.len() as u64 > max {
-        return Err(UsageError(format!(
-            "{flag} {shown}: larger than {max} bytes; is it {what}?"
-        ))
-        .into());
-    }
     Ok(String::from_utf8(bytes)
         .map_err(|_| UsageError(format!("{flag} {shown}: not UTF-8 text")))?)
 }

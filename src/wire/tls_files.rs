@@ -2,8 +2,9 @@
 //! size, a type, a FIFO's wait), once per process, and refused in words
 //! naming the flag and the file.
 
-use std::io;
 use std::path::Path;
+
+use super::small_file::{read_small, Want};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -48,105 +49,11 @@ pub(super) fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, TlsCo
 }
 
 fn read_pem_file(path: &Path, what: &'static str) -> Result<Vec<u8>, TlsConfigError> {
-    use std::io::Read;
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    let err = |why: String| TlsConfigError {
+    read_small(path, Want::Whole(PEM_MAX), "a PEM file").map_err(|why| TlsConfigError {
         what,
         path: path.display().to_string(),
         why,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| err(io_words(&e)))?;
-    let ft = meta.file_type();
-    let not_pem = |kind: &str| Err(err(format!("is {kind}, not a PEM file")));
-    if ft.is_dir() {
-        return not_pem("a directory");
-    }
-    if ft.is_char_device() || ft.is_block_device() {
-        return not_pem("a device");
-    }
-    if ft.is_socket() {
-        return not_pem("a socket");
-    }
-    if meta.len() > PEM_MAX {
-        return Err(err(format!(
-            "{} bytes, larger than a PEM file can be here ({PEM_MAX}); is it a PEM file?",
-            meta.len()
-        )));
-    }
-    // A FIFO is opened without waiting for a writer, and read for at most
-    // FIFO_WAIT (`--cacert <(…)` works; a FIFO nobody writes to cannot hang us).
-    let fifo = ft.is_fifo();
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(if fifo { libc::O_NONBLOCK } else { 0 })
-        .open(path)
-        .map_err(|e| err(io_words(&e)))?;
-    let bytes = if fifo {
-        read_fifo(file).map_err(err)?
-    } else {
-        let mut bytes = Vec::new();
-        file.take(PEM_MAX + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| err(io_words(&e)))?;
-        bytes
-    };
-    if bytes.len() as u64 > PEM_MAX {
-        return Err(err(format!(
-            "larger than {PEM_MAX} bytes; is it a PEM file?"
-        )));
-    }
-    Ok(bytes)
-}
-
-/// How long a FIFO given as a PEM file may take to be written and closed.
-const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Everything written to a FIFO (opened non-blocking) until its writer
-/// closes it, within [`FIFO_WAIT`] and [`PEM_MAX`].
-fn read_fifo(mut file: std::fs::File) -> Result<Vec<u8>, String> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::io::Read;
-    use std::os::fd::AsFd;
-    let deadline = std::time::Instant::now() + FIFO_WAIT;
-    let (mut bytes, mut buf) = (Vec::new(), [0u8; 8192]);
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) if bytes.is_empty() => {
-                return Err("is a FIFO (named pipe) nothing was written to".into())
-            }
-            Ok(0) => return Ok(bytes),
-            Ok(n) => {
-                bytes.extend_from_slice(&buf[..n]);
-                if bytes.len() as u64 > PEM_MAX {
-                    return Ok(bytes);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return Err(format!(
-                        "is a FIFO (named pipe) whose writer did not finish within {} s",
-                        FIFO_WAIT.as_secs()
-                    ));
-                }
-                let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-                let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
-                let _ = poll(&mut fds, PollTimeout::from(ms.max(1)));
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_words(&e)),
-        }
-    }
-}
-
-/// An I/O error in words (`No such file or directory`, without the
-/// `(os error 2)`).
-fn io_words(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
+    })
 }
 
 pub(super) fn certificates(
