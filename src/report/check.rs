@@ -499,9 +499,14 @@ pub fn render_junit(r: &CheckReport) -> String {
     junit::render(&outcomes(r))
 }
 
-/// Text for a Markdown table cell: no pipes or line breaks, no controls.
+/// Text for a Markdown table cell: no pipes or line breaks, no controls,
+/// no HTML (a server's `<script>` is shown as text; issue 24 item 11).
 pub fn md_cell(text: &str) -> String {
-    clean(text).replace('|', "\\|").replace(['\n', '\r'], " ")
+    clean(&text.replace(['\n', '\r'], " "))
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
 }
 
 /// Markdown for a GitHub job summary: a table, then failures with hints.

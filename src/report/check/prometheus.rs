@@ -5,11 +5,27 @@ use std::fmt::Write;
 use super::{CheckReport, StepReport, TargetReport};
 use crate::vocab::check::StepStatus;
 
-/// A Prometheus label value, escaped as the text format requires.
+/// A Prometheus label value, escaped as the text format requires; a
+/// server's control characters (ESC, BEL, CR…) shown, not passed on
+/// (issue 24 item 11).
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            // Shown as `\x1b` (an escaped backslash, then the code).
+            c if c.is_control() => {
+                let _ = write!(out, "\\\\x{:02x}", c as u32);
+            }
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "\\\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The Prometheus text exposition format (version 0.0.4): per-target up,
@@ -162,4 +178,19 @@ pub fn render_prometheus(r: &CheckReport) -> String {
         failures,
     );
     out
+}
+
+#[cfg(test)]
+mod label_tests {
+    #[test]
+    fn controls_and_quotes_are_escaped() {
+        for (raw, want) in [
+            ("RabbitMQ", "RabbitMQ"),
+            ("a\"b", "a\\\"b"),
+            ("a\\b", "a\\\\b"),
+            ("x\u{1b}[31my\u{7}\r", "x\\\\x1b[31my\\\\x07\\\\x0d"),
+        ] {
+            assert_eq!(super::label(raw), want, "{raw:?}");
+        }
+    }
 }

@@ -272,3 +272,17 @@ fn hostile_server_text_stays_inert_in_every_format() {
     );
     assert!(!prom.lines().any(|l| l.starts_with("} 1")), "{prom}");
 }
+
+#[test]
+fn markdown_cells_carry_no_html() {
+    for (raw, want) in [
+        (
+            "<script>alert(1)</script>",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+        ),
+        ("a | b", "a \\| b"),
+        ("R&D\nnext", "R&amp;D next"),
+    ] {
+        assert_eq!(super::md_cell(raw), want, "{raw:?}");
+    }
+}
