@@ -121,15 +121,20 @@ fn enforced_by_min(f: &RunFacts) -> Heartbeat {
 
 /// The attribution rule: which verdict an ending gets.
 pub fn attribute(f: &RunFacts) -> VerdictCode {
+    if let Some(code) = super::fault::run_code(f) {
+        return code;
+    }
     let end = f.end;
     let blocked = f
         .timeline
         .find(|k| matches!(k, EventKind::Blocked { .. }))
         .is_some();
-    let unsettled = f
-        .publishes
-        .iter()
-        .any(|p| matches!(p.outcome, Outcome::Lost | Outcome::Unknown));
+    let unsettled = f.publishes.iter().any(|p| {
+        matches!(
+            p.outcome,
+            Outcome::Lost | Outcome::Unknown | Outcome::Blocked
+        )
+    });
     let exchange_missing = f
         .timeline
         .find(|k| {

@@ -225,6 +225,7 @@ fn preflight_run(cfg: &ProbeConfig, timeline: Timeline, failure: SetupFailure) -
         end: crate::classify::end_of(&timeline),
         events: timeline.events,
         publishes: Vec::new(),
+        blocked: None,
         verdict,
         setup_failure: Some(failure),
         queue: None,

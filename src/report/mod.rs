@@ -189,6 +189,9 @@ pub struct Run {
     pub heartbeats: Heartbeats,
     pub events: Vec<Event>,
     pub publishes: Vec<PublishReport>,
+    /// Set when the broker sent Connection.Blocked (a resource alarm): its
+    /// reason and how long the connection stayed blocked.
+    pub blocked: Option<classify::fault::BlockedSpan>,
     pub end: End,
     pub verdict: Verdict,
     /// Set when the run failed before its experiment (connect, handshake).
@@ -204,7 +207,9 @@ impl Run {
         let end = classify::end_of(&o.timeline);
         // Without publisher confirms an unsettled publish is unknown, not
         // lost: nothing could have confirmed it.
-        let publishes = classify::publish_reports(&o.attempts, o.interrupted || !o.confirms);
+        let mut publishes = classify::publish_reports(&o.attempts, o.interrupted || !o.confirms);
+        classify::fault::mark_blocked(&mut publishes, &o.timeline);
+        let blocked = classify::fault::blocked_span(&o.timeline);
         let setup_failure = o.setup_error.as_ref().map(SetupFailure::classify);
         let broker = o.server.as_ref().map_or_else(
             || Broker::from_server(None, None),
@@ -239,6 +244,7 @@ impl Run {
             heartbeats: o.timeline.heartbeats.clone(),
             events: o.timeline.events,
             publishes,
+            blocked,
             end,
             verdict,
             setup_failure,

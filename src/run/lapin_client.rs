@@ -43,6 +43,33 @@ pub(super) struct LapinConnection {
     tls: bool,
     /// The server announced `publisher_confirms` (seen in the preflight).
     server_confirms: bool,
+    /// Connection.Blocked / Unblocked as lapin's events listener saw them,
+    /// with when: put on the timeline by [`LapinConnection::take_events`].
+    events: Arc<Mutex<Vec<(Instant, EventKind)>>>,
+}
+
+/// Record lapin's Connection.Blocked and Unblocked events (with their
+/// reason) as they come: lapin handles the frames itself, so without this a
+/// blocked connection would look like lost publishes. The task ends when
+/// the connection is dropped (the stream ends).
+fn listen_blocked(conn: &Connection) -> Arc<Mutex<Vec<(Instant, EventKind)>>> {
+    use futures_core::Stream;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let mut events = Box::pin(conn.events_listener());
+    tokio::spawn(async move {
+        while let Some(ev) = std::future::poll_fn(|cx| events.as_mut().poll_next(cx)).await {
+            let kind = match ev {
+                lapin::Event::ConnectionBlocked(reason) => EventKind::Blocked { reason },
+                lapin::Event::ConnectionUnblocked => EventKind::Unblocked,
+                _ => continue,
+            };
+            if let Ok(mut l) = sink.lock() {
+                l.push((Instant::now(), kind));
+            }
+        }
+    });
+    log
 }
 
 /// What the connect callback learned about the socket it opened.
@@ -231,6 +258,7 @@ pub(super) async fn open(
              proposes one: it treats 0 as \"accept the server's value\" and negotiated {negotiated}."
         ));
     }
+    let events = listen_blocked(&conn);
     Ok(Opened {
         negotiation: Negotiation {
             server_heartbeat_s: None,
@@ -248,6 +276,7 @@ pub(super) async fn open(
             next_seq: 1,
             tls: spec.target.is_tls(),
             server_confirms: spec.server_confirms,
+            events,
         },
         fd: socket.map(|s| s.fd),
         server: None,
@@ -260,7 +289,8 @@ impl driver::Connection for LapinConnection {
         &mut self.tl
     }
 
-    fn into_timeline(self) -> Timeline {
+    fn into_timeline(mut self) -> Timeline {
+        self.take_events();
         self.tl
     }
 
@@ -404,6 +434,7 @@ impl driver::Connection for LapinConnection {
                 }
             }
         }
+        self.take_events();
         settled
     }
 
@@ -434,6 +465,19 @@ impl driver::Connection for LapinConnection {
 }
 
 impl LapinConnection {
+    /// Put the events lapin's listener recorded on the timeline, at their time.
+    fn take_events(&mut self) {
+        let events = self
+            .events
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default();
+        for (at, kind) in events {
+            let at_ms = self.tl.ms_at(at);
+            self.tl.push_at(at_ms, kind);
+        }
+    }
+
     fn record_error(&mut self, op: &'static str, e: &lapin::Error) {
         if let Some(c) = close_info(e) {
             // lapin reports both levels as a protocol error: a connection

@@ -125,6 +125,21 @@ pub enum VerdictCode {
     TlsVersionMismatch,
     /// Any other TLS failure (the message says which).
     TlsFailed,
+    /// The broker closed the channel because a delivery stayed unacknowledged
+    /// longer than its `consumer_timeout` (406 PRECONDITION_FAILED).
+    ConsumerAckTimeout,
+    /// An operator closed the connection (`rabbitmqctl close_connection`, the
+    /// management UI): 320 CONNECTION_FORCED with the operator's text.
+    OperatorClosed,
+    /// The broker closed the connection because it is shutting down or
+    /// restarting (320 CONNECTION_FORCED, reason 'shutdown').
+    BrokerShutdown,
+    /// The broker refused Connection.Open: a vhost or user connection limit
+    /// (max-connections) is reached.
+    ConnectionLimit,
+    /// The broker closed the channel because a message was larger than its
+    /// `max_message_size` (406 PRECONDITION_FAILED).
+    MessageTooLarge,
 }
 
 impl VerdictCode {
