@@ -34,10 +34,37 @@ pub struct ProbeConfig {
     pub confirm_timeout: Duration,
     pub step_timeout: Duration,
     pub destination: Destination,
+    /// `--consume --hold DUR`.
+    pub hold: Option<Duration>,
     pub trace: bool,
 }
 
 impl ProbeConfig {
+    /// The spec of one mode's run.
+    fn spec(
+        &self,
+        mode: Mode,
+        idle: Duration,
+        server_confirms: bool,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> RunSpec {
+        RunSpec {
+            mode,
+            target: self.target.clone(),
+            heartbeat: self.heartbeat,
+            idle,
+            pump_every: self.pump_every.filter(|_| mode == Mode::Starved),
+            publishes: self.publishes,
+            confirm_timeout: self.confirm_timeout,
+            step_timeout: self.step_timeout,
+            destination: self.destination.clone(),
+            hold: self.hold,
+            trace: self.trace,
+            server_confirms,
+            cancel,
+        }
+    }
+
     pub fn from_args(a: &ProbeArgs) -> anyhow::Result<Self> {
         let target = super::target(&a.connect)?;
         let modes: Vec<Mode> = a
@@ -75,6 +102,7 @@ impl ProbeConfig {
             confirm_timeout: a.confirm_timeout,
             step_timeout,
             destination,
+            hold: a.consume.then_some(a.hold).flatten(),
             trace: a.trace,
         })
     }
@@ -174,23 +202,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     let handles: Vec<_> = cfg
         .modes
         .iter()
-        .map(|&mode| {
-            let spec = RunSpec {
-                mode,
-                target: cfg.target.clone(),
-                heartbeat: cfg.heartbeat,
-                idle,
-                pump_every: cfg.pump_every.filter(|_| mode == Mode::Starved),
-                publishes: cfg.publishes,
-                confirm_timeout: cfg.confirm_timeout,
-                step_timeout: cfg.step_timeout,
-                destination: cfg.destination.clone(),
-                trace: cfg.trace,
-                server_confirms: confirms,
-                cancel: cancel.clone(),
-            };
-            tokio::spawn(run::run(spec))
-        })
+        .map(|&mode| tokio::spawn(run::run(cfg.spec(mode, idle, confirms, cancel.clone()))))
         .collect();
     let mut runs = Vec::new();
     for h in handles {

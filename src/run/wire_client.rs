@@ -20,6 +20,8 @@ pub(super) struct WireConnection {
     /// The server announced `publisher_confirms` (a RabbitMQ extension):
     /// without it, publishes are written and their fate stays unknown.
     confirms: bool,
+    /// The negotiated T: `--consume` answers heartbeats while it holds.
+    heartbeat: crate::vocab::Heartbeat,
 }
 
 /// Connect and handshake with the policy's Tune-Ok heartbeat.
@@ -45,7 +47,11 @@ pub(super) async fn open(
         notes.push(super::NO_CONFIRMS_NOTE.to_string());
     }
     Ok(Opened {
-        conn: WireConnection { conn, confirms },
+        conn: WireConnection {
+            conn,
+            confirms,
+            heartbeat: hs.heartbeat,
+        },
         fd,
         server: Some(hs.server.clone()),
         negotiation: Negotiation {
@@ -147,6 +153,18 @@ impl Connection for WireConnection {
         }
         // The wire client can always tell how many it received.
         self.conn.tl.heartbeats.received.get_or_insert(0);
+    }
+
+    async fn consume_unacked(&mut self, queue: &str, hold: std::time::Duration) {
+        let got = self
+            .conn
+            .consume_unacked(CHANNEL, queue, hold, self.heartbeat)
+            .await;
+        if let Ok(n) = got {
+            self.conn.tl.push(EventKind::Note {
+                text: format!("held {n} delivery(ies) unacknowledged to the end of --hold"),
+            });
+        }
     }
 
     async fn publish(

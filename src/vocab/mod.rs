@@ -196,6 +196,8 @@ pub enum Awaiting {
     /// The content header and body frames of a message.
     Content,
     ConnectionCloseOk,
+    /// Deliveries to a consumer that holds them (`probe --consume`).
+    Deliveries,
     Confirms,
     PendingFrames,
     Heartbeats,
@@ -224,6 +226,7 @@ impl fmt::Display for Awaiting {
             Awaiting::GetOk => "Basic.Get-Ok or Basic.Get-Empty",
             Awaiting::Content => "the message's content frames",
             Awaiting::ConnectionCloseOk => "Connection.Close-Ok",
+            Awaiting::Deliveries => "Basic.Deliver",
             Awaiting::Confirms => "publisher confirms",
             Awaiting::PendingFrames => "pending frames",
             Awaiting::Heartbeats => "heartbeats",

@@ -17,6 +17,7 @@
 
 pub mod codec;
 pub mod conn;
+pub mod consume;
 pub mod tls;
 pub mod tls_words;
 
