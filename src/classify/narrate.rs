@@ -645,7 +645,7 @@ pub fn check_other_hint(err: &StepError) -> String {
         StepError::Interrupted => "The check was interrupted (Ctrl-C or SIGTERM) before this \
              step finished; run it again."
             .into(),
-        StepError::Wire(e) => e.message.clone(),
+        StepError::Wire(_) | StepError::Blocked { .. } => err.to_string(),
     }
 }
 
