@@ -149,6 +149,11 @@ pub fn consumer_timeout_ms(text: &str) -> Option<u64> {
     number_after(text, "Timeout value used: ")
 }
 
+/// The consumer timeout of a run's Channel.Close, if that is what closed it.
+pub fn run_consumer_timeout_ms(tl: &Timeline) -> Option<u64> {
+    channel_close(tl).and_then(|(_, text)| consumer_timeout_ms(text))
+}
+
 /// (message size, max size) from `message size N is larger than [configured] max size M`.
 pub fn message_sizes(text: &str) -> Option<(u64, u64)> {
     let size = number_after(text, "message size ")?;

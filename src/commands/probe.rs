@@ -238,6 +238,7 @@ fn preflight_run(cfg: &ProbeConfig, timeline: Timeline, failure: SetupFailure) -
         events: timeline.events,
         publishes: Vec::new(),
         blocked: None,
+        consumer_timeout_ms: None,
         verdict,
         setup_failure: Some(failure),
         queue: None,

@@ -192,6 +192,10 @@ pub struct Run {
     /// Set when the broker sent Connection.Blocked (a resource alarm): its
     /// reason and how long the connection stayed blocked.
     pub blocked: Option<classify::fault::BlockedSpan>,
+    /// The broker's consumer_timeout, read from its Channel.Close text
+    /// when it closed the channel over an unacknowledged delivery
+    /// (`--consume`).
+    pub consumer_timeout_ms: Option<u64>,
     pub end: End,
     pub verdict: Verdict,
     /// Set when the run failed before its experiment (connect, handshake).
@@ -210,6 +214,7 @@ impl Run {
         let mut publishes = classify::publish_reports(&o.attempts, o.interrupted || !o.confirms);
         classify::fault::mark_blocked(&mut publishes, &o.timeline);
         let blocked = classify::fault::blocked_span(&o.timeline);
+        let consumer_timeout_ms = classify::fault::run_consumer_timeout_ms(&o.timeline);
         let setup_failure = o.setup_error.as_ref().map(SetupFailure::classify);
         let broker = o.server.as_ref().map_or_else(
             || Broker::from_server(None, None),
@@ -245,6 +250,7 @@ impl Run {
             events: o.timeline.events,
             publishes,
             blocked,
+            consumer_timeout_ms,
             end,
             verdict,
             setup_failure,

@@ -43,16 +43,19 @@ pub(super) struct LapinConnection {
     tls: bool,
     /// The server announced `publisher_confirms` (seen in the preflight).
     server_confirms: bool,
-    /// Connection.Blocked / Unblocked as lapin's events listener saw them,
-    /// with when: put on the timeline by [`LapinConnection::take_events`].
+    /// Connection.Blocked / Unblocked and the broker's Close frames as
+    /// lapin's events listener saw them, with when: put on the timeline by
+    /// [`LapinConnection::take_events`].
     events: Arc<Mutex<Vec<(Instant, EventKind)>>>,
 }
 
 /// Record lapin's Connection.Blocked and Unblocked events (with their
-/// reason) as they come: lapin handles the frames itself, so without this a
-/// blocked connection would look like lost publishes. The task ends when
-/// the connection is dropped (the stream ends).
-fn listen_blocked(conn: &Connection) -> Arc<Mutex<Vec<(Instant, EventKind)>>> {
+/// reason) and the broker's Connection.Close / Channel.Close (a protocol
+/// error, hard or soft) as they come: lapin handles those frames itself, so
+/// without this a blocked connection would look like lost publishes and an
+/// operator's close during the idle like the reset that follows it. The
+/// task ends when the connection is dropped (the stream ends).
+fn listen_events(conn: &Connection) -> Arc<Mutex<Vec<(Instant, EventKind)>>> {
     use futures_core::Stream;
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
@@ -62,6 +65,29 @@ fn listen_blocked(conn: &Connection) -> Arc<Mutex<Vec<(Instant, EventKind)>>> {
             let kind = match ev {
                 lapin::Event::ConnectionBlocked(reason) => EventKind::Blocked { reason },
                 lapin::Event::ConnectionUnblocked => EventKind::Unblocked,
+                lapin::Event::Error(e) => match e.kind() {
+                    lapin::ErrorKind::ProtocolError(amqp) => {
+                        let (reply_code, reply_text) =
+                            (amqp.get_id(), amqp.get_message().to_string());
+                        match amqp.kind() {
+                            amq_protocol::protocol::AMQPErrorKind::Hard(_) => {
+                                EventKind::ServerClose {
+                                    reply_code,
+                                    reply_text,
+                                    class_id: 0,
+                                    method_id: 0,
+                                }
+                            }
+                            amq_protocol::protocol::AMQPErrorKind::Soft(_) => {
+                                EventKind::ChannelClose {
+                                    reply_code,
+                                    reply_text,
+                                }
+                            }
+                        }
+                    }
+                    _ => continue,
+                },
                 _ => continue,
             };
             if let Ok(mut l) = sink.lock() {
@@ -258,7 +284,7 @@ pub(super) async fn open(
              proposes one: it treats 0 as \"accept the server's value\" and negotiated {negotiated}."
         ));
     }
-    let events = listen_blocked(&conn);
+    let events = listen_events(&conn);
     Ok(Opened {
         negotiation: Negotiation {
             server_heartbeat_s: None,
