@@ -107,10 +107,9 @@ pub fn close_code(reply_code: u16, text: &str) -> Option<VerdictCode> {
 /// reasons, if it was one: a Connection.Close, or a Channel.Close while
 /// the connection stayed up.
 pub fn run_code(f: &RunFacts) -> Option<VerdictCode> {
-    if f.end.kind == EndKind::ServerClose {
-        let code = close_code(f.end.reply_code?, f.end.reply_text.as_deref().unwrap_or(""));
+    if let Some((code, text)) = server_close(f) {
         // A 530 here came after the setup, so it is not a limit.
-        return code.filter(|c| *c != VerdictCode::ConnectionLimit);
+        return close_code(code, text).filter(|c| *c != VerdictCode::ConnectionLimit);
     }
     channel_close(f.timeline).and_then(|(code, text)| {
         close_code(code, text).filter(|c| {
@@ -119,6 +118,26 @@ pub fn run_code(f: &RunFacts) -> Option<VerdictCode> {
                 VerdictCode::ConsumerAckTimeout | VerdictCode::MessageTooLarge
             )
         })
+    })
+}
+
+/// The broker's Connection.Close: the ending itself, or one read after the
+/// reset that followed it at once (a broker that closes with linger 0, as
+/// RabbitMQ does when it shuts down, sends the Close and resets together).
+fn server_close<'a>(f: &'a RunFacts) -> Option<(u16, &'a str)> {
+    if f.end.kind == EndKind::ServerClose {
+        return Some((f.end.reply_code?, f.end.reply_text.as_deref().unwrap_or("")));
+    }
+    if !matches!(f.end.kind, EndKind::Reset | EndKind::Fin) {
+        return None;
+    }
+    f.timeline.events.iter().find_map(|e| match &e.kind {
+        EventKind::ServerClose {
+            reply_code,
+            reply_text,
+            ..
+        } => Some((*reply_code, reply_text.as_str())),
+        _ => None,
     })
 }
 
@@ -188,7 +207,9 @@ fn remedy(code: VerdictCode) -> String {
 pub fn words(f: &RunFacts, code: VerdictCode) -> Option<Words> {
     let neg = negotiation_sentence(f);
     let pubs = publish_sentence(f);
-    let text = f.end.reply_text.clone().unwrap_or_default();
+    let text = server_close(f)
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_default();
     let at = secs(f.end.at_ms);
     let (summary, explanation) = match code {
         VerdictCode::Blocked => blocked_words(f, &neg, &pubs)?,

@@ -65,6 +65,41 @@ pub(super) async fn open(
     })
 }
 
+/// How long a failed write looks for a Connection.Close that came before
+/// the reset.
+const CLOSE_GLANCE: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl WireConnection {
+    /// After a write failed: a broker that closes with linger 0 (RabbitMQ
+    /// shutting down) sends Connection.Close and resets at once, and the
+    /// kernel still holds the Close for a read. Read it, so the report
+    /// says why (320 and its text) and not only that the peer reset.
+    async fn glance_for_close(&mut self) {
+        let seen = |tl: &Timeline| {
+            tl.find(|k| matches!(k, EventKind::ServerClose { .. }))
+                .is_some()
+        };
+        if seen(&self.conn.tl) {
+            return;
+        }
+        let glance = std::time::Instant::now() + CLOSE_GLANCE;
+        let mut probe = Timeline::starting_at(self.conn.tl.start(), false);
+        std::mem::swap(&mut probe, &mut self.conn.tl);
+        let _ = self
+            .conn
+            .read_frame(&crate::vocab::Awaiting::PendingFrames, glance)
+            .await;
+        // Keep only what the glance found: the Close, not its own timeout
+        // or the repeated I/O error.
+        std::mem::swap(&mut probe, &mut self.conn.tl);
+        for e in probe.events {
+            if matches!(e.kind, EventKind::ServerClose { .. }) {
+                self.conn.tl.push_at(e.at_ms, e.kind);
+            }
+        }
+    }
+}
+
 impl Connection for WireConnection {
     fn timeline(&mut self) -> &mut Timeline {
         &mut self.conn.tl
@@ -173,13 +208,17 @@ impl Connection for WireConnection {
         routing_key: &str,
         body: &[u8],
     ) -> Result<(), (Option<i32>, String)> {
-        self.conn
+        let res = self
+            .conn
             .publish(CHANNEL, exchange, routing_key, body)
-            .await
-            .map_err(|e| match &e {
-                WireError::Io { err, .. } => (err.raw_os_error(), errno_label(err)),
-                other => (None, other.to_string()),
-            })
+            .await;
+        if matches!(res, Err(WireError::Io { .. })) {
+            self.glance_for_close().await;
+        }
+        res.map_err(|e| match &e {
+            WireError::Io { err, .. } => (err.raw_os_error(), errno_label(err)),
+            other => (None, other.to_string()),
+        })
     }
 
     async fn settle(
