@@ -120,10 +120,13 @@ fn enforced_by_min(f: &RunFacts) -> Heartbeat {
 }
 
 /// The attribution rule: which verdict an ending gets.
+/// The broker's own reasons (an operator's close, a shutdown, a consumer
+/// timeout; see [`super::fault`]) come first.
 pub fn attribute(f: &RunFacts) -> VerdictCode {
-    if let Some(code) = super::fault::run_code(f) {
-        return code;
-    }
+    super::fault::run_code(f).unwrap_or_else(|| attribute_ending(f))
+}
+
+fn attribute_ending(f: &RunFacts) -> VerdictCode {
     let end = f.end;
     let blocked = f
         .timeline

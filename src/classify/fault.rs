@@ -232,8 +232,8 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Option<Words> {
         ),
         VerdictCode::ConsumerAckTimeout => {
             let (_, text) = channel_close(f.timeline)?;
-            let timeout = consumer_timeout_ms(text)
-                .map_or_else(|| "its consumer_timeout".to_string(), |t| secs(t));
+            let timeout =
+                consumer_timeout_ms(text).map_or_else(|| "its consumer_timeout".to_string(), secs);
             (
                 format!(
                     "the broker closed the channel: a delivery was not acknowledged within \

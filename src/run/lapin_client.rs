@@ -49,6 +49,21 @@ pub(super) struct LapinConnection {
     events: Arc<Mutex<Vec<(Instant, EventKind)>>>,
 }
 
+/// What the report should know about how lapin opened the connection.
+fn open_notes(server_confirms: bool, requested: Option<u16>, negotiated: Heartbeat) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !server_confirms {
+        notes.push(super::NO_CONFIRMS_NOTE.to_string());
+    }
+    if requested == Some(0) && !negotiated.is_off() {
+        notes.push(format!(
+            "You asked for heartbeat 0, but lapin cannot disable heartbeats against a broker that \
+             proposes one: it treats 0 as \"accept the server's value\" and negotiated {negotiated}."
+        ));
+    }
+    notes
+}
+
 /// Record lapin's Connection.Blocked and Unblocked events (with their
 /// reason) and the broker's Connection.Close / Channel.Close (a protocol
 /// error, hard or soft) as they come: lapin handles those frames itself, so
@@ -274,17 +289,7 @@ pub(super) async fn open(
     tl.push(EventKind::ConnectionOpen {
         heartbeat_s: negotiated.secs(),
     });
-    let mut notes = Vec::new();
-    if !spec.server_confirms {
-        notes.push(super::NO_CONFIRMS_NOTE.to_string());
-    }
-    if requested == Some(0) && !negotiated.is_off() {
-        notes.push(format!(
-            "You asked for heartbeat 0, but lapin cannot disable heartbeats against a broker that \
-             proposes one: it treats 0 as \"accept the server's value\" and negotiated {negotiated}."
-        ));
-    }
-    let events = listen_events(&conn);
+    let notes = open_notes(spec.server_confirms, requested, negotiated);
     Ok(Opened {
         negotiation: Negotiation {
             server_heartbeat_s: None,
@@ -294,6 +299,7 @@ pub(super) async fn open(
             channel_max: cfg.channel_max(),
         },
         conn: LapinConnection {
+            events: listen_events(&conn),
             conn,
             channel: None,
             confirms: Vec::new(),
@@ -302,7 +308,6 @@ pub(super) async fn open(
             next_seq: 1,
             tls: spec.target.is_tls(),
             server_confirms: spec.server_confirms,
-            events,
         },
         fd: socket.map(|s| s.fd),
         server: None,
