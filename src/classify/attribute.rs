@@ -340,12 +340,15 @@ pub(crate) mod tests {
             assert_eq!(attribute(&f), *want, "row {i}: {e:?} T={t}");
         }
         let mut close = End::new(EndKind::ServerClose, 100, SeenBy::CloseFrame);
-        for (code, class, method, want) in [
-            (320, 0, 0, VerdictCode::ServerClosed),
-            (403, 10, 11, VerdictCode::AuthFailed),
-            (530, 10, 40, VerdictCode::VhostNotAllowed),
-            (541, 0, 0, VerdictCode::ServerClosed),
+        let shutdown = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'";
+        for (code, class, method, text, want) in [
+            (320, 0, 0, "CONNECTION_FORCED - x", VerdictCode::OperatorClosed),
+            (320, 0, 0, shutdown, VerdictCode::BrokerShutdown),
+            (403, 10, 11, "", VerdictCode::AuthFailed),
+            (530, 10, 40, "", VerdictCode::VhostNotAllowed),
+            (541, 0, 0, "", VerdictCode::ServerClosed),
         ] {
+            close.reply_text = Some(text.into());
             close.reply_code = Some(code);
             close.class_id = Some(class);
             close.method_id = Some(method);
