@@ -340,9 +340,16 @@ pub(crate) mod tests {
             assert_eq!(attribute(&f), *want, "row {i}: {e:?} T={t}");
         }
         let mut close = End::new(EndKind::ServerClose, 100, SeenBy::CloseFrame);
-        let shutdown = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'";
+        let shutdown =
+            "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'";
         for (code, class, method, text, want) in [
-            (320, 0, 0, "CONNECTION_FORCED - x", VerdictCode::OperatorClosed),
+            (
+                320,
+                0,
+                0,
+                "CONNECTION_FORCED - x",
+                VerdictCode::OperatorClosed,
+            ),
             (320, 0, 0, shutdown, VerdictCode::BrokerShutdown),
             (403, 10, 11, "", VerdictCode::AuthFailed),
             (530, 10, 40, "", VerdictCode::VhostNotAllowed),
