@@ -400,6 +400,94 @@ mod tests {
         assert_eq!(connection_limit(""), None);
     }
 
+    #[test]
+    fn run_codes_and_their_words() {
+        use crate::classify::attribute::attribute;
+        use crate::classify::attribute::tests::{end, facts};
+        use crate::classify::end::EndKind;
+        use crate::vocab::Mode;
+        const SHUTDOWN: &str =
+            "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'";
+        const ACK: &str = "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed \
+                           out. Timeout value used: 2000 ms. This timeout value can be configured";
+        let server_close = |text: &str| EventKind::ServerClose {
+            reply_code: 320,
+            reply_text: text.into(),
+            class_id: 0,
+            method_id: 0,
+        };
+        let channel_close = |code: u16, text: &str| EventKind::ChannelClose {
+            reply_code: code,
+            reply_text: text.into(),
+        };
+        let closed = |text: &str| {
+            let mut e = end(EndKind::ServerClose, 100, None);
+            e.reply_code = Some(320);
+            e.reply_text = Some(text.into());
+            e
+        };
+        // (timeline, end, verdict, words mention)
+        let rows = [
+            (
+                vec![],
+                closed("CONNECTION_FORCED - maintenance"),
+                VerdictCode::OperatorClosed,
+                "maintenance",
+            ),
+            (
+                vec![],
+                closed(SHUTDOWN),
+                VerdictCode::BrokerShutdown,
+                "'shutdown'",
+            ),
+            // The Close read just after the reset it came with.
+            (
+                vec![(2365, server_close(SHUTDOWN))],
+                end(EndKind::Reset, 2364, Some(0)),
+                VerdictCode::BrokerShutdown,
+                "'shutdown'",
+            ),
+            (
+                vec![(2009, channel_close(406, ACK))],
+                end(EndKind::Alive, 0, None),
+                VerdictCode::ConsumerAckTimeout,
+                "within 2 s",
+            ),
+            (
+                vec![(
+                    5,
+                    channel_close(406, "message size 63 is larger than max size 16"),
+                )],
+                end(EndKind::Alive, 0, None),
+                VerdictCode::MessageTooLarge,
+                "max size 16",
+            ),
+            // Another 406 is not one of these.
+            (
+                vec![(
+                    5,
+                    channel_close(406, "PRECONDITION_FAILED - unknown delivery tag 1"),
+                )],
+                end(EndKind::Alive, 0, None),
+                VerdictCode::Healthy,
+                "",
+            ),
+        ];
+        for (events, e, want, mention) in rows {
+            let t = tl(&events);
+            let f = facts(Mode::Disabled, 0, 0, &t, &e, &[]);
+            assert_eq!(attribute(&f), want, "{events:?} {e:?}");
+            if let Some(w) = words(&f, want) {
+                assert!(w.summary.contains(mention), "{}", w.summary);
+                assert!(!w.remedy.is_empty(), "{want}");
+            } else {
+                assert_eq!(want, VerdictCode::Healthy);
+            }
+        }
+        let t = tl(&[(2009, channel_close(406, ACK))]);
+        assert_eq!(run_consumer_timeout_ms(&t), Some(2000));
+    }
+
     fn tl(events: &[(u64, EventKind)]) -> Timeline {
         let mut t = Timeline::new(false);
         for (at, k) in events {
