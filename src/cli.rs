@@ -380,7 +380,7 @@ pub struct ProbeArgs {
     pub routing_key: Option<String>,
 
     /// After publishing, consume the probe's own messages without acknowledging them for
-    /// --hold: reproduces a broker's consumer acknowledgement timeout (starved and disabled).
+    /// --hold: reproduces a broker's consumer acknowledgement timeout.
     #[arg(long, requires = "hold", conflicts_with = "exchange")]
     pub consume: bool,
 

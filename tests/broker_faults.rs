@@ -567,24 +567,27 @@ fn a_consumer_that_never_acks_times_out() {
     // The tick is how often a channel checks (60 s by default).
     f.set_env("consumer_timeout", 2000);
     f.set_env("channel_tick_interval", 200);
-    let (code, doc) = probe("starved", &["--idle", "0s", "--consume", "--hold", "8s"]);
+    // Every mode: the wire client's consumer, and lapin's.
+    let (code, doc) = probe("all", &["--idle", "0s", "--consume", "--hold", "8s"]);
     assert_eq!(code, 1, "{doc:#}");
-    let (v, summary) = verdict(&doc, 0);
-    assert_eq!(v, "consumer_ack_timeout", "{doc:#}");
-    assert!(summary.contains("within 2 s"), "{summary}");
-    let run = &doc["runs"][0];
-    assert_eq!(run["consumer_timeout_ms"], 2000, "{run:#}");
-    let closed = run["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event"] == "channel_close")
-        .unwrap_or_else(|| panic!("no channel_close in {run:#}"));
-    assert_eq!(closed["reply_code"], 406);
-    assert!(closed["reply_text"]
-        .as_str()
-        .unwrap()
-        .starts_with("PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out"));
+    for i in 0..3 {
+        let (v, summary) = verdict(&doc, i);
+        assert_eq!(v, "consumer_ack_timeout", "{doc:#}");
+        assert!(summary.contains("within 2 s"), "{summary}");
+        let run = &doc["runs"][i];
+        assert_eq!(run["consumer_timeout_ms"], 2000, "{run:#}");
+        let closed = run["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"] == "channel_close")
+            .unwrap_or_else(|| panic!("no channel_close in {run:#}"));
+        assert_eq!(closed["reply_code"], 406);
+        assert!(closed["reply_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out"));
+    }
     // Held for less than the timeout: the same consumer is healthy.
     drop(f);
     let (code, doc) = probe("starved", &["--idle", "0s", "--consume", "--hold", "1s"]);

@@ -56,7 +56,7 @@ pub(super) trait Connection {
     async fn consume_unacked(&mut self, queue: &str, hold: std::time::Duration) {
         let _ = (queue, hold);
         self.timeline().push(EventKind::Note {
-            text: "--consume runs on the wire client's modes (starved, disabled) only".into(),
+            text: "this client cannot consume: --consume was skipped".into(),
         });
     }
 

@@ -473,6 +473,38 @@ impl driver::Connection for LapinConnection {
         self.server_confirms
     }
 
+    /// `--consume`: lapin's consumer with manual acks; lapin buffers the
+    /// deliveries and nobody acks them. Ends early when the broker closes
+    /// the channel (its Channel.Close comes through the events listener).
+    async fn consume_unacked(&mut self, queue: &str, hold: std::time::Duration) {
+        let Some(ch) = self.channel.clone() else {
+            return;
+        };
+        let consumer = ch
+            .basic_consume(
+                queue.into(),
+                crate::wire::consume::CONSUMER_TAG.into(),
+                lapin::options::BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await;
+        let _consumer = match consumer {
+            Ok(c) => c,
+            Err(e) => return self.record_error("Basic.Consume", &e),
+        };
+        self.tl.push(EventKind::Note {
+            text: format!(
+                "consuming {queue} without acknowledging for {} (--consume --hold)",
+                crate::vocab::units::secs(duration_ms(hold))
+            ),
+        });
+        let until = tokio::time::Instant::now() + hold;
+        while tokio::time::Instant::now() < until && ch.status().connected() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.take_events();
+    }
+
     fn is_open(&self) -> bool {
         self.conn.status().connected()
     }
