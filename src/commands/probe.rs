@@ -255,15 +255,20 @@ pub fn plan_line(cfg: &ProbeConfig, modes: &[&str], idle: Duration, t: Heartbeat
         IdleArg::Fixed(_) => String::new(),
     };
     // Handshakes, publishes and confirms add a little to the idle; the
-    // confirm timeout bounds the worst case.
-    let worst = idle + cfg.confirm_timeout + cfg.step_timeout;
+    // confirm timeout bounds the worst case. --consume holds after that.
+    let hold = cfg.hold.unwrap_or_default();
+    let worst = idle + hold + cfg.confirm_timeout + cfg.step_timeout;
+    let then_hold = cfg.hold.map_or_else(String::new, |h| {
+        format!(", then consume them unacked for {}", secs(duration_ms(h)))
+    });
     format!(
-        "probing {} with {}: idle {}{how}, then {} publish(es); done in about {} (at most {})",
+        "probing {} with {}: idle {}{how}, then {} publish(es){then_hold}; done in about {} (at \
+         most {})",
         cfg.target,
         modes.join(", "),
         secs(duration_ms(idle)),
         cfg.publishes,
-        humantime::format_duration(Duration::from_secs(idle.as_secs() + 1)),
+        humantime::format_duration(Duration::from_secs((idle + hold).as_secs() + 1)),
         humantime::format_duration(Duration::from_secs(worst.as_secs())),
     )
 }
