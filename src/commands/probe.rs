@@ -116,6 +116,7 @@ impl ProbeConfig {
             confirm_timeout_ms: duration_ms(self.confirm_timeout),
             pump_every_ms: self.pump_every.map(duration_ms),
             destination: self.destination.to_string(),
+            consume_hold_ms: self.hold.map(duration_ms),
         }
     }
 }

@@ -331,6 +331,8 @@ pub struct ProbeSettings {
     pub pump_every_ms: Option<u64>,
     /// Where the probe published: "own_queue" or "exchange:<name>/<key>".
     pub destination: String,
+    /// `--consume --hold`: how long the deliveries were held unacknowledged.
+    pub consume_hold_ms: Option<u64>,
 }
 
 #[cfg(test)]
