@@ -464,7 +464,7 @@ fn closed_by_an_operator() {
     // dropping the unread connection by heartbeat; the client reads the
     // Close when it next publishes. Serviced: lapin reads it at once.
     for mode in ["disabled", "serviced"] {
-        let (code, doc) = probe_while(mode, &["--idle", "6s"], |pid| {
+        let (code, doc) = probe_while(mode, &["--idle", "10s"], |pid| {
             ctl(&["close_connection", pid, WHY]);
         });
         assert_eq!(code, 1, "{doc:#}");
