@@ -113,6 +113,9 @@ fn listen_events(conn: &Connection) -> Arc<Mutex<Vec<(Instant, EventKind)>>> {
     log
 }
 
+/// How long a failed connection waits for lapin's events listener.
+const EVENTS_CATCH_UP: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// What the connect callback learned about the socket it opened.
 struct Socket {
     fd: OwnedFd,
@@ -427,7 +430,10 @@ impl driver::Connection for LapinConnection {
                 self.confirms.push((seq, confirm));
                 Ok(())
             }
-            Ok(Err(e)) => Err(lapin_errno(&e)),
+            Ok(Err(e)) => {
+                self.catch_up_events().await;
+                Err(lapin_errno(&e))
+            }
             Err(_) => Err((None, "timeout".into())),
         }
     }
@@ -502,7 +508,7 @@ impl driver::Connection for LapinConnection {
         while tokio::time::Instant::now() < until && ch.status().connected() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        self.take_events();
+        self.catch_up_events().await;
     }
 
     fn is_open(&self) -> bool {
@@ -528,6 +534,14 @@ impl driver::Connection for LapinConnection {
 }
 
 impl LapinConnection {
+    /// The connection failed: give the listener task a moment to record
+    /// the Close that may have come with it (RabbitMQ shutting down sends
+    /// Connection.Close and resets at once), then take what it recorded.
+    async fn catch_up_events(&mut self) {
+        tokio::time::sleep(EVENTS_CATCH_UP).await;
+        self.take_events();
+    }
+
     /// Put the events lapin's listener recorded on the timeline, at their time.
     fn take_events(&mut self) {
         let events = self
