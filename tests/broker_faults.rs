@@ -57,6 +57,14 @@ fn url() -> String {
         .unwrap_or_else(|| DEFAULT_URL.to_string())
 }
 
+/// The private node's management API (audit): `$AMQPDOCTOR_FAULTS_MANAGEMENT`.
+fn management() -> String {
+    std::env::var("AMQPDOCTOR_FAULTS_MANAGEMENT")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "http://guest:guest@127.0.0.1:15673".to_string())
+}
+
 fn node() -> String {
     std::env::var("AMQPDOCTOR_FAULTS_NODE")
         .ok()
@@ -425,6 +433,18 @@ except pika.exceptions.ConnectionBlockedTimeout as e:
     let (code, doc) = run(&["explain", said, "--format", "json"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["explained_by"]["code"], "blocked", "{doc:#}");
+
+    // audit names the alarm itself, from /api/nodes.
+    let (_, doc) = run(&["audit", "--management", &management(), "--format", "json"]);
+    let alarms = doc["overview"]["alarms"].as_array().unwrap();
+    assert!(
+        alarms
+            .iter()
+            .any(|a| a.as_str().unwrap().starts_with("memory alarm on ")),
+        "{doc:#}"
+    );
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("explain blocked"), "{notes}");
 }
 
 #[test]

@@ -75,14 +75,17 @@ pub fn blocked_span(tl: &Timeline) -> Option<BlockedSpan> {
 }
 
 /// Publishes written before the block ended and never confirmed were not
-/// lost: the broker had stopped reading them. They become `blocked`.
+/// lost: the broker had stopped reading them. They become `blocked`. So
+/// does a publish whose write failed without an errno (timed out) then: a
+/// client library that holds its writes while blocked (lapin) never sent it.
 pub fn mark_blocked(publishes: &mut [PublishReport], tl: &Timeline) {
     let Some(span) = blocked_span(tl) else {
         return;
     };
     let until = span.unblocked_at_ms.unwrap_or(u64::MAX);
     for p in publishes {
-        if p.outcome == Outcome::Lost && p.at_ms <= until {
+        let held = p.outcome == Outcome::Failed && p.errno.is_none();
+        if (p.outcome == Outcome::Lost || held) && p.at_ms <= until {
             p.outcome = Outcome::Blocked;
         }
     }
@@ -546,6 +549,15 @@ mod tests {
             let mut confirmed = pubs(Outcome::Confirmed);
             mark_blocked(&mut confirmed, &t);
             assert_eq!(confirmed[0].outcome, Outcome::Confirmed);
+            // A write that timed out (no errno) is held like a lost one.
+            let mut held = pubs(Outcome::Failed);
+            mark_blocked(&mut held, &t);
+            let want = if outcome == Outcome::Blocked {
+                Outcome::Blocked
+            } else {
+                Outcome::Failed
+            };
+            assert_eq!(held[0].outcome, want, "{events:?}");
         }
         assert_eq!(
             blocked_span(&tl(&[(5, blocked)])).map(|s| s.reason),
