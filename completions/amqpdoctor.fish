@@ -57,6 +57,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l publishe
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l confirm-timeout -d 'How long to wait for publisher confirms after publishing' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l exchange -d 'Publish to this exchange instead of the probe\'s own temporary queue (touches user data)' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l routing-key -d 'Routing key to publish with, together with --exchange' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l hold -d 'With --consume: how long to hold the deliveries unacknowledged' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l format -d 'Output format. json prints exactly one JSON document on stdout' -r -f -a "human\t''
 json\t''
 junit\t'JUnit XML: one test case per mode'
@@ -65,6 +66,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l color -d
 always\t''
 never\t''"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l insecure -d 'Do not verify the server\'s certificate (to diagnose only; every report says so)'
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l consume -d 'After publishing, consume the probe\'s own messages without acknowledging them for --hold: reproduces a broker\'s consumer acknowledgement timeout'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l trace -d 'List every frame in the timeline, heartbeats included. (lapin\'s frames in the serviced mode are not visible to amqpdoctor: its heartbeats are counted from TCP_INFO, not listed.)'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -s V -l version -d 'Print version'

@@ -360,6 +360,15 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "KEY", requires = "exchange", value_parser = parse_short_string)]
     pub routing_key: Option<String>,
 
+    /// After publishing, consume the probe's own messages without acknowledging them for
+    /// --hold: reproduces a broker's consumer acknowledgement timeout.
+    #[arg(long, requires = "hold", conflicts_with = "exchange")]
+    pub consume: bool,
+
+    /// With --consume: how long to hold the deliveries unacknowledged.
+    #[arg(long, value_name = "DUR", requires = "consume", value_parser = parse_positive_duration)]
+    pub hold: Option<Duration>,
+
     /// List every frame in the timeline, heartbeats included. (lapin's frames in the
     /// serviced mode are not visible to amqpdoctor: its heartbeats are counted from
     /// TCP_INFO, not listed.)

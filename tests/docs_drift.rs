@@ -253,3 +253,30 @@ fn splice_replaces_only_the_marked_section() {
     assert!(splice(doc, "u", "x\n").is_err());
     assert!(splice("<!-- generated:t:start -->", "t", "x\n").is_err());
 }
+
+/// docs/broker-faults.md and the tests that cause each fault
+/// (tests/broker_faults.rs) name the same verdicts: every verdict a broker
+/// fault gets is in the document's table and asserted by a test.
+#[test]
+fn broker_faults_doc_and_tests_name_every_fault_verdict() {
+    let doc = read("docs/broker-faults.md");
+    let tests = read("tests/broker_faults.rs");
+    for code in [
+        VerdictCode::Blocked,
+        VerdictCode::OperatorClosed,
+        VerdictCode::BrokerShutdown,
+        VerdictCode::ConnectionLimit,
+        VerdictCode::ConsumerAckTimeout,
+        VerdictCode::MessageTooLarge,
+    ] {
+        let name = code.as_str();
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "docs/broker-faults.md does not name `{name}`"
+        );
+        assert!(
+            tests.contains(&format!("\"{name}\"")),
+            "tests/broker_faults.rs asserts no `{name}`"
+        );
+    }
+}

@@ -396,7 +396,8 @@ fn operator_close_is_320_with_its_text() {
     assert!(closed, "never found the probe's connection on the broker");
     let (code, doc, _) = parse(out);
     let run = only_run(&doc);
-    assert_eq!(run["verdict"]["code"], "server_closed", "{run:#}");
+    // A 320 with an operator's text (issue 21; before it: server_closed).
+    assert_eq!(run["verdict"]["code"], "operator_closed", "{run:#}");
     assert_eq!(run["end"]["kind"], "server_close");
     assert_eq!(run["end"]["reply_code"], 320);
     let text = run["end"]["reply_text"].as_str().unwrap_or("");

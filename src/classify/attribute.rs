@@ -120,16 +120,24 @@ fn enforced_by_min(f: &RunFacts) -> Heartbeat {
 }
 
 /// The attribution rule: which verdict an ending gets.
+/// The broker's own reasons (an operator's close, a shutdown, a consumer
+/// timeout; see [`super::fault`]) come first.
 pub fn attribute(f: &RunFacts) -> VerdictCode {
+    super::fault::run_code(f).unwrap_or_else(|| attribute_ending(f))
+}
+
+fn attribute_ending(f: &RunFacts) -> VerdictCode {
     let end = f.end;
     let blocked = f
         .timeline
         .find(|k| matches!(k, EventKind::Blocked { .. }))
         .is_some();
-    let unsettled = f
-        .publishes
-        .iter()
-        .any(|p| matches!(p.outcome, Outcome::Lost | Outcome::Unknown));
+    let unsettled = f.publishes.iter().any(|p| {
+        matches!(
+            p.outcome,
+            Outcome::Lost | Outcome::Unknown | Outcome::Blocked
+        )
+    });
     let exchange_missing = f
         .timeline
         .find(|k| {
@@ -332,12 +340,22 @@ pub(crate) mod tests {
             assert_eq!(attribute(&f), *want, "row {i}: {e:?} T={t}");
         }
         let mut close = End::new(EndKind::ServerClose, 100, SeenBy::CloseFrame);
-        for (code, class, method, want) in [
-            (320, 0, 0, VerdictCode::ServerClosed),
-            (403, 10, 11, VerdictCode::AuthFailed),
-            (530, 10, 40, VerdictCode::VhostNotAllowed),
-            (541, 0, 0, VerdictCode::ServerClosed),
+        let shutdown =
+            "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'";
+        for (code, class, method, text, want) in [
+            (
+                320,
+                0,
+                0,
+                "CONNECTION_FORCED - x",
+                VerdictCode::OperatorClosed,
+            ),
+            (320, 0, 0, shutdown, VerdictCode::BrokerShutdown),
+            (403, 10, 11, "", VerdictCode::AuthFailed),
+            (530, 10, 40, "", VerdictCode::VhostNotAllowed),
+            (541, 0, 0, "", VerdictCode::ServerClosed),
         ] {
+            close.reply_text = Some(text.into());
             close.reply_code = Some(code);
             close.class_id = Some(class);
             close.method_id = Some(method);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::fault;
 use super::narrate;
 use super::setup::{setup_code, SetupFailure};
 use crate::vocab::check::{CheckStep, Expectations, Millis, StepError, StepStatus};
@@ -35,6 +36,11 @@ pub fn step_failure(step: CheckStep, err: &StepError) -> StepFailure {
                 FailureKind::ChannelClose(c) if c.reply_code == 404 => {
                     VerdictCode::ExchangeNotFound
                 }
+                FailureKind::ChannelClose(c) | FailureKind::ConnectionClose(c)
+                    if step > CheckStep::Handshake =>
+                {
+                    fault::close_code(c.reply_code, &c.reply_text).unwrap_or_else(|| setup_code(e))
+                }
                 _ => setup_code(e),
             };
             (code, e.errno(), e.close().cloned())
@@ -44,6 +50,7 @@ pub fn step_failure(step: CheckStep, err: &StepError) -> StepFailure {
             (VerdictCode::SilentLoss, None, None)
         }
         StepError::Interrupted => (VerdictCode::Interrupted, None, None),
+        StepError::Blocked { .. } => (VerdictCode::Blocked, None, None),
     };
     let reply_code = close.as_ref().map(|c| c.reply_code).or(match err {
         StepError::Returned { reply_code, .. } => Some(*reply_code),
@@ -55,6 +62,8 @@ pub fn step_failure(step: CheckStep, err: &StepError) -> StepFailure {
         (None, None) => code.to_string(),
     };
     let hint = match err {
+        StepError::Blocked { reason, waited_ms } => fault::blocked_step_hint(reason, *waited_ms),
+        StepError::Wire(_) if code == VerdictCode::ConnectionLimit => fault::limit_remedy(),
         StepError::Wire(e) => {
             let f = SetupFailure {
                 code,

@@ -15,6 +15,7 @@
 //! | [`scan`] | `scan`: T from the broker's beats, starving, heartbeats off, dead |
 //! | [`logs`] | `logs`: broker log lines into connection lifecycles, causes, patterns |
 //! | [`audit`] | `audit`: the broker's records flagged, the library named, joined with a scan |
+//! | [`fault`] | the broker's own reasons: alarms, operator close, shutdown, limits, consumer timeout |
 //! | [`narrate`] | every sentence: predictions, summaries, explanations, remedies |
 
 pub mod attribute;
@@ -23,6 +24,7 @@ pub mod cadence;
 pub mod check;
 pub mod end;
 pub mod errno;
+pub mod fault;
 pub mod idle;
 pub mod logs;
 pub mod narrate;
@@ -61,7 +63,7 @@ pub fn verdict(f: &RunFacts) -> Verdict {
     let code = attribute(f);
     let prediction = predict(f.mode, f.heartbeat, f.idle_ms, f.pump_every_ms);
     let expected = f.interrupted && code == VerdictCode::Healthy || prediction.admits(code);
-    let words = narrate::words(f, code);
+    let words = fault::words(f, code).unwrap_or_else(|| narrate::words(f, code));
     Verdict {
         code,
         expected,
@@ -75,7 +77,10 @@ pub fn verdict(f: &RunFacts) -> Verdict {
 
 /// The verdict for a run that could not start its experiment.
 pub fn setup_verdict(f: &SetupFailure) -> Verdict {
-    let words = narrate::setup_words(f);
+    let mut words = narrate::setup_words(f);
+    if f.code == VerdictCode::ConnectionLimit {
+        words.remedy = fault::limit_remedy();
+    }
     Verdict {
         code: f.code,
         expected: false,

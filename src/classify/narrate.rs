@@ -98,7 +98,7 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
 }
 
 /// What the application saw of its publishes.
-fn publish_sentence(f: &RunFacts) -> String {
+pub(super) fn publish_sentence(f: &RunFacts) -> String {
     if f.publishes.is_empty() {
         return "Nothing was published.".into();
     }
@@ -117,6 +117,7 @@ fn publish_sentence(f: &RunFacts) -> String {
                 p.errno.map(|n| format!(" (errno {n})")).unwrap_or_default()
             ),
             Outcome::Unknown => "had no confirm when the run stopped".to_string(),
+            Outcome::Blocked => "was written while the connection was blocked: pending".into(),
         };
         parts.push(format!("publish #{} at {} {what}", p.seq, secs(p.at_ms)));
     }
@@ -342,15 +343,6 @@ pub fn words(f: &RunFacts, code: VerdictCode) -> Words {
                  peer or a middlebox dropped the traffic without a word. Without publisher \
                  confirms the application would never know.",
                 secs(f.confirm_timeout_ms)
-            ),
-            remedy: kb_remedy(code),
-        },
-        VerdictCode::Blocked => Words {
-            summary: "the broker blocked publishing (Connection.Blocked): a resource alarm".into(),
-            explanation: format!(
-                "{neg} The broker sent Connection.Blocked: a memory or disk alarm stopped it \
-                 from reading publishing connections, so publishes wait unconfirmed (and it \
-                 suspends heartbeat monitoring for them). {pubs}"
             ),
             remedy: kb_remedy(code),
         },
@@ -651,7 +643,7 @@ pub fn check_other_hint(err: &StepError) -> String {
         StepError::Interrupted => "The check was interrupted (Ctrl-C or SIGTERM) before this \
              step finished; run it again."
             .into(),
-        StepError::Wire(e) => e.message.clone(),
+        StepError::Wire(_) | StepError::Blocked { .. } => err.to_string(),
     }
 }
 

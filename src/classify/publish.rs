@@ -16,6 +16,9 @@ pub enum Outcome {
     Lost,
     /// The write itself failed (errno).
     Failed,
+    /// Written while the broker had the connection blocked (Connection.Blocked,
+    /// a resource alarm) and never confirmed: pending, not lost.
+    Blocked,
     Unknown,
 }
 

@@ -47,6 +47,9 @@ pub fn setup_code(err: &SetupError) -> VerdictCode {
             530 | 402 if handshake && c.class_id == 10 && matches!(c.method_id, 11 | 21) => {
                 VerdictCode::AuthFailed
             }
+            530 | 402 if handshake && super::fault::connection_limit(&c.reply_text).is_some() => {
+                VerdictCode::ConnectionLimit
+            }
             530 | 402 if handshake => VerdictCode::VhostNotAllowed,
             _ => VerdictCode::ServerClosed,
         },

@@ -64,7 +64,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
             crate::run::management::MAX_CONNECTIONS
         ));
     }
-    let report = AuditReport::build(api.to_string(), fetched, scan);
+    let mut report = AuditReport::build(api.to_string(), fetched, scan);
+    for alarm in &report.overview.alarms {
+        report.notes.push(format!(
+            "{alarm}: the broker blocks every connection that publishes (Connection.Blocked) \
+             until it clears; see `amqpdoctor explain blocked`"
+        ));
+    }
     let out = report::format::render(&report, args.format, super::style_for(args.color))?;
     report::emit(out).context("writing the report")?;
     if args.format != Format::Human && report.flagged > 0 {

@@ -34,10 +34,37 @@ pub struct ProbeConfig {
     pub confirm_timeout: Duration,
     pub step_timeout: Duration,
     pub destination: Destination,
+    /// `--consume --hold DUR`.
+    pub hold: Option<Duration>,
     pub trace: bool,
 }
 
 impl ProbeConfig {
+    /// The spec of one mode's run.
+    fn spec(
+        &self,
+        mode: Mode,
+        idle: Duration,
+        server_confirms: bool,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> RunSpec {
+        RunSpec {
+            mode,
+            target: self.target.clone(),
+            heartbeat: self.heartbeat,
+            idle,
+            pump_every: self.pump_every.filter(|_| mode == Mode::Starved),
+            publishes: self.publishes,
+            confirm_timeout: self.confirm_timeout,
+            step_timeout: self.step_timeout,
+            destination: self.destination.clone(),
+            hold: self.hold,
+            trace: self.trace,
+            server_confirms,
+            cancel,
+        }
+    }
+
     pub fn from_args(a: &ProbeArgs) -> anyhow::Result<Self> {
         let target = super::target(&a.connect)?;
         let modes: Vec<Mode> = a
@@ -75,6 +102,7 @@ impl ProbeConfig {
             confirm_timeout: a.confirm_timeout,
             step_timeout,
             destination,
+            hold: a.consume.then_some(a.hold).flatten(),
             trace: a.trace,
         })
     }
@@ -88,6 +116,7 @@ impl ProbeConfig {
             confirm_timeout_ms: duration_ms(self.confirm_timeout),
             pump_every_ms: self.pump_every.map(duration_ms),
             destination: self.destination.to_string(),
+            consume_hold_ms: self.hold.map(duration_ms),
         }
     }
 }
@@ -175,7 +204,7 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     let handles: Vec<_> = cfg
         .modes
         .iter()
-        .map(|&mode| tokio::spawn(run::run(run_spec(&cfg, mode, idle, confirms, &cancel))))
+        .map(|&mode| tokio::spawn(run::run(cfg.spec(mode, idle, confirms, cancel.clone()))))
         .collect();
     let mut runs = Vec::new();
     for h in handles {
@@ -196,30 +225,6 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     ))
 }
 
-/// One mode's run of the probe.
-fn run_spec(
-    cfg: &ProbeConfig,
-    mode: Mode,
-    idle: Duration,
-    confirms: bool,
-    cancel: &tokio::sync::watch::Receiver<bool>,
-) -> RunSpec {
-    RunSpec {
-        mode,
-        target: cfg.target.clone(),
-        heartbeat: cfg.heartbeat,
-        idle,
-        pump_every: cfg.pump_every.filter(|_| mode == Mode::Starved),
-        publishes: cfg.publishes,
-        confirm_timeout: cfg.confirm_timeout,
-        step_timeout: cfg.step_timeout,
-        destination: cfg.destination.clone(),
-        trace: cfg.trace,
-        server_confirms: confirms,
-        cancel: cancel.clone(),
-    }
-}
-
 /// The run that stands for a preflight that failed or was interrupted.
 fn preflight_run(cfg: &ProbeConfig, timeline: Timeline, failure: SetupFailure) -> Run {
     let verdict = crate::classify::setup_verdict(&failure);
@@ -234,6 +239,8 @@ fn preflight_run(cfg: &ProbeConfig, timeline: Timeline, failure: SetupFailure) -
         end: crate::classify::end_of(&timeline),
         events: timeline.events,
         publishes: Vec::new(),
+        blocked: None,
+        consumer_timeout_ms: None,
         verdict,
         setup_failure: Some(failure),
         queue: None,
@@ -250,15 +257,20 @@ pub fn plan_line(cfg: &ProbeConfig, modes: &[&str], idle: Duration, t: Heartbeat
         IdleArg::Fixed(_) => String::new(),
     };
     // Handshakes, publishes and confirms add a little to the idle; the
-    // confirm timeout bounds the worst case.
-    let worst = idle + cfg.confirm_timeout + cfg.step_timeout;
+    // confirm timeout bounds the worst case. --consume holds after that.
+    let hold = cfg.hold.unwrap_or_default();
+    let worst = idle + hold + cfg.confirm_timeout + cfg.step_timeout;
+    let then_hold = cfg.hold.map_or_else(String::new, |h| {
+        format!(", then consume them unacked for {}", secs(duration_ms(h)))
+    });
     format!(
-        "probing {} with {}: idle {}{how}, then {} publish(es); done in about {} (at most {})",
+        "probing {} with {}: idle {}{how}, then {} publish(es){then_hold}; done in about {} (at \
+         most {})",
         cfg.target,
         modes.join(", "),
         secs(duration_ms(idle)),
         cfg.publishes,
-        humantime::format_duration(Duration::from_secs(idle.as_secs() + 1)),
+        humantime::format_duration(Duration::from_secs((idle + hold).as_secs() + 1)),
         humantime::format_duration(Duration::from_secs(worst.as_secs())),
     )
 }

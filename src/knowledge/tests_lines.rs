@@ -55,8 +55,40 @@ fn lookup_log_lines() {
         (
             "broker forced connection closure with reason 'shutdown'",
             "rabbitmq_shutdown",
-            "320",
+            "broker_shutdown",
         ),
+        (
+            "ChannelClosedByBroker: (406, 'PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out. Timeout value used: 2000 ms. This timeout value can be configured, see consumers doc guide to learn more')",
+            "rabbitmq_consumer_ack_timeout",
+            "consumer_ack_timeout",
+        ),
+        (
+            "Consumer amq.ctag-x on channel 1 has timed out waiting for delivery acknowledgement. Timeout used: 2000 ms.",
+            "rabbitmq_consumer_ack_timeout_log",
+            "consumer_ack_timeout",
+        ),
+        (
+            "PRECONDITION_FAILED - message size 63 is larger than configured max size 10",
+            "rabbitmq_message_too_large",
+            "message_too_large",
+        ),
+        (
+            "NOT_ALLOWED - connection refused for user 'guest': user connection limit (0) is reached",
+            "rabbitmq_user_connection_limit",
+            "connection_limit",
+        ),
+        (
+            "ProbableAccessDeniedError: ConnectionClosedByBroker: (530) \"NOT_ALLOWED - access to vhost '/' refused for user 'guest': connection limit (0) is reached\"",
+            "rabbitmq_vhost_connection_limit",
+            "connection_limit",
+        ),
+        (
+            "pika.exceptions.ConnectionBlockedTimeout: Blocked connection timeout expired.",
+            "pika_blocked_connection_timeout",
+            "blocked",
+        ),
+        ("Connection.Blocked: low on memory", "blocked_low_on_memory", "blocked"),
+        ("blocked: low on disk", "blocked_low_on_disk", "blocked"),
         (
             "client unexpectedly closed TCP connection",
             "rabbitmq_client_closed_abruptly",

@@ -722,7 +722,7 @@ mod tests {
                 node: Some("rabbit@localhost".into()),
                 erlang_version: Some("25.2.3".into()),
                 rates_mode: Some("basic".into()),
-                stats_disabled: false,
+                ..Default::default()
             },
             connections: vec![
                 pika(54_994, "app-starving", 60, &quiet[..10]),

@@ -216,6 +216,13 @@ pub struct Run {
     pub heartbeats: Heartbeats,
     pub events: Vec<Event>,
     pub publishes: Vec<PublishReport>,
+    /// Set when the broker sent Connection.Blocked (a resource alarm): its
+    /// reason and how long the connection stayed blocked.
+    pub blocked: Option<classify::fault::BlockedSpan>,
+    /// The broker's consumer_timeout, read from its Channel.Close text
+    /// when it closed the channel over an unacknowledged delivery
+    /// (`--consume`).
+    pub consumer_timeout_ms: Option<u64>,
     pub end: End,
     pub verdict: Verdict,
     /// Set when the run failed before its experiment (connect, handshake).
@@ -231,7 +238,10 @@ impl Run {
         let end = classify::end_of(&o.timeline);
         // Without publisher confirms an unsettled publish is unknown, not
         // lost: nothing could have confirmed it.
-        let publishes = classify::publish_reports(&o.attempts, o.interrupted || !o.confirms);
+        let mut publishes = classify::publish_reports(&o.attempts, o.interrupted || !o.confirms);
+        classify::fault::mark_blocked(&mut publishes, &o.timeline);
+        let blocked = classify::fault::blocked_span(&o.timeline);
+        let consumer_timeout_ms = classify::fault::run_consumer_timeout_ms(&o.timeline);
         let setup_failure = o.setup_error.as_ref().map(SetupFailure::classify);
         let broker = o.server.as_ref().map_or_else(
             || Broker::from_server(None, None),
@@ -266,6 +276,8 @@ impl Run {
             heartbeats: o.timeline.heartbeats.clone(),
             events: o.timeline.events,
             publishes,
+            blocked,
+            consumer_timeout_ms,
             end,
             verdict,
             setup_failure,
@@ -346,6 +358,8 @@ pub struct ProbeSettings {
     pub pump_every_ms: Option<u64>,
     /// Where the probe published: "own_queue" or "exchange:<name>/<key>".
     pub destination: String,
+    /// `--consume --hold`: how long the deliveries were held unacknowledged.
+    pub consume_hold_ms: Option<u64>,
 }
 
 #[cfg(test)]

@@ -153,6 +153,7 @@ fn settings() -> ProbeSettings {
         confirm_timeout_ms: 5000,
         pump_every_ms: None,
         destination: "own_queue".into(),
+        consume_hold_ms: None,
     }
 }
 

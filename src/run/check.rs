@@ -215,6 +215,63 @@ pub async fn check(spec: CheckSpec) -> CheckOutcome {
     out
 }
 
+/// The publish step: publish, then wait (within `timeout`) for the confirm.
+/// A confirm that never came on a connection the broker blocked
+/// (Connection.Blocked) is that block, not a bare timeout.
+async fn publish_step(
+    conn: &mut WireConn<Transport>,
+    (exchange, key): (&str, &str),
+    body: &[u8],
+    confirms: bool,
+    timeout: Duration,
+) -> Result<(), StepError> {
+    let ch = 1;
+    let e = wire_err(Stage::Channel);
+    let started = Instant::now();
+    conn.publish(ch, exchange, key, body).await.map_err(&e)?;
+    if !confirms {
+        return Ok(());
+    }
+    let mut pending = vec![1];
+    let deadline = Instant::now() + timeout;
+    let (settled, err) = conn.await_confirms(&mut pending, deadline).await;
+    let blocked = conn.tl.events.iter().rev().find_map(|ev| match &ev.kind {
+        EventKind::Blocked { reason } => Some(reason.clone()),
+        EventKind::Unblocked => Some(String::new()),
+        _ => None,
+    });
+    match (err, blocked) {
+        (Some(WireError::Timeout { .. }), Some(reason)) if !reason.is_empty() => {
+            return Err(StepError::Blocked {
+                reason,
+                waited_ms: crate::vocab::units::duration_ms(started.elapsed()),
+            })
+        }
+        (Some(err), _) => return Err(e(err)),
+        (None, _) => {}
+    }
+    if let Some(EventKind::Returned {
+        reply_code,
+        reply_text,
+    }) = conn
+        .tl
+        .events
+        .iter()
+        .rev()
+        .map(|ev| &ev.kind)
+        .find(|k| matches!(k, EventKind::Returned { .. }))
+    {
+        return Err(StepError::Returned {
+            reply_code: *reply_code,
+            reply_text: reply_text.clone(),
+        });
+    }
+    match settled.get(&1) {
+        Some(Confirm::Ack) => Ok(()),
+        _ => Err(StepError::Nacked),
+    }
+}
+
 /// The steps, in order. Returns the connection when a step failed while it
 /// was open (the caller closes it).
 async fn run_steps(
@@ -313,39 +370,10 @@ async fn run_steps(
 
     let body = format!("amqpdoctor check {token}; safe to discard").into_bytes();
     let published = steps
-        .run(CheckStep::Publish, async {
-            let e = wire_err(Stage::Channel);
-            conn.publish(ch, &exchange, &key, &body).await.map_err(&e)?;
-            if !confirms {
-                return Ok(());
-            }
-            let mut pending = vec![1];
-            let deadline = Instant::now() + timeout;
-            let (settled, err) = conn.await_confirms(&mut pending, deadline).await;
-            if let Some(err) = err {
-                return Err(e(err));
-            }
-            if let Some(EventKind::Returned {
-                reply_code,
-                reply_text,
-            }) = conn
-                .tl
-                .events
-                .iter()
-                .rev()
-                .map(|ev| &ev.kind)
-                .find(|k| matches!(k, EventKind::Returned { .. }))
-            {
-                return Err(StepError::Returned {
-                    reply_code: *reply_code,
-                    reply_text: reply_text.clone(),
-                });
-            }
-            match settled.get(&1) {
-                Some(Confirm::Ack) => Ok(()),
-                _ => Err(StepError::Nacked),
-            }
-        })
+        .run(
+            CheckStep::Publish,
+            publish_step(&mut conn, (&exchange, &key), &body, confirms, timeout),
+        )
         .await;
     if published.is_none() {
         return Some(conn);

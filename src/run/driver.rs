@@ -51,6 +51,15 @@ pub(super) trait Connection {
         true
     }
 
+    /// Consume `queue` without acking for `hold` (`--consume`). Clients that
+    /// cannot say so on the timeline.
+    async fn consume_unacked(&mut self, queue: &str, hold: std::time::Duration) {
+        let _ = (queue, hold);
+        self.timeline().push(EventKind::Note {
+            text: "this client cannot consume: --consume was skipped".into(),
+        });
+    }
+
     fn is_open(&self) -> bool;
     /// Close politely (Connection.Close, Close-Ok), within the step timeout.
     async fn close(&mut self);
@@ -135,7 +144,7 @@ pub(super) async fn drive<C: Connection>(
     conn.timeline().push(EventKind::IdleEnd);
 
     if !out.interrupted {
-        publish_and_settle(spec, &mut conn, &mut out).await;
+        experiment(spec, &mut conn, &mut out).await;
     }
     // Stop watching before we close: our own close ends in the server's FIN,
     // which is not news.
@@ -224,6 +233,25 @@ async fn idle<C: Connection>(
                     return None;
                 }
             }
+        }
+    }
+}
+
+/// Publish and settle, then (`--consume`) hold the deliveries unacked.
+async fn experiment<C: Connection>(spec: &RunSpec, conn: &mut C, out: &mut RunOutcome) {
+    publish_and_settle(spec, conn, out).await;
+    let (Some(hold), Some(queue)) = (spec.hold, out.queue.clone()) else {
+        return;
+    };
+    if out.interrupted || !conn.is_open() {
+        return;
+    }
+    let mut cancel = spec.cancel.clone();
+    tokio::select! {
+        () = conn.consume_unacked(&queue, hold) => {}
+        _ = cancelled(&mut cancel) => {
+            out.interrupted = true;
+            conn.timeline().push(EventKind::Interrupted);
         }
     }
 }

@@ -43,7 +43,78 @@ pub(super) struct LapinConnection {
     tls: bool,
     /// The server announced `publisher_confirms` (seen in the preflight).
     server_confirms: bool,
+    /// Connection.Blocked / Unblocked and the broker's Close frames as
+    /// lapin's events listener saw them, with when: put on the timeline by
+    /// [`LapinConnection::take_events`].
+    events: Arc<Mutex<Vec<(Instant, EventKind)>>>,
 }
+
+/// What the report should know about how lapin opened the connection.
+fn open_notes(server_confirms: bool, requested: Option<u16>, negotiated: Heartbeat) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !server_confirms {
+        notes.push(super::NO_CONFIRMS_NOTE.to_string());
+    }
+    if requested == Some(0) && !negotiated.is_off() {
+        notes.push(format!(
+            "You asked for heartbeat 0, but lapin cannot disable heartbeats against a broker that \
+             proposes one: it treats 0 as \"accept the server's value\" and negotiated {negotiated}."
+        ));
+    }
+    notes
+}
+
+/// Record lapin's Connection.Blocked and Unblocked events (with their
+/// reason) and the broker's Connection.Close / Channel.Close (a protocol
+/// error, hard or soft) as they come: lapin handles those frames itself, so
+/// without this a blocked connection would look like lost publishes and an
+/// operator's close during the idle like the reset that follows it. The
+/// task ends when the connection is dropped (the stream ends).
+fn listen_events(conn: &Connection) -> Arc<Mutex<Vec<(Instant, EventKind)>>> {
+    use futures_core::Stream;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let mut events = Box::pin(conn.events_listener());
+    tokio::spawn(async move {
+        while let Some(ev) = std::future::poll_fn(|cx| events.as_mut().poll_next(cx)).await {
+            let kind = match ev {
+                lapin::Event::ConnectionBlocked(reason) => EventKind::Blocked { reason },
+                lapin::Event::ConnectionUnblocked => EventKind::Unblocked,
+                lapin::Event::Error(e) => match e.kind() {
+                    lapin::ErrorKind::ProtocolError(amqp) => {
+                        let (reply_code, reply_text) =
+                            (amqp.get_id(), amqp.get_message().to_string());
+                        match amqp.kind() {
+                            amq_protocol::protocol::AMQPErrorKind::Hard(_) => {
+                                EventKind::ServerClose {
+                                    reply_code,
+                                    reply_text,
+                                    class_id: 0,
+                                    method_id: 0,
+                                }
+                            }
+                            amq_protocol::protocol::AMQPErrorKind::Soft(_) => {
+                                EventKind::ChannelClose {
+                                    reply_code,
+                                    reply_text,
+                                }
+                            }
+                        }
+                    }
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if let Ok(mut l) = sink.lock() {
+                l.push((Instant::now(), kind));
+            }
+        }
+    });
+    log
+}
+
+/// How long a failed connection waits for lapin's events listener.
+const EVENTS_CATCH_UP: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What the connect callback learned about the socket it opened.
 struct Socket {
@@ -218,16 +289,7 @@ pub(super) async fn open(
     tl.push(EventKind::ConnectionOpen {
         heartbeat_s: negotiated.secs(),
     });
-    let mut notes = Vec::new();
-    if !spec.server_confirms {
-        notes.push(super::NO_CONFIRMS_NOTE.to_string());
-    }
-    if requested == Some(0) && !negotiated.is_off() {
-        notes.push(format!(
-            "You asked for heartbeat 0, but lapin cannot disable heartbeats against a broker that \
-             proposes one: it treats 0 as \"accept the server's value\" and negotiated {negotiated}."
-        ));
-    }
+    let notes = open_notes(spec.server_confirms, requested, negotiated);
     Ok(Opened {
         negotiation: Negotiation {
             server_heartbeat_s: None,
@@ -237,6 +299,7 @@ pub(super) async fn open(
             channel_max: cfg.channel_max(),
         },
         conn: LapinConnection {
+            events: listen_events(&conn),
             conn,
             channel: None,
             confirms: Vec::new(),
@@ -257,7 +320,8 @@ impl driver::Connection for LapinConnection {
         &mut self.tl
     }
 
-    fn into_timeline(self) -> Timeline {
+    fn into_timeline(mut self) -> Timeline {
+        self.take_events();
         self.tl
     }
 
@@ -363,7 +427,10 @@ impl driver::Connection for LapinConnection {
                 self.confirms.push((seq, confirm));
                 Ok(())
             }
-            Ok(Err(e)) => Err(lapin_errno(&e)),
+            Ok(Err(e)) => {
+                self.catch_up_events().await;
+                Err(lapin_errno(&e))
+            }
             Err(_) => Err((None, "timeout".into())),
         }
     }
@@ -401,11 +468,44 @@ impl driver::Connection for LapinConnection {
                 }
             }
         }
+        self.take_events();
         settled
     }
 
     fn confirms(&self) -> bool {
         self.server_confirms
+    }
+
+    /// `--consume`: lapin's consumer with manual acks; lapin buffers the
+    /// deliveries and nobody acks them. Ends early when the broker closes
+    /// the channel (its Channel.Close comes through the events listener).
+    async fn consume_unacked(&mut self, queue: &str, hold: std::time::Duration) {
+        let Some(ch) = self.channel.clone() else {
+            return;
+        };
+        let consumer = ch
+            .basic_consume(
+                queue.into(),
+                crate::wire::consume::CONSUMER_TAG.into(),
+                lapin::options::BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await;
+        let _consumer = match consumer {
+            Ok(c) => c,
+            Err(e) => return self.record_error("Basic.Consume", &e),
+        };
+        self.tl.push(EventKind::Note {
+            text: format!(
+                "consuming {queue} without acknowledging for {} (--consume --hold)",
+                crate::vocab::units::secs(duration_ms(hold))
+            ),
+        });
+        let until = tokio::time::Instant::now() + hold;
+        while tokio::time::Instant::now() < until && ch.status().connected() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.catch_up_events().await;
     }
 
     fn is_open(&self) -> bool {
@@ -431,6 +531,27 @@ impl driver::Connection for LapinConnection {
 }
 
 impl LapinConnection {
+    /// The connection failed: give the listener task a moment to record
+    /// the Close that may have come with it (RabbitMQ shutting down sends
+    /// Connection.Close and resets at once), then take what it recorded.
+    async fn catch_up_events(&mut self) {
+        tokio::time::sleep(EVENTS_CATCH_UP).await;
+        self.take_events();
+    }
+
+    /// Put the events lapin's listener recorded on the timeline, at their time.
+    fn take_events(&mut self) {
+        let events = self
+            .events
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default();
+        for (at, kind) in events {
+            let at_ms = self.tl.ms_at(at);
+            self.tl.push_at(at_ms, kind);
+        }
+    }
+
     fn record_error(&mut self, op: &'static str, e: &lapin::Error) {
         if let Some(c) = close_info(e) {
             // lapin reports both levels as a protocol error: a connection

@@ -212,6 +212,11 @@ pub struct Overview {
     pub rates_mode: Option<String>,
     /// The broker collects no statistics at all (no samples, no rates).
     pub stats_disabled: bool,
+    /// The resource alarms on (`/api/nodes`: `mem_alarm`, `disk_free_alarm`):
+    /// `memory alarm on NODE`, `disk alarm on NODE`. While one is on, the
+    /// broker blocks every publishing connection. Empty when none is on,
+    /// or when the user may not read /api/nodes (the `monitoring` tag).
+    pub alarms: Vec<String>,
 }
 
 /// Everything one audit read from the API.
@@ -241,6 +246,10 @@ pub fn fetch(api: &ManagementUrl, timeout: Duration) -> Result<Fetched, ApiFailu
         .build()
         .into();
     let overview: ApiOverview = get_json(&agent, api, "/api/overview", timeout)?;
+    let nodes = "/api/nodes?columns=name,mem_alarm,disk_free_alarm";
+    let alarms = get_json::<Vec<json::ApiNode>>(&agent, api, nodes, timeout)
+        .map(|ns| ns.iter().flat_map(json::ApiNode::alarms).collect())
+        .unwrap_or_default();
     let path = "/api/connections?columns=timeout";
     let body = get_body(&agent, api, path, timeout)?;
     let sizes: Capped<MAX_CONNECTIONS> = parse_json(&body, api, path)?;
@@ -262,7 +271,10 @@ pub fn fetch(api: &ManagementUrl, timeout: Duration) -> Result<Fetched, ApiFailu
     let mut connections = read_connections(&raw);
     connections.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Fetched {
-        overview: overview.into_overview(),
+        overview: Overview {
+            alarms,
+            ..overview.into_overview()
+        },
         connections,
         window_s,
         took: started.elapsed(),

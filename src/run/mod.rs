@@ -50,6 +50,9 @@ pub struct RunSpec {
     pub confirm_timeout: Duration,
     pub step_timeout: Duration,
     pub destination: Destination,
+    /// `--consume --hold`: after publishing, consume the probe's own queue
+    /// without acking for this long (a consumer acknowledgement timeout).
+    pub hold: Option<Duration>,
     pub trace: bool,
     /// The preflight saw the server announce `publisher_confirms` (lapin
     /// cannot tell us; the wire client reads it again itself).

@@ -20,6 +20,8 @@ pub(super) struct WireConnection {
     /// The server announced `publisher_confirms` (a RabbitMQ extension):
     /// without it, publishes are written and their fate stays unknown.
     confirms: bool,
+    /// The negotiated T: `--consume` answers heartbeats while it holds.
+    heartbeat: crate::vocab::Heartbeat,
 }
 
 /// Connect and handshake with the policy's Tune-Ok heartbeat.
@@ -45,7 +47,11 @@ pub(super) async fn open(
         notes.push(super::NO_CONFIRMS_NOTE.to_string());
     }
     Ok(Opened {
-        conn: WireConnection { conn, confirms },
+        conn: WireConnection {
+            conn,
+            confirms,
+            heartbeat: hs.heartbeat,
+        },
         fd,
         server: Some(hs.server.clone()),
         negotiation: Negotiation {
@@ -57,6 +63,41 @@ pub(super) async fn open(
         },
         notes,
     })
+}
+
+/// How long a failed write looks for a Connection.Close that came before
+/// the reset.
+const CLOSE_GLANCE: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl WireConnection {
+    /// After a write failed: a broker that closes with linger 0 (RabbitMQ
+    /// shutting down) sends Connection.Close and resets at once, and the
+    /// kernel still holds the Close for a read. Read it, so the report
+    /// says why (320 and its text) and not only that the peer reset.
+    async fn glance_for_close(&mut self) {
+        let seen = |tl: &Timeline| {
+            tl.find(|k| matches!(k, EventKind::ServerClose { .. }))
+                .is_some()
+        };
+        if seen(&self.conn.tl) {
+            return;
+        }
+        let glance = std::time::Instant::now() + CLOSE_GLANCE;
+        let mut probe = Timeline::starting_at(self.conn.tl.start(), false);
+        std::mem::swap(&mut probe, &mut self.conn.tl);
+        let _ = self
+            .conn
+            .read_frame(&crate::vocab::Awaiting::PendingFrames, glance)
+            .await;
+        // Keep only what the glance found: the Close, not its own timeout
+        // or the repeated I/O error.
+        std::mem::swap(&mut probe, &mut self.conn.tl);
+        for e in probe.events {
+            if matches!(e.kind, EventKind::ServerClose { .. }) {
+                self.conn.tl.push_at(e.at_ms, e.kind);
+            }
+        }
+    }
 }
 
 impl Connection for WireConnection {
@@ -149,19 +190,35 @@ impl Connection for WireConnection {
         self.conn.tl.heartbeats.received.get_or_insert(0);
     }
 
+    async fn consume_unacked(&mut self, queue: &str, hold: std::time::Duration) {
+        let got = self
+            .conn
+            .consume_unacked(CHANNEL, queue, hold, self.heartbeat)
+            .await;
+        if let Ok(n) = got {
+            self.conn.tl.push(EventKind::Note {
+                text: format!("held {n} delivery(ies) unacknowledged to the end of --hold"),
+            });
+        }
+    }
+
     async fn publish(
         &mut self,
         exchange: &str,
         routing_key: &str,
         body: &[u8],
     ) -> Result<(), (Option<i32>, String)> {
-        self.conn
+        let res = self
+            .conn
             .publish(CHANNEL, exchange, routing_key, body)
-            .await
-            .map_err(|e| match &e {
-                WireError::Io { err, .. } => (err.raw_os_error(), errno_label(err)),
-                other => (None, other.to_string()),
-            })
+            .await;
+        if matches!(res, Err(WireError::Io { .. })) {
+            self.glance_for_close().await;
+        }
+        res.map_err(|e| match &e {
+            WireError::Io { err, .. } => (err.raw_os_error(), errno_label(err)),
+            other => (None, other.to_string()),
+        })
     }
 
     async fn settle(

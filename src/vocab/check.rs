@@ -95,6 +95,9 @@ pub enum StepError {
     BodyMismatch { sent: usize, got: usize },
     /// Ctrl-C came during this step.
     Interrupted,
+    /// The broker blocked the connection (Connection.Blocked, a resource
+    /// alarm) and the publish waited unconfirmed until the step timeout.
+    Blocked { reason: String, waited_ms: u64 },
 }
 
 impl fmt::Display for StepError {
@@ -118,6 +121,12 @@ impl fmt::Display for StepError {
                  ({sent} bytes)"
             ),
             StepError::Interrupted => f.write_str("interrupted (Ctrl-C)"),
+            StepError::Blocked { reason, waited_ms } => write!(
+                f,
+                "the broker sent Connection.Blocked \"{reason}\" and the publish waited {} \
+                 without a confirm",
+                super::units::secs(*waited_ms)
+            ),
         }
     }
 }

@@ -127,6 +127,21 @@ pub enum VerdictCode {
     TlsVersionMismatch,
     /// Any other TLS failure (the message says which).
     TlsFailed,
+    /// The broker closed the channel because a delivery stayed unacknowledged
+    /// longer than its `consumer_timeout` (406 PRECONDITION_FAILED).
+    ConsumerAckTimeout,
+    /// An operator closed the connection (`rabbitmqctl close_connection`, the
+    /// management UI): 320 CONNECTION_FORCED with the operator's text.
+    OperatorClosed,
+    /// The broker closed the connection because it is shutting down or
+    /// restarting (320 CONNECTION_FORCED, reason 'shutdown').
+    BrokerShutdown,
+    /// The broker refused Connection.Open: a vhost or user connection limit
+    /// (max-connections) is reached.
+    ConnectionLimit,
+    /// The broker closed the channel because a message was larger than its
+    /// `max_message_size` (406 PRECONDITION_FAILED).
+    MessageTooLarge,
 }
 
 impl VerdictCode {
@@ -183,6 +198,8 @@ pub enum Awaiting {
     /// The content header and body frames of a message.
     Content,
     ConnectionCloseOk,
+    /// Deliveries to a consumer that holds them (`probe --consume`).
+    Deliveries,
     Confirms,
     PendingFrames,
     Heartbeats,
@@ -211,6 +228,7 @@ impl fmt::Display for Awaiting {
             Awaiting::GetOk => "Basic.Get-Ok or Basic.Get-Empty",
             Awaiting::Content => "the message's content frames",
             Awaiting::ConnectionCloseOk => "Connection.Close-Ok",
+            Awaiting::Deliveries => "Basic.Deliver",
             Awaiting::Confirms => "publisher confirms",
             Awaiting::PendingFrames => "pending frames",
             Awaiting::Heartbeats => "heartbeats",

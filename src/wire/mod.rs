@@ -17,6 +17,7 @@
 
 pub mod codec;
 pub mod conn;
+pub mod consume;
 pub mod small_file;
 pub mod tls;
 mod tls_files;

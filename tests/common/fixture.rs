@@ -29,8 +29,14 @@ pub const SETUP: &str = "bash .ci/broker";
 /// Print `amqpdoctor tests: missing WHAT; run ...` as one line and end the
 /// test binary with status 1.
 pub fn missing(what: &str) -> ! {
+    missing_with(what, SETUP)
+}
+
+/// [`missing`], naming another setup command (`bash .ci/faults-node` for
+/// the broker-fault tests' private node).
+pub fn missing_with(what: &str, setup: &str) -> ! {
     let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
-    let line = format!("\namqpdoctor tests: missing {what}; run `{SETUP}` to set it up\n");
+    let line = format!("\namqpdoctor tests: missing {what}; run `{setup}` to set it up\n");
     let _ = std::io::stderr().write_all(line.as_bytes());
     std::process::exit(1);
 }

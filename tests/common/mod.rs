@@ -59,7 +59,7 @@ pub fn require_broker() {
 /// Connect, send the protocol header, and expect a Connection.Start method
 /// frame back. Only the first 11 bytes are read: frame type, channel, size,
 /// class id and method id are all we need to know an AMQP 0-9-1 broker is there.
-fn check_broker(url: &str) -> Result<(), String> {
+pub fn check_broker(url: &str) -> Result<(), String> {
     let deadline = Instant::now() + BROKER_CHECK_TIMEOUT;
     let authority = host_port(url)?;
     let addrs: Vec<_> = authority

@@ -138,7 +138,32 @@ impl ApiOverview {
             erlang_version: self.erlang_version,
             rates_mode: self.rates_mode,
             stats_disabled: self.disable_stats.unwrap_or(false),
+            alarms: Vec::new(),
         }
+    }
+}
+
+/// One node of `/api/nodes?columns=name,mem_alarm,disk_free_alarm`.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ApiNode {
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    mem_alarm: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    disk_free_alarm: Option<bool>,
+}
+
+impl ApiNode {
+    /// `memory alarm on NODE`, `disk alarm on NODE`: the resource alarms
+    /// that block every publishing connection of the cluster.
+    pub(super) fn alarms(&self) -> Vec<String> {
+        let node = self.name.as_deref().unwrap_or("a node");
+        [(self.mem_alarm, "memory"), (self.disk_free_alarm, "disk")]
+            .into_iter()
+            .filter(|(on, _)| *on == Some(true))
+            .map(|(_, what)| format!("{what} alarm on {node}"))
+            .collect()
     }
 }
 
