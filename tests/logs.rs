@@ -386,3 +386,49 @@ fn hostile_files_are_read_in_bounded_memory_without_a_panic() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// An application's log: the lines users pasted from pika, kombu/Celery and
+/// the Java client (tests/data/pasted/, each row with its thread), one per
+/// line as a log holds them. `logs` recognises them through the knowledge
+/// base's log patterns and names the explain topic.
+#[test]
+fn client_library_lines_are_recognised_through_the_knowledge_base() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut lines = Vec::new();
+    for lib in ["pika", "kombu-celery", "java"] {
+        let text = std::fs::read_to_string(format!("{root}/tests/data/pasted/{lib}.toml")).unwrap();
+        let doc: toml::Value = toml::from_str(&text).unwrap();
+        for row in doc["row"].as_array().unwrap() {
+            let t = row["text"].as_str().unwrap();
+            if !t.contains('\n') {
+                lines.push(t.to_string());
+            }
+        }
+    }
+    let d = temp_dir("app");
+    let app = d.join("app.log");
+    std::fs::write(&app, lines.join("\n") + "\napp user amqp://svc:S3cr3tPw@mq:5672/ lost: IndexError('pop from an empty deque')\n").unwrap();
+    let out = common::amqpdoctor()
+        .args(["logs", "--format", "json"])
+        .arg(&app)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = v["app_lines"].as_array().unwrap();
+    let total: u64 = found.iter().map(|f| f["count"].as_u64().unwrap()).sum();
+    assert!(
+        total * 2 >= lines.len() as u64,
+        "{total} of {} lines recognised: {v}",
+        lines.len()
+    );
+    let race = found
+        .iter()
+        .find(|f| f["pattern"] == "pika_tx_buffers_race")
+        .expect("the thread-sharing race");
+    assert_eq!(race["explain"], "shared_connection");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("S3cr3tPw"));
+    common::assert_documented("## `amqpdoctor logs --format json`", &[&found[0]]);
+    let _ = std::fs::remove_dir_all(&d);
+}

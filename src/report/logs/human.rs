@@ -42,6 +42,7 @@ pub fn render(r: &LogsReport, style: Style) -> String {
         out.push_str(&peers_table(&r.peers));
     }
     out.push_str(&names_table(r, style));
+    out.push_str(&app_lines(r, style));
     out.push_str(&patterns(r, style));
     out.push_str(&deaths(
         &r.deaths,
@@ -83,6 +84,12 @@ fn headline(r: &LogsReport) -> String {
     } else {
         ""
     };
+    if r.closed == 0 && r.opened == 0 && !r.app_lines.is_empty() {
+        let n: u64 = r.app_lines.iter().map(|f| f.count).sum();
+        return format!(
+            "No RabbitMQ connection records; {n} client library line(s) recognised{interrupted}."
+        );
+    }
     if r.closed == 0 {
         return format!(
             "{} connection(s) opened, none closed in what was read{interrupted}.",
@@ -172,6 +179,34 @@ fn names_table(r: &LogsReport, style: Style) -> String {
     );
     out.push_str(&table(&["name", "closed", "deaths"], rows));
     out.push('\n');
+    out
+}
+
+/// Client libraries' lines, with the explain topic for each.
+fn app_lines(r: &LogsReport, style: Style) -> String {
+    if r.app_lines.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{}\n",
+        style.heading("Client library log lines recognised")
+    );
+    for f in &r.app_lines {
+        out.push_str(&wrap_with(
+            &format!(
+                "{} × {} ({}), first at {}",
+                f.count,
+                f.title,
+                f.printed_by,
+                clean(&f.first_seen)
+            ),
+            WIDTH,
+            "• ",
+            "  ",
+        ));
+        out.push_str(&wrap_with(&clean(&f.example), WIDTH, "    ", "    "));
+        out.push_str(&format!("    next: amqpdoctor explain {}\n", f.explain));
+    }
     out
 }
 

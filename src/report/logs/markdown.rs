@@ -42,6 +42,15 @@ pub fn render(r: &LogsReport) -> String {
         }
         out.push('\n');
     }
+    for f in &r.app_lines {
+        out.push_str(&format!(
+            "- {} × {} ({}): `amqpdoctor explain {}`\n",
+            f.count,
+            md_cell(&f.title),
+            md_cell(&f.printed_by),
+            f.explain
+        ));
+    }
     for p in &r.patterns {
         out.push_str(&format!("- **{}**: {}\n", p.kind, md_cell(&p.summary)));
         for e in &p.evidence {

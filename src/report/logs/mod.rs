@@ -16,6 +16,7 @@ use crate::classify::logs::summary::{PeerStats, Tally};
 use crate::classify::logs::time::format_ms;
 use crate::classify::logs::{patterns, Cause, Pattern};
 use crate::error::ExitStatus;
+use crate::run::logs::app::AppFinding;
 use crate::run::logs::{FileRead, LogsOutcome};
 use crate::target::redact::redact_text;
 
@@ -120,6 +121,9 @@ pub struct LogsReport {
     /// Closes whose opening is not in what was read (a log that starts mid-life).
     pub closes_without_open: u64,
     pub interrupted: bool,
+    /// Client libraries' log lines recognised, per knowledge-base pattern
+    /// (lines that are no RabbitMQ record: an application's log).
+    pub app_lines: Vec<AppFinding>,
     /// 0: every connection read closed normally; 1: a death other than a
     /// normal close was read; 130: interrupted.
     pub exit_code: ExitStatus,
@@ -222,6 +226,7 @@ impl LogsReport {
             evicted: o.evicted,
             closes_without_open: o.closes_without_open,
             interrupted: o.interrupted,
+            app_lines: o.app_lines.clone(),
             exit_code: ExitStatus::Ok,
         };
         r.exit_code = r.exit_status();
@@ -229,11 +234,11 @@ impl LogsReport {
     }
 
     /// 130 when interrupted, 1 when a death other than a normal close was
-    /// read, else 0.
+    /// read or a client library's error line recognised, else 0.
     pub fn exit_status(&self) -> ExitStatus {
         if self.interrupted {
             ExitStatus::Interrupted
-        } else if self.abnormal > 0 {
+        } else if self.abnormal > 0 || !self.app_lines.is_empty() {
             ExitStatus::Fault
         } else {
             ExitStatus::Ok

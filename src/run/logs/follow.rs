@@ -91,7 +91,7 @@ impl Tail {
             if self.partial.last() == Some(&b'\r') {
                 self.partial.pop();
             }
-            out.extend(feed(&mut self.asm, ac, &self.partial));
+            out.extend(feed(&mut self.asm, ac, &self.partial, |_| {}));
             self.partial.clear();
         }
         let room = MAX_LINE.saturating_sub(self.partial.len());

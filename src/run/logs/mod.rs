@@ -7,6 +7,7 @@
 //!
 //! [`follow`] keeps reading files as they grow, across rotation.
 
+pub mod app;
 pub mod follow;
 pub mod plan;
 
@@ -96,6 +97,8 @@ pub struct LogsOutcome {
     pub evicted: u64,
     pub closes_without_open: u64,
     pub interrupted: bool,
+    /// Client libraries' log lines recognised (lines that are no RabbitMQ record).
+    pub app_lines: Vec<app::AppFinding>,
 }
 
 /// The prefilter: any of the needles the event parser needs, the most
@@ -156,7 +159,7 @@ pub fn read(
         }
     }
     drop(rx);
-    out.files = reader.join().unwrap_or_default();
+    (out.files, out.app_lines) = reader.join().unwrap_or_default();
     out.still_open = tracker.still_open();
     out.evicted = tracker.evicted;
     out.closes_without_open = tracker.closes_without_open;
@@ -172,7 +175,7 @@ const BATCH: usize = 512;
 fn merge(
     plan: plan::Plan,
     tx: &std::sync::mpsc::SyncSender<Vec<(u16, i64, String)>>,
-) -> Vec<FileRead> {
+) -> (Vec<FileRead>, Vec<app::AppFinding>) {
     let ac = prefilter();
     let mut files = Vec::new();
     let mut streams: Vec<StreamReader> = plan
@@ -203,10 +206,12 @@ fn merge(
     if !batch.is_empty() {
         let _ = tx.send(batch);
     }
-    for s in &mut streams {
+    let mut found = Vec::new();
+    for mut s in streams {
         s.close(&mut files);
+        app::AppLines::merge(&mut found, s.app.findings());
     }
-    files
+    (files, found)
 }
 
 /// One record through the join and, when it counts, into the summary.
@@ -243,6 +248,7 @@ struct StreamReader {
     cur: Option<(Box<dyn BufRead + Send>, FileRead)>,
     asm: Assembler,
     line: Vec<u8>,
+    app: app::AppLines,
 }
 
 impl StreamReader {
@@ -254,6 +260,7 @@ impl StreamReader {
             cur: None,
             asm: Assembler::default(),
             line: Vec::with_capacity(4096),
+            app: app::AppLines::default(),
         }
     }
 
@@ -270,7 +277,11 @@ impl StreamReader {
                     stats.lines += 1;
                     stats.bytes += self.line.len() as u64 + 1;
                     stats.long_lines += u64::from(long);
-                    if let Some(r) = feed(&mut self.asm, ac, &self.line) {
+                    let app = &mut self.app;
+                    let skipped = |raw: &[u8]| {
+                        app.check(raw, || format!("{}:{}", stats.path, stats.lines));
+                    };
+                    if let Some(r) = feed(&mut self.asm, ac, &self.line, skipped) {
                         return Some(r);
                     }
                 }
@@ -300,12 +311,19 @@ impl StreamReader {
     }
 }
 
-/// One line into the assembler, when the prefilter or an open record wants it.
-pub fn feed(asm: &mut Assembler, ac: &Prefilter, raw: &[u8]) -> Option<Record> {
+/// One line into the assembler, when the prefilter or an open record wants
+/// it; a line neither wants goes to `skipped` (the client-library lines).
+pub fn feed(
+    asm: &mut Assembler,
+    ac: &Prefilter,
+    raw: &[u8],
+    skipped: impl FnOnce(&[u8]),
+) -> Option<Record> {
     let json = raw.first() == Some(&b'{');
     // Most wanted lines are connection lines: one SIMD search decides them.
     let wanted = ac.is_match(raw);
     if !wanted && !json && !asm.open() {
+        skipped(raw);
         return None;
     }
     let text = match std::str::from_utf8(raw) {
