@@ -26,6 +26,8 @@ pub enum Cause {
     BrokerShutdown,
     AuthFailed,
     VhostNotAllowed,
+    /// Refused at Connection.Open: a vhost's or user's max-connections.
+    ConnectionLimit,
     HandshakeTimeout,
     TlsError,
     /// A frame or protocol error (bad header, unexpected frame, …).
@@ -49,6 +51,7 @@ impl Cause {
             Cause::BrokerShutdown => "broker_shutdown",
             Cause::AuthFailed => "auth_failed",
             Cause::VhostNotAllowed => "vhost_not_allowed",
+            Cause::ConnectionLimit => "connection_limit",
             Cause::HandshakeTimeout => "handshake_timeout",
             Cause::TlsError => "tls_error",
             Cause::ProtocolError => "protocol_error",
@@ -82,6 +85,7 @@ impl Cause {
             Cause::BrokerShutdown => "forced closed by the broker shutting down (320)",
             Cause::AuthFailed => "login refused",
             Cause::VhostNotAllowed => "virtual host refused",
+            Cause::ConnectionLimit => "refused: a vhost's or user's connection limit is reached",
             Cause::HandshakeTimeout => "handshake timed out",
             Cause::TlsError => "TLS error",
             Cause::ProtocolError => "frame or protocol error",
@@ -107,6 +111,9 @@ const BY_PATTERN: &[(&str, Cause)] = &[
     ("rabbitmq_handshake_timeout_header", Cause::HandshakeTimeout),
     ("rabbitmq_bad_header", Cause::ProtocolError),
     ("rabbitmq_tls_on_plain_port", Cause::TlsError),
+    // Before the refusals: a limit's text also says "refused for user".
+    ("rabbitmq_user_connection_limit", Cause::ConnectionLimit),
+    ("rabbitmq_vhost_connection_limit", Cause::ConnectionLimit),
     ("login_refused", Cause::AuthFailed),
     ("rabbitmq_login_refused_user", Cause::AuthFailed),
     ("access_refused", Cause::AuthFailed),

@@ -158,6 +158,12 @@ impl Tracker {
                     if let Some(o) = self.open.get_mut(&key) {
                         o.pending = Some((c, t, capped(reason)));
                     }
+                    // A shutdown's connection exception is its last line: no
+                    // `closing AMQP connection` follows (RabbitMQ 3.10.8's
+                    // log on stop_app, measured on the private node).
+                    if let (Cause::BrokerShutdown, Event::Error { addrs, .. }) = (c, ev) {
+                        return self.close(node, *conn, at_ms, addrs, None);
+                    }
                 }
                 Step::Nothing
             }
@@ -314,6 +320,38 @@ mod tests {
             }
         }
         (out, t)
+    }
+
+    #[test]
+    fn shutdown_and_connection_limits_as_rabbitmq_3_10_8_logs_them() {
+        // The private node's log (.ci/faults-node), under stop_app and
+        // set_vhost_limits / set_user_limits max-connections 0.
+        let (closed, t) = run(&[
+            (1, "accepting AMQP connection <0.1236.0> (127.0.0.1:56898 -> 127.0.0.1:5673)"),
+            (2, "connection <0.1236.0> (127.0.0.1:56898 -> 127.0.0.1:5673): user 'guest' authenticated and granted access to vhost '/'"),
+            (9, "Error on AMQP connection <0.1236.0> (127.0.0.1:56898 -> 127.0.0.1:5673, vhost: '/', user: 'guest', state: running), channel 0:\n operation none caused a connection exception connection_forced: \"broker forced connection closure with reason 'shutdown'\""),
+            (10, "accepting AMQP connection <0.1264.0> (127.0.0.1:56902 -> 127.0.0.1:5673)"),
+            (11, "Error on AMQP connection <0.1264.0> (127.0.0.1:56902 -> 127.0.0.1:5673, user: 'guest', state: opening):\naccess to vhost '/' refused for user 'guest': connection limit (0) is reached"),
+            (12, "closing AMQP connection <0.1264.0> (127.0.0.1:56902 -> 127.0.0.1:5673, vhost: 'none', user: 'guest')"),
+            (13, "accepting AMQP connection <0.1287.0> (127.0.0.1:56908 -> 127.0.0.1:5673)"),
+            (14, "Error on AMQP connection <0.1287.0> (127.0.0.1:56908 -> 127.0.0.1:5673, user: 'guest', state: opening):\nconnection refused for user 'guest': user connection limit (0) is reached"),
+            (15, "closing AMQP connection <0.1287.0> (127.0.0.1:56908 -> 127.0.0.1:5673, vhost: 'none', user: 'guest')"),
+        ]);
+        let causes: Vec<Cause> = closed.iter().map(|c| c.cause).collect();
+        assert_eq!(
+            causes,
+            [
+                Cause::BrokerShutdown,
+                Cause::ConnectionLimit,
+                Cause::ConnectionLimit
+            ]
+        );
+        assert_eq!(closed[0].lifetime_ms(), Some(8));
+        assert_eq!(
+            t.still_open(),
+            0,
+            "the shutdown's connection is not left open"
+        );
     }
 
     #[test]
