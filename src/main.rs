@@ -26,8 +26,12 @@ fn main() -> ExitCode {
 fn clap_exit(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        // A usage error goes to stderr; clap exits 2 for it.
-        let _ = e.print();
+        // A usage error goes to stderr; clap exits 2 for it. clap echoes
+        // the argument it could not place (`unexpected argument '--pw S3cr3t'`):
+        // through the redactor first, so no password is shown.
+        use std::io::Write;
+        let text = amqpdoctor::target::redact::redact_text(&e.render().to_string());
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
         return error::ExitStatus::Usage.into();
     }
     use std::io::Write;

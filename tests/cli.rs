@@ -322,3 +322,19 @@ fn explain_never_echoes_a_password_from_a_pasted_line() {
     let stderr = usage_error_message(&["explain", &format!("amqp://bob:{secret}@h zzqx")]);
     assert!(!stderr.contains(secret), "{stderr}");
 }
+
+/// clap echoes an argument it cannot place; a password in it is hidden
+/// like everywhere else (issue 24's one redactor for every echoed text).
+#[test]
+fn usage_errors_echo_no_password() {
+    for args in [
+        &["explain", "--pw S3cr3tPw ECONNRESET"][..],
+        &["probe", "--bogus", "amqp://u:S3cr3tPw@h"],
+        &["check", "amqp://u:S3cr3tPw@h", "--expect-heartbeat", "soon"],
+    ] {
+        let out = common::amqpdoctor().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("S3cr3tPw"), "{args:?}: {err}");
+    }
+}
