@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod format;
+pub mod serve;
 
 use crate::target::DEFAULT_URL;
 use crate::vocab::check::{HeartbeatRange, ServerExpectation};
@@ -81,6 +82,15 @@ pub enum Command {
     /// the library. --join scan.json matches `amqpdoctor scan`'s records by address pair and
     /// says which side stopped talking first. Exit 1 when a connection is flagged.
     Audit(AuditArgs),
+    /// A Prometheus exporter: this host's connections (--scan) and smoke checks (--check)
+    /// as metrics, until SIGTERM.
+    ///
+    /// Serves /metrics (the Prometheus text format, or OpenMetrics when the scraper asks for
+    /// it), /healthz and an index page on --listen (default 127.0.0.1:9464). Label
+    /// cardinality is bounded: aggregates by classification and process name, per-connection
+    /// series only up to --max-connection-series. No password or URL credential is in any
+    /// label. SIGTERM or Ctrl-C stops it; exit 0.
+    Serve(serve::ServeArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.

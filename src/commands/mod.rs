@@ -12,6 +12,7 @@ pub mod man;
 pub mod probe;
 pub mod proxy;
 pub mod scan;
+pub mod serve;
 
 use crate::cli::{Cli, ColorChoice, Command, ConnectArgs};
 use crate::error::{ExitStatus, UsageError};
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::IdleTimeout(args) => idle_timeout::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),

@@ -27,6 +27,7 @@ mod lapin_client;
 pub mod management;
 pub mod proxy;
 pub mod scan;
+pub mod serve;
 mod wire_client;
 
 use std::time::Duration;

@@ -1,0 +1,403 @@
+//! `amqpdoctor serve`: a Prometheus exporter. The collectors the user
+//! enables keep one [`Snapshot`] up to date; every scrape renders it.
+//!
+//! ```text
+//!   scan thread  ── every 250 ms: Scanner::sample → infer → Snapshot.scan ─┐
+//!   check task   ── every --check-every: run::check per target → .check ───┤ Mutex<Snapshot>
+//!   HTTP workers ◄─ GET /metrics: report::serve::respond(&Snapshot) ───────┘
+//!   main         ── waits for SIGTERM / Ctrl-C, stops the check task, exit 0
+//! ```
+//!
+//! The scan thread is a plain thread (netlink and /proc are blocking
+//! reads); the checks run as tasks on a current-thread runtime (every step
+//! waits on the network) that also owns the signals. The lock is held to
+//! copy a reading in and to render a scrape, never across I/O.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+
+use crate::classify::scan::infer;
+use crate::cli::serve::ServeArgs;
+use crate::error::{ExitStatus, UsageError};
+use crate::report::check::{CheckSettings, TargetReport};
+use crate::report::serve::{
+    respond, CheckState, CheckTargetState, ConnState, ScanState, Snapshot, OTHER, PROCESSES_MAX,
+};
+use crate::report::{self};
+use crate::run::check::{check, CheckSpec};
+use crate::run::scan::{Scanner, SAMPLE_EVERY};
+use crate::target::Target;
+use crate::vocab::check::Expectations;
+use crate::vocab::scan::Classification;
+use crate::vocab::units::duration_ms;
+
+/// A bearer token file larger than this is refused.
+const TOKEN_FILE_MAX: u64 = 4096;
+
+/// At most this many targets are checked at the same time.
+const CHECKS_AT_ONCE: usize = 64;
+
+type Shared = Arc<Mutex<Snapshot>>;
+
+fn lock(s: &Shared) -> MutexGuard<'_, Snapshot> {
+    // A panicked collector leaves a reading half-copied at worst; serve
+    // what there is rather than nothing.
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn now_unix_s() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
+    let targets = check_targets(&args)?;
+    if !args.scan && targets.is_empty() {
+        return Err(UsageError(
+            "serve needs a collector: --scan, --check URL… or --targets-file FILE".into(),
+        )
+        .into());
+    }
+    if args.port.is_empty() || args.port.contains(&0) {
+        return Err(UsageError("--port needs port numbers from 1 to 65535".into()).into());
+    }
+    let token = match &args.bearer_token_file {
+        Some(path) => {
+            let text = super::read_small_text_file(
+                path,
+                "--bearer-token-file",
+                TOKEN_FILE_MAX,
+                "a token",
+            )?;
+            let token = text.lines().next().unwrap_or("").trim().to_string();
+            if token.is_empty() {
+                return Err(UsageError(format!(
+                    "--bearer-token-file {}: its first line is empty",
+                    path.display()
+                ))
+                .into());
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    let listener = TcpListener::bind(args.listen)
+        .with_context(|| format!("binding --listen {}", args.listen))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    report::notice(&format!(
+        "serve: listening on http://{bound}/ (/metrics, /healthz)"
+    ));
+    if !bound.ip().is_loopback() {
+        report::notice(&format!(
+            "serve: {} is not a loopback address: whoever reaches it can read the metrics{}",
+            bound.ip(),
+            if token.is_some() {
+                ""
+            } else {
+                " (--bearer-token-file requires a token)"
+            }
+        ));
+    }
+    let snap: Shared = Arc::new(Mutex::new(Snapshot {
+        started_unix_s: now_unix_s(),
+        scan: args.scan.then(|| ScanState {
+            max_connection_series: args.max_connection_series,
+            ..ScanState::default()
+        }),
+        check: None,
+    }));
+    let stop = Arc::new(AtomicBool::new(false));
+    let scan_thread = if args.scan {
+        let (snap, stop, ports) = (snap.clone(), stop.clone(), args.port.clone());
+        let max_hb = duration_ms(args.max_heartbeat);
+        Some(
+            std::thread::Builder::new()
+                .name("serve-scan".into())
+                .spawn(move || scan_loop(ports, max_hb, &snap, &stop))
+                .context("starting the scan thread")?,
+        )
+    } else {
+        None
+    };
+    {
+        let snap = snap.clone();
+        let handler = move |req: &crate::run::serve::http::Request| {
+            respond(req, &lock(&snap), token.as_deref())
+        };
+        crate::run::serve::spawn(listener, Arc::new(handler))
+            .context("starting the HTTP server")?;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(until_stopped(&args, targets, snap));
+    stop.store(true, Ordering::Relaxed);
+    if let Some(t) = scan_thread {
+        let _ = t.join();
+    }
+    report::notice("serve: stopped");
+    Ok(ExitStatus::Ok)
+}
+
+/// Run the checks (if any) until SIGTERM or Ctrl-C; then let the checks
+/// under way close their connections.
+async fn until_stopped(args: &ServeArgs, targets: Vec<(Target, String)>, snap: Shared) {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let checks = async {
+        if !targets.is_empty() {
+            check_loop(args, &targets, &snap, rx).await;
+        }
+    };
+    let signalled = async {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match term.as_mut() {
+                    Some(t) => { t.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+        report::notice("serve: stopping");
+        let _ = tx.send(true);
+    };
+    tokio::join!(checks, signalled);
+}
+
+/// The check targets with their labels (`scheme://host:port/vhost`: no
+/// user, no password); two targets with one label are a usage error (they
+/// would be one series).
+fn check_targets(args: &ServeArgs) -> anyhow::Result<Vec<(Target, String)>> {
+    if args.check.is_empty() && args.targets_file.is_none() {
+        return Ok(Vec::new());
+    }
+    let targets = super::check::target_list(
+        &args.check,
+        args.targets_file.as_deref(),
+        args.password_file.as_deref(),
+        &args.tls,
+    )?;
+    let mut seen = HashSet::new();
+    targets
+        .into_iter()
+        .map(|t| {
+            let scheme = if t.is_tls() { "amqps" } else { "amqp" };
+            let label = format!("{scheme}://{}", super::check::short_name(&t));
+            if !seen.insert(label.clone()) {
+                return Err(UsageError(format!(
+                    "{label} is checked twice (as different users?): its series would collide"
+                ))
+                .into());
+            }
+            Ok((t, label))
+        })
+        .collect()
+}
+
+fn settings(args: &ServeArgs) -> CheckSettings {
+    CheckSettings {
+        heartbeat: args
+            .heartbeat
+            .map_or_else(|| "server (or each URL's heartbeat=)".into(), |h| h.label()),
+        step_timeout_ms: duration_ms(
+            args.connect_timeout
+                .unwrap_or(super::DEFAULT_CONNECT_TIMEOUT),
+        ),
+        exchange: None,
+        routing_key: None,
+        expect_heartbeat: None,
+        max_connect_ms: None,
+        max_handshake_ms: None,
+        max_roundtrip_ms: None,
+        expect_server: None,
+    }
+}
+
+/// Check every target every `--check-every` (the first at once), each
+/// result copied into the snapshot as it comes.
+async fn check_loop(
+    args: &ServeArgs,
+    targets: &[(Target, String)],
+    snap: &Shared,
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+) {
+    lock(snap).check = Some(CheckState {
+        settings: settings(args),
+        targets: targets
+            .iter()
+            .map(|(_, label)| CheckTargetState {
+                label: label.clone(),
+                last: None,
+                passed_total: 0,
+                failed_total: 0,
+                last_run_unix_s: None,
+            })
+            .collect(),
+    });
+    let exp = Expectations::default();
+    let mut tick = tokio::time::interval(args.check_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let gate = Arc::new(tokio::sync::Semaphore::new(CHECKS_AT_ONCE));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = crate::run::cancelled(&mut cancel) => return,
+        }
+        let started = Instant::now();
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|(t, _)| {
+                let spec = CheckSpec {
+                    target: t.clone(),
+                    heartbeat: super::heartbeat_request(args.heartbeat, t),
+                    step_timeout: super::connect_timeout(args.connect_timeout, t),
+                    exchange: None,
+                    cancel: cancel.clone(),
+                };
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    let _permit = gate.acquire_owned().await;
+                    check(spec).await
+                })
+            })
+            .collect();
+        for (i, ((t, label), h)) in targets.iter().zip(handles).enumerate() {
+            let Ok(outcome) = h.await else { continue };
+            if outcome.interrupted {
+                continue;
+            }
+            let hb = super::heartbeat_request(args.heartbeat, t);
+            let mut r = TargetReport::build(
+                label.clone(),
+                super::check::short_name(t),
+                started,
+                outcome,
+                &exp,
+                hb,
+            );
+            r.tls = crate::report::TlsInfo::of(t);
+            record_check(snap, i, r);
+        }
+        if *cancel.borrow() {
+            return;
+        }
+    }
+}
+
+fn record_check(snap: &Shared, i: usize, r: TargetReport) {
+    let mut s = lock(snap);
+    let Some(t) = s.check.as_mut().and_then(|c| c.targets.get_mut(i)) else {
+        return;
+    };
+    if r.passed {
+        t.passed_total += 1;
+    } else {
+        t.failed_total += 1;
+    }
+    t.last_run_unix_s = Some(now_unix_s());
+    t.last = Some(r);
+}
+
+/// Read the socket table every 250 ms until `stop`; deaths are counted
+/// once, and a connection gone from the table is forgotten (memory stays
+/// bounded however long serve runs).
+fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &AtomicBool) {
+    let started = Instant::now();
+    let mut scanner = loop {
+        match Scanner::open(ports.clone(), None) {
+            Ok(s) => break s,
+            Err(e) => {
+                report::notice(&format!("serve: scan: {e}; trying again in 5 s"));
+                if let Some(s) = lock(snap).scan.as_mut() {
+                    s.up = false;
+                    s.errors_total += 1;
+                }
+                if sleep_unless_stopped(Instant::now() + Duration::from_secs(5), stop) {
+                    return;
+                }
+            }
+        }
+    };
+    let mut counted = HashSet::new();
+    let mut deaths: BTreeMap<(String, &'static str), u64> = BTreeMap::new();
+    let mut n: u32 = 0;
+    loop {
+        let t0 = Instant::now();
+        let at_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        scanner.untracked = 0;
+        let ok = scanner.sample(at_ms).is_ok();
+        let mut conns = Vec::with_capacity(scanner.tracks.len());
+        let mut gone = Vec::new();
+        for (key, t) in &scanner.tracks {
+            let inf = infer(t, max_heartbeat_ms);
+            let owner = scanner.owners.get(&t.inode);
+            let conn = ConnState::of(t, owner, &inf);
+            if inf.classification == Classification::Dead && counted.insert(*key) {
+                let process = if deaths.len() < PROCESSES_MAX
+                    || deaths.keys().any(|(p, _)| *p == conn.process)
+                {
+                    conn.process.clone()
+                } else {
+                    OTHER.to_string()
+                };
+                let window = match inf.died_in_window {
+                    Some(true) => "true",
+                    Some(false) => "false",
+                    None => "unknown",
+                };
+                *deaths.entry((process, window)).or_default() += 1;
+            }
+            if t.gone_at_ms.is_some() {
+                gone.push(*key);
+            } else {
+                conns.push(conn);
+            }
+        }
+        for k in &gone {
+            scanner.tracks.remove(k);
+            counted.remove(k);
+        }
+        if let Some(s) = lock(snap).scan.as_mut() {
+            s.up = ok;
+            s.samples_total += 1;
+            s.errors_total += u64::from(!ok);
+            s.sample_seconds = t0.elapsed().as_secs_f64();
+            s.connections = conns;
+            s.deaths.clone_from(&deaths);
+            s.untracked = scanner.untracked;
+        }
+        n = n.wrapping_add(1);
+        let next = started + SAMPLE_EVERY * n;
+        let next = if next < Instant::now() {
+            Instant::now() + SAMPLE_EVERY
+        } else {
+            next
+        };
+        if sleep_unless_stopped(next, stop) {
+            return;
+        }
+    }
+}
+
+/// Sleep until `until`, looking at `stop` every 50 ms; true when stopped.
+fn sleep_unless_stopped(until: Instant, stop: &AtomicBool) -> bool {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return true;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}

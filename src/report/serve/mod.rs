@@ -1,0 +1,205 @@
+//! `serve`'s view: the [`Snapshot`] the collectors keep up to date, the
+//! metrics it is rendered to on every scrape (pure: [`metrics`]), and the
+//! answer to each request ([`respond`]: routes, the bearer token, the
+//! format the scraper asked for).
+//!
+//! Cardinality is bounded by design: aggregates are by classification and
+//! process name (at most [`PROCESSES_MAX`] names; the rest are `other`),
+//! per-connection series only for the first `max_connection_series`
+//! connections (the ones in trouble first), and a gauge says how many were
+//! left out. No label carries a password or a URL's user: check targets
+//! are labelled `scheme://host:port/vhost`, processes by program name.
+
+pub mod exposition;
+mod metrics;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use crate::classify::scan::Inference;
+use crate::report::check::{CheckSettings, TargetReport};
+use crate::run::serve::http::{same_secret, Request, Response};
+use crate::vocab::scan::{Classification, Owner, Track};
+use exposition::Flavor;
+pub use metrics::render;
+
+/// At most this many process names in the aggregates and death counts.
+pub const PROCESSES_MAX: usize = 100;
+
+/// The name a process is labelled with in place of names past
+/// [`PROCESSES_MAX`].
+pub const OTHER: &str = "other";
+
+/// Everything the collectors know, as of their last reading.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// When serve started, seconds since the Unix epoch.
+    pub started_unix_s: f64,
+    pub scan: Option<ScanState>,
+    pub check: Option<CheckState>,
+}
+
+/// The scan collector's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanState {
+    /// Whether the last reading of the socket table succeeded.
+    pub up: bool,
+    pub samples_total: u64,
+    pub errors_total: u64,
+    /// How long the last reading took.
+    pub sample_seconds: f64,
+    /// Connections now, each with what its bytes showed.
+    pub connections: Vec<ConnState>,
+    /// Deaths seen: (process, died in the broker's window: true, false or
+    /// unknown) → count.
+    pub deaths: BTreeMap<(String, &'static str), u64>,
+    /// Sockets over the tracking limit in the last reading.
+    pub untracked: usize,
+    /// Per-connection series at most.
+    pub max_connection_series: usize,
+}
+
+/// One connection as the scan collector last saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnState {
+    pub pid: Option<u32>,
+    pub process: String,
+    pub local: String,
+    pub remote: String,
+    pub classification: Classification,
+    pub heartbeat_s: Option<u16>,
+    /// How long since the application last sent / received a byte.
+    pub silence_sent_ms: u64,
+    pub silence_received_ms: u64,
+}
+
+impl ConnState {
+    pub fn of(t: &Track, owner: Option<&Owner>, inf: &Inference) -> Self {
+        ConnState {
+            pid: owner.map(|o| o.pid),
+            process: owner.map_or_else(|| "unknown".into(), |o| process_name(&o.command)),
+            local: t.local.to_string(),
+            remote: t.remote.to_string(),
+            classification: inf.classification,
+            heartbeat_s: inf.heartbeat_s,
+            silence_sent_ms: u64::from(t.last.last_data_sent_ms),
+            silence_received_ms: u64::from(t.last.last_data_recv_ms),
+        }
+    }
+}
+
+/// The check collector's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckState {
+    pub settings: CheckSettings,
+    pub targets: Vec<CheckTargetState>,
+}
+
+/// One check target: its last report and how its runs went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckTargetState {
+    /// `scheme://host:port/vhost`: no user, no password.
+    pub label: String,
+    pub last: Option<TargetReport>,
+    pub passed_total: u64,
+    pub failed_total: u64,
+    pub last_run_unix_s: Option<f64>,
+}
+
+/// Interpreters whose first argument names the program better than they do.
+const INTERPRETERS: &[&str] = &[
+    "python", "python2", "python3", "node", "ruby", "perl", "php", "java", "dotnet", "bash", "sh",
+    "bun", "deno", "pypy", "pypy3", "uv", "poetry", "gunicorn", "celery", "uwsgi",
+];
+
+/// A process's label: its program's file name, and for an interpreter the
+/// file name of its first non-option argument (`python3 app.py`); at most
+/// 64 characters. From the redacted command line, so never a password.
+pub fn process_name(command: &str) -> String {
+    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    let mut words = command.split_whitespace();
+    let Some(first) = words.next() else {
+        return "unknown".into();
+    };
+    let program = base(first);
+    let interp = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let mut name = if INTERPRETERS.contains(&program.as_str()) || INTERPRETERS.contains(&interp) {
+        match words.find(|w| !w.starts_with('-')) {
+            Some(arg) => format!("{program} {}", base(arg)),
+            None => program,
+        }
+    } else {
+        program
+    };
+    if name.chars().count() > 64 {
+        name = name.chars().take(64).collect();
+    }
+    name
+}
+
+/// Answer one request: `/metrics`, `/healthz`, `/`; GET and HEAD only;
+/// with a token, `Authorization: Bearer TOKEN` on everything but
+/// `/healthz` (a liveness probe has no token).
+pub fn respond(req: &Request, snap: &Snapshot, token: Option<&str>) -> Response {
+    if req.method != "GET" && req.method != "HEAD" {
+        let mut r = Response::text(405, "only GET and HEAD\n");
+        r.headers.push(("Allow", "GET, HEAD"));
+        return r;
+    }
+    if req.path == "/healthz" {
+        return Response::text(200, "ok\n");
+    }
+    if let Some(token) = token {
+        let given = req
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if !given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
+            let mut r = Response::text(401, "a bearer token is required\n");
+            r.headers
+                .push(("WWW-Authenticate", "Bearer realm=\"amqpdoctor\""));
+            return r;
+        }
+    }
+    match req.path.as_str() {
+        "/metrics" => {
+            let flavor = Flavor::from_accept(req.header("accept"));
+            Response {
+                status: 200,
+                content_type: flavor.content_type(),
+                headers: Vec::new(),
+                body: render(snap, flavor).into_bytes(),
+            }
+        }
+        "/" => Response {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            headers: Vec::new(),
+            body: index(snap).into_bytes(),
+        },
+        _ => Response::text(404, "not found: try /metrics, /healthz or /\n"),
+    }
+}
+
+/// The index page: links to both endpoints and which collectors run.
+pub fn index(snap: &Snapshot) -> String {
+    let mut collectors = Vec::new();
+    if let Some(s) = &snap.scan {
+        collectors.push(format!(
+            "<li>scan: {} connections on this host</li>",
+            s.connections.len()
+        ));
+    }
+    if let Some(c) = &snap.check {
+        collectors.push(format!("<li>check: {} targets</li>", c.targets.len()));
+    }
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>amqpdoctor serve</title></head>\n\
+         <body><h1>amqpdoctor serve {}</h1>\n<ul><li><a href=\"/metrics\">/metrics</a></li>\
+         <li><a href=\"/healthz\">/healthz</a></li></ul>\n<h2>Collectors</h2>\n<ul>{}</ul>\n\
+         <p>Every metric is described in docs/serve.md.</p></body></html>\n",
+        env!("CARGO_PKG_VERSION"),
+        collectors.join("")
+    )
+}
