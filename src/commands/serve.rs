@@ -67,43 +67,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     if args.port.is_empty() || args.port.contains(&0) {
         return Err(UsageError("--port needs port numbers from 1 to 65535".into()).into());
     }
-    let token = match &args.bearer_token_file {
-        Some(path) => {
-            let text = super::read_small_text_file(
-                path,
-                "--bearer-token-file",
-                TOKEN_FILE_MAX,
-                "a token",
-            )?;
-            let token = text.lines().next().unwrap_or("").trim().to_string();
-            if token.is_empty() {
-                return Err(UsageError(format!(
-                    "--bearer-token-file {}: its first line is empty",
-                    path.display()
-                ))
-                .into());
-            }
-            Some(token)
-        }
-        None => None,
-    };
-    let listener = TcpListener::bind(args.listen)
-        .with_context(|| format!("binding --listen {}", args.listen))?;
-    let bound = listener.local_addr().context("reading the bound address")?;
-    report::notice(&format!(
-        "serve: listening on http://{bound}/ (/metrics, /healthz)"
-    ));
-    if !bound.ip().is_loopback() {
-        report::notice(&format!(
-            "serve: {} is not a loopback address: whoever reaches it can read the metrics{}",
-            bound.ip(),
-            if token.is_some() {
-                ""
-            } else {
-                " (--bearer-token-file requires a token)"
-            }
-        ));
-    }
+    let token = bearer_token(&args)?;
+    let listener = bind(&args, token.is_some())?;
     let snap: Shared = Arc::new(Mutex::new(Snapshot {
         started_unix_s: now_unix_s(),
         scan: args.scan.then(|| ScanState {
@@ -144,6 +109,46 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     }
     report::notice("serve: stopped");
     Ok(ExitStatus::Ok)
+}
+
+/// The token of `--bearer-token-file` (its first line), if given.
+fn bearer_token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
+    let Some(path) = &args.bearer_token_file else {
+        return Ok(None);
+    };
+    let text = super::read_small_text_file(path, "--bearer-token-file", TOKEN_FILE_MAX, "a token")?;
+    let token = text.lines().next().unwrap_or("").trim().to_string();
+    if token.is_empty() {
+        return Err(UsageError(format!(
+            "--bearer-token-file {}: its first line is empty",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(Some(token))
+}
+
+/// Bind `--listen` and say where (the port chosen for `:0`), and that a
+/// non-loopback address is reachable by others.
+fn bind(args: &ServeArgs, with_token: bool) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(args.listen)
+        .with_context(|| format!("binding --listen {}", args.listen))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    report::notice(&format!(
+        "serve: listening on http://{bound}/ (/metrics, /healthz)"
+    ));
+    if !bound.ip().is_loopback() {
+        report::notice(&format!(
+            "serve: {} is not a loopback address: whoever reaches it can read the metrics{}",
+            bound.ip(),
+            if with_token {
+                ""
+            } else {
+                " (--bearer-token-file requires a token)"
+            }
+        ));
+    }
+    Ok(listener)
 }
 
 /// Run the checks (if any) until SIGTERM or Ctrl-C; then let the checks

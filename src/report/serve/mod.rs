@@ -122,7 +122,12 @@ pub fn process_name(command: &str) -> String {
     let Some(first) = words.next() else {
         return "unknown".into();
     };
-    let program = base(first);
+    // `[comm]`: a process without a command line (scan writes its name so).
+    let program = if first.starts_with('[') {
+        first.to_string()
+    } else {
+        base(first)
+    };
     let interp = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     let mut name = if INTERPRETERS.contains(&program.as_str()) || INTERPRETERS.contains(&interp) {
         match words.find(|w| !w.starts_with('-')) {

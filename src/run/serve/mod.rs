@@ -120,8 +120,32 @@ fn answer(mut stream: TcpStream, handler: &Handler) {
     if let Some((r, head)) = response {
         let _ = stream.write_all(&r.to_bytes(head));
         let _ = stream.flush();
+        if r.status >= 400 {
+            linger(&mut stream);
+        }
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// After an error answer the client may still be sending (a huge head):
+/// closing with its bytes unread would send an RST that can destroy the
+/// answer before it is read. Half-close, then read and drop what comes,
+/// for at most a second and 64 KiB.
+fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let until = Instant::now() + Duration::from_secs(1);
+    let mut chunk = [0u8; 4096];
+    let mut left: usize = 64 * 1024;
+    while left > 0 {
+        let wait = until.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            return;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
 
 /// The handler's answer; a handler that panicked is a 500, and the worker

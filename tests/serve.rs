@@ -1,0 +1,286 @@
+//! `amqpdoctor serve` as Prometheus sees it: started on 127.0.0.1:0 with
+//! the scan collector and a check of the real broker, scraped over a plain
+//! TcpStream. A starving pika app shows up, then its death inside the
+//! broker's window; no credential is in any scrape; bad requests get
+//! bounded answers while a slow client holds a connection; SIGTERM exits
+//! 0. The scrape passes `promtool check metrics` and Python's OpenMetrics
+//! parser; deploy/'s alerting rules pass `promtool check rules` and their
+//! unit tests (`promtool test rules deploy/alerts.test.yml`).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::pika::PikaApp;
+
+/// A running `amqpdoctor serve` (killed by its pid when dropped).
+struct Serve {
+    child: Child,
+    addr: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Serve {
+    fn start(args: &[&str]) -> Serve {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_amqpdoctor"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("AMQP_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting amqpdoctor serve");
+        let (tx, rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
+        let Some(addr) = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+        else {
+            let _ = child.kill();
+            panic!("serve did not say where it listens: {first:?}");
+        };
+        Serve {
+            addr: addr.to_string(),
+            child,
+            stderr: rx,
+        }
+    }
+
+    /// `GET path` with extra header lines: (status, head, body).
+    fn get(&self, path: &str, headers: &str) -> (u16, String, String) {
+        let raw = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+        self.raw(raw.as_bytes())
+    }
+
+    /// Send `request` as is and read the answer to the end.
+    fn raw(&self, request: &[u8]) -> (u16, String, String) {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        (status, head.to_string(), body.to_string())
+    }
+
+    /// Scrape /metrics until `ready` holds for the body (at most `tries`
+    /// scrapes 250 ms apart), and return that body.
+    fn scrape_until(&self, tries: u32, ready: impl Fn(&str) -> bool) -> String {
+        let mut body = String::new();
+        for _ in 0..tries {
+            body = self.get("/metrics", "").2;
+            if ready(&body) {
+                return body;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("the scrapes never showed what was waited for; the last:\n{body}");
+    }
+
+    /// SIGTERM, then the exit status and everything said on stderr.
+    fn terminate(mut self) -> (Option<i32>, String) {
+        // SAFETY: kill(2) on the pid of our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        let said: Vec<String> = self.stderr.try_iter().collect();
+        (status.code(), said.join("\n"))
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The line of `body` for `name{…labels…}` that has every one of `parts`.
+fn series<'a>(body: &'a str, name: &str, parts: &[&str]) -> Option<&'a str> {
+    body.lines()
+        .find(|l| l.starts_with(&format!("{name}{{")) && parts.iter().all(|p| l.contains(p)))
+}
+
+fn promtool() -> &'static str {
+    static CHECK: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    common::fixture::require(
+        &CHECK,
+        "promtool (Debian package prometheus)",
+        || match Command::new("promtool").arg("--version").output() {
+            Ok(o) if o.status.success() => Ok(()),
+            Ok(o) => Err(String::from_utf8_lossy(&o.stderr).into_owned()),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    "promtool"
+}
+
+/// Run promtool with `args` (and `input` on stdin); its output, or the
+/// test fails showing it.
+fn promtool_ok(args: &[&str], input: &str) -> String {
+    let mut child = Command::new(promtool())
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "promtool {args:?} failed:\n{said}");
+    said
+}
+
+#[test]
+fn a_starving_app_its_death_and_the_check_are_scraped_without_credentials() {
+    common::require_broker();
+    let app = PikaApp::start(
+        "starving",
+        2,
+        &format!("serve-starving-{}", std::process::id()),
+    );
+    let url = common::broker_url();
+    let serve = Serve::start(&[
+        "--scan",
+        "--max-heartbeat",
+        "4s",
+        "--check",
+        url.trim_end_matches('/'),
+        "--check-every",
+        "1s",
+    ]);
+    let local = format!("local=\"127.0.0.1:{}\"", app.local_port);
+    let starving = serve.scrape_until(40, |b| {
+        series(
+            b,
+            "amqpdoctor_scan_connection_classification",
+            &[&local, "starving"],
+        )
+        .is_some()
+            && series(b, "amqpdoctor_check_up", &[]).is_some()
+    });
+    let hb = series(
+        &starving,
+        "amqpdoctor_scan_connection_heartbeat_seconds",
+        &[&local],
+    );
+    assert!(hb.is_some_and(|l| l.ends_with(" 2")), "{starving}");
+    assert!(
+        series(&starving, "amqpdoctor_check_up", &["target=\"amqp://"])
+            .is_some_and(|l| l.ends_with(" 1")),
+        "{starving}"
+    );
+    assert!(
+        starving.contains("process=\"python pika_app.py\""),
+        "{starving}"
+    );
+    // RabbitMQ drops it 2T–3T after its last byte: counted as a death in the window.
+    let dead = serve.scrape_until(40, |b| {
+        series(
+            b,
+            "amqpdoctor_scan_deaths_total",
+            &["pika_app.py", "in_window=\"true\""],
+        )
+        .is_some()
+    });
+    let password = url.split('@').next().unwrap().rsplit(':').next().unwrap();
+    for body in [&starving, &dead] {
+        assert!(
+            !body.contains("guest:guest") && !body.contains("guest@"),
+            "{body}"
+        );
+        assert!(!body.contains(&format!(":{password}@")), "{body}");
+    }
+    promtool_ok(&["check", "metrics"], &dead);
+    let (_, head, om) = serve.get(
+        "/metrics",
+        "Accept: application/openmetrics-text; version=1.0.0\r\n",
+    );
+    assert!(head.contains("application/openmetrics-text"), "{head}");
+    assert!(om.ends_with("# EOF\n"), "{om}");
+    let parsed = common::fixture::run_python(
+        "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families as p\n\
+         print(len(list(p(sys.stdin.read()))))",
+        &om,
+    );
+    assert!(parsed.trim().parse::<u32>().unwrap() > 10, "{parsed}");
+    let (code, said) = serve.terminate();
+    assert_eq!(code, Some(0), "{said}");
+}
+
+#[test]
+fn bad_requests_get_bounded_answers_and_a_slow_client_blocks_nothing() {
+    let dir = std::env::temp_dir().join(format!("amqpdoctor-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = dir.join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let serve = Serve::start(&["--scan", "--bearer-token-file", token.to_str().unwrap()]);
+    let auth = "Authorization: Bearer s3cret-token\r\n";
+    // A slowloris client: half a request head, then nothing.
+    let mut slow = TcpStream::connect(&serve.addr).unwrap();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // (path, headers, status)
+    let rows = [
+        ("/metrics", auth, 200),
+        ("/metrics", "", 401),
+        ("/metrics", "Authorization: Bearer wrong\r\n", 401),
+        ("/healthz", "", 200),
+        ("/", auth, 200),
+        ("/nope", auth, 404),
+    ];
+    for (path, headers, want) in rows {
+        let (status, head, body) = serve.get(path, headers);
+        assert_eq!(status, want, "{path} {headers:?}: {head}\n{body}");
+        assert!(!body.contains("s3cret"), "{body}");
+    }
+    let (status, head, _) = serve.raw(b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(status, 405, "{head}");
+    assert!(head.contains("Allow: GET, HEAD"), "{head}");
+    let huge = format!(
+        "GET /metrics HTTP/1.1\r\nX: {}\r\n\r\n",
+        "a".repeat(16 * 1024)
+    );
+    assert_eq!(serve.raw(huge.as_bytes()).0, 431);
+    assert_eq!(serve.raw(b"BREW /pot HTCPCP/1.0\r\n\r\n").0, 400);
+    // The slow client is still connected; the scrape above did not wait for it.
+    let (status, _, body) = serve.get("/metrics", auth);
+    assert_eq!(status, 200);
+    assert!(body.contains("amqpdoctor_scan_up 1"), "{body}");
+    drop(slow);
+    let (code, said) = serve.terminate();
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("serve: stopped"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn serve_refuses_to_run_without_a_collector() {
+    let out = common::amqpdoctor().arg("serve").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--scan"), "{err}");
+}
