@@ -284,3 +284,30 @@ fn serve_refuses_to_run_without_a_collector() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--scan"), "{err}");
 }
+
+#[test]
+fn the_alerting_rules_pass_promtool_and_their_runbooks_name_known_topics() {
+    let checked = promtool_ok(&["check", "rules", "deploy/alerts.yml"], "");
+    assert!(checked.contains("SUCCESS"), "{checked}");
+    let tested = promtool_ok(&["test", "rules", "deploy/alerts.test.yml"], "");
+    assert!(tested.contains("SUCCESS"), "{tested}");
+    let rules =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/alerts.yml")).unwrap();
+    let topics: std::collections::BTreeSet<&str> = rules
+        .split("amqpdoctor explain ")
+        .skip(1)
+        .filter_map(|rest| rest.split([';', '"', ' ']).next())
+        .filter(|t| !t.starts_with('{'))
+        .collect();
+    assert!(topics.contains("broker_heartbeat_timeout"), "{topics:?}");
+    for topic in topics {
+        let out = common::amqpdoctor()
+            .args(["explain", topic])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "the runbook's `amqpdoctor explain {topic}` fails"
+        );
+    }
+}
