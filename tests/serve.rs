@@ -1,6 +1,6 @@
 //! `amqpdoctor serve` as Prometheus sees it: started on 127.0.0.1:0 with
 //! the scan collector and a check of the real broker, scraped over a plain
-//! TcpStream. A starving pika app shows up, then its death inside the
+//! TcpStream (and the management API read as `audit` reads it). A starving pika app shows up, then its death inside the
 //! broker's window; no credential is in any scrape; bad requests get
 //! bounded answers while a slow client holds a connection; SIGTERM exits
 //! 0. The scrape passes `promtool check metrics` and Python's OpenMetrics
@@ -171,6 +171,10 @@ fn a_starving_app_its_death_and_the_check_are_scraped_without_credentials() {
         url.trim_end_matches('/'),
         "--check-every",
         "1s",
+        "--audit",
+        "http://guest:guest@127.0.0.1:15672",
+        "--audit-every",
+        "1s",
     ]);
     let local = format!("local=\"127.0.0.1:{}\"", app.local_port);
     let starving = serve.scrape_until(40, |b| {
@@ -181,7 +185,18 @@ fn a_starving_app_its_death_and_the_check_are_scraped_without_credentials() {
         )
         .is_some()
             && series(b, "amqpdoctor_check_up", &[]).is_some()
+            && series(b, "amqpdoctor_audit_runs_total", &["passed"])
+                .is_some_and(|l| !l.ends_with(" 0"))
     });
+    assert!(
+        series(
+            &starving,
+            "amqpdoctor_audit_up",
+            &["broker=\"http://127.0.0.1:15672\""]
+        )
+        .is_some_and(|l| l.ends_with(" 1")),
+        "{starving}"
+    );
     let hb = series(
         &starving,
         "amqpdoctor_scan_connection_heartbeat_seconds",

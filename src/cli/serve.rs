@@ -71,6 +71,23 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub tls: TlsArgs,
 
+    /// Read the RabbitMQ management API at URL (as `audit` does) every --audit-every: the
+    /// broker's view of every connection, counted by client library and flag.
+    #[arg(long, value_name = "URL")]
+    pub audit: Option<String>,
+
+    /// How often to read the management API.
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_positive_duration)]
+    pub audit_every: Duration,
+
+    /// Timeout for each management API request.
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_positive_duration)]
+    pub audit_timeout: Duration,
+
+    /// Read the management API's password from FILE (its first line), not argv.
+    #[arg(long, value_name = "FILE")]
+    pub audit_password_file: Option<std::path::PathBuf>,
+
     /// Require `Authorization: Bearer TOKEN` on / and /metrics, TOKEN being the first line
     /// of FILE (/healthz stays open for liveness probes).
     #[arg(long, value_name = "FILE")]

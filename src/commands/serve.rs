@@ -24,12 +24,15 @@ use anyhow::Context;
 use crate::classify::scan::infer;
 use crate::cli::serve::ServeArgs;
 use crate::error::{ExitStatus, UsageError};
+use crate::report::audit::AuditReport;
 use crate::report::check::{CheckSettings, TargetReport};
 use crate::report::serve::{
-    respond, CheckState, CheckTargetState, ConnState, ScanState, Snapshot, OTHER, PROCESSES_MAX,
+    respond, AuditState, CheckState, CheckTargetState, ConnState, ScanState, Snapshot, OTHER,
+    PROCESSES_MAX,
 };
 use crate::report::{self};
 use crate::run::check::{check, CheckSpec};
+use crate::run::management::{fetch, ManagementUrl};
 use crate::run::scan::{Scanner, SAMPLE_EVERY};
 use crate::target::Target;
 use crate::vocab::check::Expectations;
@@ -58,9 +61,11 @@ fn now_unix_s() -> f64 {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     let targets = check_targets(&args)?;
-    if !args.scan && targets.is_empty() {
+    let audit = audit_api(&args)?;
+    if !args.scan && targets.is_empty() && audit.is_none() {
         return Err(UsageError(
-            "serve needs a collector: --scan, --check URL… or --targets-file FILE".into(),
+            "serve needs a collector: --scan, --check URL…, --targets-file FILE or --audit URL"
+                .into(),
         )
         .into());
     }
@@ -76,6 +81,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
             ..ScanState::default()
         }),
         check: None,
+        audit: audit.as_ref().map(|api| AuditState {
+            broker: api.label(),
+            ..AuditState::default()
+        }),
     }));
     let stop = Arc::new(AtomicBool::new(false));
     let scan_thread = if args.scan {
@@ -102,7 +111,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(until_stopped(&args, targets, snap));
+    rt.block_on(until_stopped(&args, targets, audit, snap));
+    // A management API request still under way must not hold the exit up.
+    rt.shutdown_timeout(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
     if let Some(t) = scan_thread {
         let _ = t.join();
@@ -153,11 +164,21 @@ fn bind(args: &ServeArgs, with_token: bool) -> anyhow::Result<TcpListener> {
 
 /// Run the checks (if any) until SIGTERM or Ctrl-C; then let the checks
 /// under way close their connections.
-async fn until_stopped(args: &ServeArgs, targets: Vec<(Target, String)>, snap: Shared) {
+async fn until_stopped(
+    args: &ServeArgs,
+    targets: Vec<(Target, String)>,
+    audit: Option<ManagementUrl>,
+    snap: Shared,
+) {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let checks = async {
         if !targets.is_empty() {
-            check_loop(args, &targets, &snap, rx).await;
+            check_loop(args, &targets, &snap, rx.clone()).await;
+        }
+    };
+    let audits = async {
+        if let Some(api) = audit {
+            audit_loop(args, api, &snap, rx.clone()).await;
         }
     };
     let signalled = async {
@@ -175,7 +196,70 @@ async fn until_stopped(args: &ServeArgs, targets: Vec<(Target, String)>, snap: S
         report::notice("serve: stopping");
         let _ = tx.send(true);
     };
-    tokio::join!(checks, signalled);
+    tokio::join!(checks, audits, signalled);
+}
+
+/// The management API of `--audit`, with `--audit-password-file`'s password.
+fn audit_api(args: &ServeArgs) -> anyhow::Result<Option<ManagementUrl>> {
+    let Some(url) = &args.audit else {
+        return Ok(None);
+    };
+    let mut api = ManagementUrl::parse(url)?;
+    if let Some(path) = &args.audit_password_file {
+        api = api.with_password(super::read_password_file(path)?);
+    }
+    Ok(Some(api))
+}
+
+/// Read the management API every `--audit-every` (the first at once), on
+/// a blocking thread raced against the stop.
+async fn audit_loop(
+    args: &ServeArgs,
+    api: ManagementUrl,
+    snap: &Shared,
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(args.audit_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut said = false;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = crate::run::cancelled(&mut cancel) => return,
+        }
+        let started = Instant::now();
+        let (a, timeout) = (api.clone(), args.audit_timeout);
+        let work = tokio::task::spawn_blocking(move || fetch(&a, timeout));
+        let fetched = tokio::select! {
+            done = work => done,
+            _ = crate::run::cancelled(&mut cancel) => return,
+        };
+        let report = match fetched {
+            Ok(Ok(f)) => Ok(AuditReport::build(api.to_string(), f, None)),
+            Ok(Err(failure)) => Err(report::style::clean(&failure.to_string()).into_owned()),
+            Err(e) => Err(format!(
+                "reading the management API failed inside amqpdoctor: {e}"
+            )),
+        };
+        let mut s = lock(snap);
+        let Some(state) = s.audit.as_mut() else {
+            return;
+        };
+        match report {
+            Ok(r) => {
+                state.record(&r, started.elapsed().as_secs_f64());
+                said = false;
+            }
+            Err(why) => {
+                state.failed();
+                // Said once per run of failures, not every interval.
+                if !said {
+                    report::notice(&format!("serve: audit: {why}"));
+                    said = true;
+                }
+            }
+        }
+    }
 }
 
 /// The check targets with their labels (`scheme://host:port/vhost`: no

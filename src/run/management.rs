@@ -131,6 +131,12 @@ impl ManagementUrl {
         &self.user
     }
 
+    /// The API's address without credentials (`http://host:15672`, with
+    /// its path prefix): what `serve` labels its metrics with.
+    pub fn label(&self) -> String {
+        format!("{}{}", self.origin(), self.base)
+    }
+
     fn origin(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}:{}", self.host, self.port)

@@ -28,6 +28,9 @@ pub fn render(snap: &Snapshot, flavor: Flavor) -> String {
     if let Some(c) = &snap.check {
         families.extend(check_counters(c));
     }
+    if let Some(a) = &snap.audit {
+        families.extend(a.families());
+    }
     for f in &families {
         f.write(&mut out, flavor);
     }

@@ -10,6 +10,7 @@
 //! left out. No label carries a password or a URL's user: check targets
 //! are labelled `scheme://host:port/vhost`, processes by program name.
 
+mod audit;
 pub mod exposition;
 mod metrics;
 #[cfg(test)]
@@ -21,6 +22,7 @@ use crate::classify::scan::Inference;
 use crate::report::check::{CheckSettings, TargetReport};
 use crate::run::serve::http::{same_secret, Request, Response};
 use crate::vocab::scan::{Classification, Owner, Track};
+pub use audit::AuditState;
 use exposition::Flavor;
 pub use metrics::render;
 
@@ -38,6 +40,7 @@ pub struct Snapshot {
     pub started_unix_s: f64,
     pub scan: Option<ScanState>,
     pub check: Option<CheckState>,
+    pub audit: Option<AuditState>,
 }
 
 /// The scan collector's state.
@@ -198,6 +201,12 @@ pub fn index(snap: &Snapshot) -> String {
     }
     if let Some(c) = &snap.check {
         collectors.push(format!("<li>check: {} targets</li>", c.targets.len()));
+    }
+    if let Some(a) = &snap.audit {
+        collectors.push(format!(
+            "<li>audit: {} connections listed by the broker</li>",
+            a.by_library.values().sum::<u64>()
+        ));
     }
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>amqpdoctor serve</title></head>\n\

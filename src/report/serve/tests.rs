@@ -54,6 +54,7 @@ fn scan_snapshot(conns: Vec<ConnState>, cap: usize) -> Snapshot {
             max_connection_series: cap,
         }),
         check: None,
+        audit: None,
     }
 }
 
@@ -183,4 +184,35 @@ fn routes() {
     assert_eq!(om.content_type, super::exposition::OPENMETRICS);
     let text = respond(&get("/metrics", &[]), &snap, None);
     assert_eq!(text.content_type, super::exposition::TEXT);
+}
+
+#[test]
+fn audit_metrics() {
+    let mut a = AuditState {
+        broker: "http://rabbit:15672".into(),
+        up: true,
+        passed_total: 3,
+        ..AuditState::default()
+    };
+    a.by_library.insert("pika-blocking".into(), 4);
+    a.flagged
+        .insert(("heartbeat_off", "pika-blocking".into()), 1);
+    a.by_heartbeat.insert(0, 1);
+    a.failed();
+    let mut snap = scan_snapshot(Vec::new(), 1);
+    snap.audit = Some(a);
+    let text = render(&snap, Flavor::Text);
+    let rows = [
+        "amqpdoctor_audit_up{broker=\"http://rabbit:15672\"} 0",
+        "amqpdoctor_audit_runs_total{broker=\"http://rabbit:15672\",result=\"passed\"} 3",
+        "amqpdoctor_audit_runs_total{broker=\"http://rabbit:15672\",result=\"failed\"} 1",
+        "amqpdoctor_audit_connections{broker=\"http://rabbit:15672\",library=\"pika-blocking\"} 4",
+        "amqpdoctor_audit_flagged_connections{broker=\"http://rabbit:15672\",flag=\"heartbeat_off\",\
+         library=\"pika-blocking\"} 1",
+        "amqpdoctor_audit_connections_by_heartbeat{broker=\"http://rabbit:15672\",\
+         heartbeat_seconds=\"0\"} 1",
+    ];
+    for want in rows {
+        assert!(text.contains(want), "missing {want}\n{text}");
+    }
 }
