@@ -230,6 +230,15 @@ fn a_starving_app_its_death_and_the_check_are_scraped_without_credentials() {
         assert!(!body.contains(&format!(":{password}@")), "{body}");
     }
     promtool_ok(&["check", "metrics"], &dead);
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/serve.md")).unwrap();
+    for name in dead.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        let name = name.split(' ').next().unwrap();
+        assert!(
+            docs.contains(&format!("`{name}`")),
+            "{name} is not in docs/serve.md"
+        );
+    }
     let (_, head, om) = serve.get(
         "/metrics",
         "Accept: application/openmetrics-text; version=1.0.0\r\n",
