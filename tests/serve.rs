@@ -335,3 +335,46 @@ fn the_alerting_rules_pass_promtool_and_their_runbooks_name_known_topics() {
         );
     }
 }
+
+/// Validates every manifest of deploy/kubernetes/ against Kubernetes'
+/// schemas (kubernetes-validate ships them), strictly: an unknown field
+/// fails. The PodMonitor, a CRD of the Prometheus operator that no
+/// schema here covers, gets its fields checked by name.
+const VALIDATE_MANIFESTS: &str = r#"
+import glob, sys, yaml, kubernetes_validate as kv
+root = sys.argv[1]
+seen = []
+for path in sorted(glob.glob(root + "/deploy/kubernetes/*.yaml")):
+    for doc in yaml.safe_load_all(open(path)):
+        if doc is None:
+            continue
+        if doc["kind"] == "PodMonitor":
+            assert doc["apiVersion"] == "monitoring.coreos.com/v1", doc
+            spec = doc["spec"]
+            assert set(spec) <= {"selector", "podMetricsEndpoints", "namespaceSelector", "jobLabel"}, spec
+            for e in spec["podMetricsEndpoints"]:
+                assert set(e) <= {"port", "path", "interval", "scrapeTimeout", "authorization", "relabelings", "scheme"}, e
+        else:
+            kv.validate(doc, "1.37.0", strict=True)
+        seen.append(doc["kind"])
+print(" ".join(sorted(seen)))
+"#;
+
+#[test]
+fn the_kubernetes_manifests_pass_kubernetes_schemas() {
+    let python = common::fixture::python();
+    let out = Command::new(&python)
+        .args(["-c", VALIDATE_MANIFESTS, env!("CARGO_MANIFEST_DIR")])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "a manifest does not validate:\n{said}"
+    );
+    let kinds = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        kinds.trim(),
+        "DaemonSet Deployment Namespace PodMonitor Secret Secret Service Service"
+    );
+}
