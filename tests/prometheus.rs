@@ -1,7 +1,8 @@
 //! A real Prometheus (Debian's package) scraping `amqpdoctor serve --scan
 //! --check` every second with deploy/alerts.yml loaded: a starving pika
 //! app shows up in Prometheus, its alert fires, and its death inside the
-//! broker's window is counted and alerted on. Every wait is bounded; a
+//! broker's window is counted and alerted on; every query of
+//! deploy/grafana-dashboard.json runs. Every wait is bounded; a
 //! missing `prometheus` binary fails naming `bash .ci/broker`.
 
 mod common;
@@ -90,19 +91,59 @@ impl Prometheus {
 
     /// Query until the result is not empty.
     fn query_until(&self, what: &str, promql: &str) -> String {
-        let q: String = promql
-            .bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
         self.wait_for(
             what,
             120,
             |b| b.contains("\"status\":\"success\"") && !b.contains("\"result\":[]"),
-            &format!("/api/v1/query?query={q}"),
+            &query_path(promql),
         )
+    }
+}
+
+/// `/api/v1/query?query=…`, percent-encoded.
+fn query_path(promql: &str) -> String {
+    let q: String = promql
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("/api/v1/query?query={q}")
+}
+
+/// Every query of deploy/grafana-dashboard.json.
+fn dashboard_queries() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/grafana-dashboard.json"
+    ))
+    .unwrap();
+    let dash: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    dash["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().iter())
+        .map(|t| t["expr"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_dashboards_metrics_are_documented() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/serve.md")).unwrap();
+    for q in dashboard_queries() {
+        for (i, _) in q.match_indices("amqpdoctor_") {
+            let name: String = q[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                docs.contains(&format!("`{name}`")),
+                "{name} (in {q}) is not in docs/serve.md"
+            );
+        }
     }
 }
 
@@ -158,6 +199,16 @@ fn prometheus_sees_the_starving_app_fires_its_alert_and_counts_its_death() {
         "AMQPDeathsInBrokerWindow firing",
         "ALERTS{alertname=\"AMQPDeathsInBrokerWindow\",alertstate=\"firing\",process=\"python pika_app.py\"}",
     );
+    // Every dashboard query parses and runs against the data just scraped.
+    for q in dashboard_queries() {
+        let answer = prom.get(&query_path(&q));
+        assert!(
+            answer
+                .as_deref()
+                .is_some_and(|b| b.contains("\"status\":\"success\"")),
+            "the dashboard's query fails in Prometheus: {q}\n{answer:?}"
+        );
+    }
     let (code, said) = serve.terminate();
     assert_eq!(code, Some(0), "{said}");
 }
