@@ -419,6 +419,7 @@ fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &Atomi
     let mut counted = HashSet::new();
     let mut deaths: BTreeMap<(String, &'static str), u64> = BTreeMap::new();
     let mut n: u32 = 0;
+    let me = std::process::id();
     loop {
         let t0 = Instant::now();
         let at_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -427,23 +428,18 @@ fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &Atomi
         let mut conns = Vec::with_capacity(scanner.tracks.len());
         let mut gone = Vec::new();
         for (key, t) in &scanner.tracks {
-            let inf = infer(t, max_heartbeat_ms);
             let owner = scanner.owners.get(&t.inode);
+            // Our own checks' connections are not the host's applications.
+            if owner.is_some_and(|o| o.pid == me) {
+                if t.gone_at_ms.is_some() {
+                    gone.push(*key);
+                }
+                continue;
+            }
+            let inf = infer(t, max_heartbeat_ms);
             let conn = ConnState::of(t, owner, &inf);
             if inf.classification == Classification::Dead && counted.insert(*key) {
-                let process = if deaths.len() < PROCESSES_MAX
-                    || deaths.keys().any(|(p, _)| *p == conn.process)
-                {
-                    conn.process.clone()
-                } else {
-                    OTHER.to_string()
-                };
-                let window = match inf.died_in_window {
-                    Some(true) => "true",
-                    Some(false) => "false",
-                    None => "unknown",
-                };
-                *deaths.entry((process, window)).or_default() += 1;
+                count_death(&mut deaths, &conn.process, inf.died_in_window);
             }
             if t.gone_at_ms.is_some() {
                 gone.push(*key);
@@ -477,6 +473,27 @@ fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &Atomi
     }
 }
 
+/// One more death of `process` (or of [`OTHER`] past [`PROCESSES_MAX`]
+/// names), by whether it came inside the broker's window.
+fn count_death(
+    deaths: &mut BTreeMap<(String, &'static str), u64>,
+    process: &str,
+    in_window: Option<bool>,
+) {
+    let known = deaths.keys().any(|(p, _)| p == process);
+    let process = if known || deaths.len() < PROCESSES_MAX {
+        process
+    } else {
+        OTHER
+    };
+    let window = match in_window {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "unknown",
+    };
+    *deaths.entry((process.to_string(), window)).or_default() += 1;
+}
+
 /// Sleep until `until`, looking at `stop` every 50 ms; true when stopped.
 fn sleep_unless_stopped(until: Instant, stop: &AtomicBool) -> bool {
     loop {
@@ -488,5 +505,36 @@ fn sleep_unless_stopped(until: Instant, stop: &AtomicBool) -> bool {
             return false;
         }
         std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deaths_are_counted_by_process_and_window_and_bounded() {
+        let mut d = BTreeMap::new();
+        // (process, in window, entries after, count of that entry after)
+        let rows = [
+            ("app", Some(true), 1, 1),
+            ("app", Some(true), 1, 2),
+            ("app", None, 2, 1),
+            ("web", Some(false), 3, 1),
+        ];
+        for (p, w, len, n) in rows {
+            count_death(&mut d, p, w);
+            let key = match w {
+                Some(true) => "true",
+                Some(false) => "false",
+                None => "unknown",
+            };
+            assert_eq!((d.len(), d[&(p.to_string(), key)]), (len, n), "{p} {w:?}");
+        }
+        for i in 0..2 * PROCESSES_MAX {
+            count_death(&mut d, &format!("p{i}"), None);
+        }
+        assert!(d.len() <= PROCESSES_MAX + 1, "{}", d.len());
+        assert!(d[&(OTHER.to_string(), "unknown")] > 0);
     }
 }
