@@ -181,22 +181,34 @@ async fn until_stopped(
             audit_loop(args, api, &snap, rx.clone()).await;
         }
     };
+    let mut stopped = rx.clone();
     let signalled = async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async {
-                match term.as_mut() {
-                    Some(t) => { t.recv().await; }
-                    None => std::future::pending::<()>().await,
-                }
-            } => {}
-        }
-        report::notice("serve: stopping");
+        stop_signal().await;
+        report::notice("serve: stopping (again to quit at once)");
         let _ = tx.send(true);
     };
-    tokio::join!(checks, audits, signalled);
+    tokio::select! {
+        _ = async { tokio::join!(checks, audits, signalled) } => {}
+        // A second signal while the checks under way close: quit now.
+        _ = async {
+            let _ = stopped.wait_for(|&s| s).await;
+            stop_signal().await;
+        } => std::process::exit(i32::from(ExitStatus::Interrupted.code())),
+    }
+}
+
+/// SIGTERM or Ctrl-C (SIGINT).
+async fn stop_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
 }
 
 /// The management API of `--audit`, with `--audit-password-file`'s password.
