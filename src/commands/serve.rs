@@ -413,11 +413,15 @@ fn record_check(snap: &Shared, i: usize, r: TargetReport) {
 /// bounded however long serve runs).
 fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &AtomicBool) {
     let started = Instant::now();
+    let mut said = false;
     let mut scanner = loop {
         match Scanner::open(ports.clone(), None) {
             Ok(s) => break s,
             Err(e) => {
-                report::notice(&format!("serve: scan: {e}; trying again in 5 s"));
+                if !said {
+                    report::notice(&format!("serve: scan: {e}; trying again every 5 s"));
+                    said = true;
+                }
                 if let Some(s) = lock(snap).scan.as_mut() {
                     s.up = false;
                     s.errors_total += 1;
