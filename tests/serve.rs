@@ -147,10 +147,16 @@ fn bad_requests_get_bounded_answers_and_a_slow_client_blocks_nothing() {
     std::fs::write(&token, "s3cret-token\n").unwrap();
     let serve = Serve::start(&["--scan", "--bearer-token-file", token.to_str().unwrap()]);
     let auth = "Authorization: Bearer s3cret-token\r\n";
-    // A slowloris client: half a request head, then nothing.
-    let mut slow = TcpStream::connect(&serve.addr).unwrap();
-    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
+    // 100 slowloris clients: half a request head each, then nothing. They
+    // hold no worker (there are fewer), so every request below is answered.
+    let slow: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = TcpStream::connect(&serve.addr).unwrap();
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
     // (path, headers, status)
     let rows = [
         ("/metrics", auth, 200),
@@ -174,7 +180,33 @@ fn bad_requests_get_bounded_answers_and_a_slow_client_blocks_nothing() {
     );
     assert_eq!(serve.raw(huge.as_bytes()).0, 431);
     assert_eq!(serve.raw(b"BREW /pot HTCPCP/1.0\r\n\r\n").0, 400);
-    // The slow client is still connected; the scrape above did not wait for it.
+    // A burst of 200 requests at once: each is answered (200, or 503
+    // beyond the queue) or closed; none hangs.
+    let burst: Vec<_> = (0..200)
+        .map(|_| {
+            let addr = serve.addr.clone();
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(&addr).unwrap();
+                s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap();
+                let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                let mut head = [0u8; 12];
+                match std::io::Read::read_exact(&mut s, &mut head) {
+                    Ok(()) => String::from_utf8_lossy(&head[9..12]).to_string(),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => "timeout".into(),
+                    Err(e) if e.kind() == std::io::ErrorKind::TimedOut => "timeout".into(),
+                    // Refused beyond the queue, closed before the 503 was read.
+                    Err(_) => "closed".into(),
+                }
+            })
+        })
+        .collect();
+    let statuses: Vec<String> = burst.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| s == "200" || s == "503"),
+        "{statuses:?}"
+    );
+    // The slow clients are still connected; the scrapes above did not wait for them.
     let (status, _, body) = serve.get("/metrics", auth);
     assert_eq!(status, 200);
     assert!(body.contains("amqpdoctor_scan_up 1"), "{body}");

@@ -91,7 +91,11 @@ impl Serve {
         // SAFETY: kill(2) on the pid of our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let status = self.child.wait().unwrap();
-        let said: Vec<String> = self.stderr.try_iter().collect();
+        // Everything it wrote: the reader thread ends at EOF (bounded wait).
+        let mut said = Vec::new();
+        while let Ok(line) = self.stderr.recv_timeout(Duration::from_secs(5)) {
+            said.push(line);
+        }
         (status.code(), said.join("\n"))
     }
 }

@@ -1,35 +1,63 @@
-//! `serve`'s HTTP server: std's `TcpListener`, a fixed pool of workers and
-//! a bounded queue in front of them, one request per connection.
+//! `serve`'s HTTP server: std's `TcpListener`, one thread that reads every
+//! request head (poll, non-blocking), and a fixed pool of workers that
+//! answer complete requests; one request per connection.
 //!
 //! ```text
-//!   accept ──► queue (bounded; full: 503 at once) ──► WORKERS threads
-//!                                                        │ read the head (HEAD_MAX, REQUEST_DEADLINE)
-//!                                                        ▼
-//!                                                handler(&Request) → Response, then close
+//!   reader thread: poll(listener + up to PENDING_MAX heads being read)
+//!        │ accept → read (HEAD_MAX, REQUEST_DEADLINE) → parse_head
+//!        ▼ complete head (or its error answer)
+//!   queue (QUEUE; full: 503 at once) ──► WORKERS threads: handler(&Request) → write, close
 //! ```
 //!
-//! Why threads and not the async runtime: a scrape is one small request,
-//! the collectors must never wait for a client, and a stuck client must
-//! not be able to hold more than one worker for more than the deadline.
-//! A slow client (slowloris) loses its connection at the deadline however
-//! slowly it trickles bytes; a flood beyond the queue is answered 503
-//! without being read, so collection and honest scrapes go on.
+//! Why this shape: a scrape is one small request, the collectors must
+//! never wait for a client, and slow clients must cost almost nothing. A
+//! client that trickles its head (slowloris) only holds a slot among
+//! [`PENDING_MAX`] in the reader's poll set until [`REQUEST_DEADLINE`]
+//! (then 408), never a worker: workers see complete requests only. Beyond
+//! the slots or the queue a connection is answered 503 at once. Writing
+//! an answer is bounded by the same deadline.
 
 pub mod http;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc::{sync_channel, Receiver, TrySendError};
+use std::os::fd::AsFd;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
 use http::{parse_head, HeadError, Request, Response};
 
-/// Requests handled at the same time.
+/// Requests answered at the same time.
 pub const WORKERS: usize = 8;
 
-/// Accepted connections waiting for a worker; more are answered 503.
+/// Complete requests waiting for a worker; more are answered 503.
 pub const QUEUE: usize = 64;
+
+/// Connections whose request head is still coming; more are answered 503
+/// (fewer when the open-files limit is low: see [`pending_max`]).
+pub const PENDING_MAX: usize = 1024;
+
+/// Descriptors kept for everything but pending heads (stdio, the netlink
+/// socket, /proc reads, the checks' connections, the workers' sockets).
+const FDS_KEPT: u64 = 128;
+
+/// [`PENDING_MAX`], or less under a low open-files limit (`ulimit -n`), so
+/// that slow clients cannot take the descriptors the collectors need.
+fn pending_max() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return PENDING_MAX;
+    }
+    let spare = lim.rlim_cur.saturating_sub(FDS_KEPT).max(16);
+    usize::try_from(spare).map_or(PENDING_MAX, |n| n.min(PENDING_MAX))
+}
 
 /// A client has this long to send its request head, and to read the answer.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
@@ -37,9 +65,14 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 /// What answers a request (the routes live in the report layer).
 pub type Handler = dyn Fn(&Request) -> Response + Send + Sync;
 
+/// A connection handed to a worker: its request, or the error answer its
+/// head earned.
+type Job = (TcpStream, Result<Request, Response>);
+
 /// Serve `listener` on threads of its own until the process ends.
 pub fn spawn(listener: TcpListener, handler: Arc<Handler>) -> std::io::Result<()> {
-    let (tx, rx) = sync_channel::<TcpStream>(QUEUE);
+    listener.set_nonblocking(true)?;
+    let (tx, rx) = sync_channel::<Job>(QUEUE);
     let rx = Arc::new(Mutex::new(rx));
     for i in 0..WORKERS {
         let rx = rx.clone();
@@ -49,85 +82,172 @@ pub fn spawn(listener: TcpListener, handler: Arc<Handler>) -> std::io::Result<()
             .spawn(move || worker(&rx, &*handler))?;
     }
     std::thread::Builder::new()
-        .name("serve-accept".into())
-        .spawn(move || {
-            for stream in listener.incoming() {
-                // A failed accept (EMFILE, a reset before accept) is the
-                // client's loss; keep accepting, but do not spin.
-                let Ok(stream) = stream else {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                };
-                match tx.try_send(stream) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(mut s)) => {
-                        let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
-                        let busy = Response::text(503, "busy: too many requests at once\n");
-                        let _ = s.write_all(&busy.to_bytes(false));
-                    }
-                    Err(TrySendError::Disconnected(_)) => return,
-                }
-            }
-        })?;
+        .name("serve-read".into())
+        .spawn(move || reader(&listener, &tx))?;
     Ok(())
 }
 
-fn worker(rx: &Mutex<Receiver<TcpStream>>, handler: &Handler) {
+/// A connection whose head is being read.
+struct Pending {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    deadline: Instant,
+}
+
+/// Accept, read heads, hand complete ones on; never blocks on a client.
+fn reader(listener: &TcpListener, tx: &SyncSender<Job>) {
+    let max = pending_max();
+    let mut pending: Vec<Pending> = Vec::new();
     loop {
-        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok(stream) = next else { return };
-        answer(stream, handler);
+        let now = Instant::now();
+        let wait = pending
+            .iter()
+            .map(|p| p.deadline.saturating_duration_since(now))
+            .min()
+            .unwrap_or(Duration::from_secs(1))
+            .min(Duration::from_secs(1));
+        let ready: Vec<bool> = {
+            let mut fds = Vec::with_capacity(pending.len() + 1);
+            fds.push(PollFd::new(listener.as_fd(), PollFlags::POLLIN));
+            fds.extend(
+                pending
+                    .iter()
+                    .map(|p| PollFd::new(p.stream.as_fd(), PollFlags::POLLIN)),
+            );
+            let timeout = PollTimeout::try_from(wait).unwrap_or(PollTimeout::ZERO);
+            if poll(&mut fds, timeout).is_err() {
+                // EINTR; anything else would repeat: do not spin.
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            fds.iter()
+                .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+                .collect()
+        };
+        // Heads first (indices shift as connections leave), newest last.
+        let mut i = pending.len();
+        while i > 0 {
+            i -= 1;
+            let expired = pending[i].deadline <= Instant::now();
+            if ready.get(i + 1).copied().unwrap_or(false) || expired {
+                let p = pending.swap_remove(i);
+                if let Some(p) = read_some(p, tx) {
+                    pending.push(p);
+                }
+            }
+        }
+        if ready[0] {
+            accept_all(listener, &mut pending, max);
+        }
     }
 }
 
-/// Read one request head (bounded in size and time), answer it, close.
-fn answer(mut stream: TcpStream, handler: &Handler) {
-    let deadline = Instant::now() + REQUEST_DEADLINE;
-    let _ = stream.set_write_timeout(Some(REQUEST_DEADLINE));
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let response = loop {
-        match parse_head(&buf) {
-            Ok(Some(req)) => break Some((respond(handler, &req), req.method == "HEAD")),
-            Ok(None) => {}
-            Err(HeadError::TooLarge) => {
-                break Some((Response::text(431, "request head too large\n"), false))
+/// Accept every connection waiting; past `max` pending, answer 503.
+fn accept_all(listener: &TcpListener, pending: &mut Vec<Pending>, max: usize) {
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                if pending.len() >= max || stream.set_nonblocking(true).is_err() {
+                    refuse(
+                        stream,
+                        &Response::text(503, "busy: too many clients at once\n"),
+                    );
+                    continue;
+                }
+                pending.push(Pending {
+                    stream,
+                    buf: Vec::new(),
+                    deadline: Instant::now() + REQUEST_DEADLINE,
+                });
             }
-            Err(HeadError::Malformed) => break Some((Response::text(400, "bad request\n"), false)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            // EMFILE, a reset before accept: that client's loss. Poll would
+            // say "readable" again at once: do not spin.
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(10));
+                return;
+            }
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break Some((Response::text(408, "request timeout\n"), false));
-        }
-        let _ = stream.set_read_timeout(Some(left));
-        match stream.read(&mut chunk) {
-            Ok(0) => break None,
+    }
+}
+
+/// Read what has come; the connection back while its head is incomplete,
+/// else None (handed on, answered or dropped).
+fn read_some(mut p: Pending, tx: &SyncSender<Job>) -> Option<Pending> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match p.stream.read(&mut chunk) {
+            Ok(0) => return None,
             // parse_head refuses a head past HEAD_MAX: buf stays under
             // HEAD_MAX + one chunk.
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                break Some((Response::text(408, "request timeout\n"), false))
-            }
-            Err(_) => break None,
+            Ok(n) => p.buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(_) => return None,
         }
+        if p.buf.len() > http::HEAD_MAX {
+            break;
+        }
+    }
+    let job = match parse_head(&p.buf) {
+        Ok(Some(req)) => Ok(req),
+        Ok(None) if p.deadline > Instant::now() => return Some(p),
+        Ok(None) => {
+            // Too slow (a slowloris, say): answered here, no worker spent.
+            refuse(p.stream, &Response::text(408, "request timeout\n"));
+            return None;
+        }
+        Err(HeadError::TooLarge) => Err(Response::text(431, "request head too large\n")),
+        Err(HeadError::Malformed) => Err(Response::text(400, "bad request\n")),
     };
-    if let Some((r, head)) = response {
-        let _ = stream.write_all(&r.to_bytes(head));
-        let _ = stream.flush();
-        if r.status >= 400 {
-            linger(&mut stream);
+    if p.stream.set_nonblocking(false).is_err() {
+        return None;
+    }
+    match tx.try_send((p.stream, job)) {
+        Ok(()) => {}
+        Err(TrySendError::Full((s, _))) => {
+            refuse(s, &Response::text(503, "busy: too many requests at once\n"));
         }
+        Err(TrySendError::Disconnected(_)) => {}
+    }
+    None
+}
+
+/// Answer without a worker (a short write, bounded) and close.
+fn refuse(mut s: TcpStream, r: &Response) {
+    // Take what the client sent already, so that closing does not reset
+    // the connection before it reads the answer.
+    let _ = s.set_nonblocking(true);
+    let _ = s.read(&mut [0u8; 8192]);
+    let _ = s.set_nonblocking(false);
+    let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
+    let _ = s.write_all(&r.to_bytes(false));
+    let _ = s.shutdown(std::net::Shutdown::Write);
+}
+
+fn worker(rx: &Mutex<Receiver<Job>>, handler: &Handler) {
+    loop {
+        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok((stream, job)) = next else { return };
+        answer(stream, job, handler);
+    }
+}
+
+/// Answer one request (or its head's error), then close.
+fn answer(mut stream: TcpStream, job: Result<Request, Response>, handler: &Handler) {
+    let _ = stream.set_write_timeout(Some(REQUEST_DEADLINE));
+    let (r, head, bad_head) = match job {
+        Ok(req) => (respond(handler, &req), req.method == "HEAD", false),
+        Err(r) => (r, false, true),
+    };
+    let _ = stream.write_all(&r.to_bytes(head));
+    let _ = stream.flush();
+    if bad_head {
+        linger(&mut stream);
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
-/// After an error answer the client may still be sending (a huge head):
+/// After a bad head's answer the client may still be sending (a huge head):
 /// closing with its bytes unread would send an RST that can destroy the
 /// answer before it is read. Half-close, then read and drop what comes,
 /// for at most a second and 64 KiB.
