@@ -27,8 +27,8 @@ use crate::error::{ExitStatus, UsageError};
 use crate::report::audit::AuditReport;
 use crate::report::check::{CheckSettings, TargetReport};
 use crate::report::serve::{
-    respond, AuditState, CheckState, CheckTargetState, ConnState, ScanState, Snapshot, OTHER,
-    PROCESSES_MAX,
+    process_name, respond, AuditState, CheckState, CheckTargetState, ConnState, ScanState,
+    Snapshot, OTHER, PROCESSES_MAX,
 };
 use crate::report::{self};
 use crate::run::check::{check, CheckSpec};
@@ -436,6 +436,7 @@ fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &Atomi
     let mut deaths: BTreeMap<(String, &'static str), u64> = BTreeMap::new();
     let mut n: u32 = 0;
     let me = std::process::id();
+    let mut names = ProcessNames::default();
     loop {
         let t0 = Instant::now();
         let at_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -453,7 +454,7 @@ fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &Atomi
                 continue;
             }
             let inf = infer(t, max_heartbeat_ms);
-            let conn = ConnState::of(t, owner, &inf);
+            let conn = ConnState::of(t, owner, names.of(owner), &inf);
             if inf.classification == Classification::Dead && counted.insert(*key) {
                 count_death(&mut deaths, &conn.process, inf.died_in_window);
             }
@@ -486,6 +487,42 @@ fn scan_loop(ports: Vec<u16>, max_heartbeat_ms: u64, snap: &Shared, stop: &Atomi
         if sleep_unless_stopped(next, stop) {
             return;
         }
+    }
+}
+
+/// Process labels, one per process (pid and command line), so a reading
+/// of 10,000 connections does not build 10,000 names.
+struct ProcessNames {
+    by_pid: std::collections::HashMap<u32, (String, Arc<str>)>,
+    unknown: Arc<str>,
+}
+
+impl Default for ProcessNames {
+    fn default() -> Self {
+        ProcessNames {
+            by_pid: std::collections::HashMap::new(),
+            unknown: Arc::from("unknown"),
+        }
+    }
+}
+
+impl ProcessNames {
+    fn of(&mut self, owner: Option<&crate::vocab::scan::Owner>) -> Arc<str> {
+        let Some(o) = owner else {
+            return self.unknown.clone();
+        };
+        if let Some((command, name)) = self.by_pid.get(&o.pid) {
+            if *command == o.command {
+                return name.clone();
+            }
+        }
+        // Bounded: processes come and go, pids are reused.
+        if self.by_pid.len() >= 10_000 {
+            self.by_pid.clear();
+        }
+        let name: Arc<str> = Arc::from(process_name(&o.command));
+        self.by_pid.insert(o.pid, (o.command.clone(), name.clone()));
+        name
     }
 }
 

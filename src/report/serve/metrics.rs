@@ -107,11 +107,11 @@ fn scan_families(s: &ScanState) -> Vec<Family> {
 }
 
 fn aggregates(conns: &[ConnState]) -> Family {
-    let kept = kept_processes(conns.iter().map(|c| c.process.as_str()));
+    let kept = kept_processes(conns.iter().map(|c| &*c.process));
     let mut counts: BTreeMap<(&str, String), u64> = BTreeMap::new();
     for c in conns {
-        let p = if kept.contains(c.process.as_str()) {
-            c.process.as_str()
+        let p = if kept.contains(&*c.process) {
+            &*c.process
         } else {
             OTHER
         };
@@ -156,11 +156,12 @@ fn per_connection(s: &ScanState) -> Vec<Family> {
     );
     for c in &ranked[..listed] {
         let pid = c.pid.map_or_else(String::new, |p| p.to_string());
+        let (local, remote) = (c.local.to_string(), c.remote.to_string());
         let id = [
             ("pid", pid.as_str()),
-            ("process", c.process.as_str()),
-            ("local", c.local.as_str()),
-            ("remote", c.remote.as_str()),
+            ("process", &*c.process),
+            ("local", local.as_str()),
+            ("remote", remote.as_str()),
         ];
         let class_name = c.classification.to_string();
         let mut with_class = id.to_vec();

@@ -17,6 +17,8 @@ mod metrics;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::classify::scan::Inference;
 use crate::report::check::{CheckSettings, TargetReport};
@@ -67,9 +69,10 @@ pub struct ScanState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnState {
     pub pid: Option<u32>,
-    pub process: String,
-    pub local: String,
-    pub remote: String,
+    /// Shared among the connections of one process (no copy per reading).
+    pub process: Arc<str>,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
     pub classification: Classification,
     pub heartbeat_s: Option<u16>,
     /// How long since the application last sent / received a byte.
@@ -78,12 +81,14 @@ pub struct ConnState {
 }
 
 impl ConnState {
-    pub fn of(t: &Track, owner: Option<&Owner>, inf: &Inference) -> Self {
+    /// `process`: the owner's [`process_name`] (the caller keeps one per
+    /// process).
+    pub fn of(t: &Track, owner: Option<&Owner>, process: Arc<str>, inf: &Inference) -> Self {
         ConnState {
             pid: owner.map(|o| o.pid),
-            process: owner.map_or_else(|| "unknown".into(), |o| process_name(&o.command)),
-            local: t.local.to_string(),
-            remote: t.remote.to_string(),
+            process,
+            local: t.local,
+            remote: t.remote,
             classification: inf.classification,
             heartbeat_s: inf.heartbeat_s,
             silence_sent_ms: u64::from(t.last.last_data_sent_ms),

@@ -29,8 +29,8 @@ fn conn(process: &str, port: u16, class: Classification) -> ConnState {
     ConnState {
         pid: Some(42),
         process: process.into(),
-        local: format!("127.0.0.1:{port}"),
-        remote: "127.0.0.1:5672".into(),
+        local: format!("127.0.0.1:{port}").parse().unwrap(),
+        remote: "127.0.0.1:5672".parse().unwrap(),
         classification: class,
         heartbeat_s: (class == Classification::Starving).then_some(5),
         silence_sent_ms: 7250,
