@@ -126,16 +126,7 @@ impl Scanner {
             .iter()
             .map(|s| ((s.local, s.remote), s.inode))
             .collect();
-        // A socket whose owner is not known yet (opened since): read /proc
-        // again, at most once a second.
-        if socks
-            .iter()
-            .any(|s| s.inode != 0 && !self.owners.contains_key(&s.inode))
-            && self.owners_read.elapsed() >= Duration::from_secs(1)
-        {
-            self.owners = owners_by_inode();
-            self.owners_read = Instant::now();
-        }
+        self.refresh_owners(&socks);
         let owners = &self.owners;
         let pid_of = |inode: &u32| owners.get(inode).map(|o| o.pid);
         let wanted = |s: &DiagSocket| match self.pid {
@@ -178,6 +169,37 @@ impl Scanner {
             }
         }
         Ok(())
+    }
+
+    /// Read /proc again when a socket to follow has an owner not known yet
+    /// (at most once a second). By peer port, only those sockets' owners
+    /// matter: the rest of the host (a busy web server's thousands of
+    /// sockets) neither makes /proc be read again nor is kept.
+    fn refresh_owners(&mut self, socks: &[DiagSocket]) {
+        let by_port = |s: &&DiagSocket| self.pid.is_some() || self.ports.contains(&s.remote.port());
+        let first = self.samples == 1;
+        let unknown = socks
+            .iter()
+            .filter(by_port)
+            .any(|s| s.inode != 0 && !self.owners.contains_key(&s.inode));
+        if !(first || unknown && self.owners_read.elapsed() >= Duration::from_secs(1)) {
+            return;
+        }
+        if !first {
+            self.owners = owners_by_inode();
+            self.owners_read = Instant::now();
+        }
+        if self.pid.is_none() {
+            // The sockets followed (gone ones too: who still holds a
+            // socket that left the table) and those to follow.
+            let keep: std::collections::HashSet<u32> = socks
+                .iter()
+                .filter(by_port)
+                .map(|s| s.inode)
+                .chain(self.tracks.values().map(|t| t.inode))
+                .collect();
+            self.owners.retain(|inode, _| keep.contains(inode));
+        }
     }
 }
 
