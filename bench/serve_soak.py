@@ -16,6 +16,7 @@ printed, not asserted.
 import os
 import random
 import resource
+import signal
 import socket
 import struct
 import subprocess
@@ -72,6 +73,21 @@ def main():
         text=True,
     )
     addr = proc.stderr.readline().split("http://", 1)[1].split("/", 1)[0]
+    # Stopped early (Ctrl-C, SIGTERM): end serve and the listener too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        soak(proc, addr, port, conns, minutes, n)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            print("exit", proc.wait(timeout=10), flush=True)
+        for c in conns:
+            c.close()
+        server.kill()
+        server.wait()
+
+
+def soak(proc, addr, port, conns, minutes, n):
     started = time.time()
     next_report = 60
     ended = 0
@@ -99,12 +115,6 @@ def main():
             conns.append(socket.create_connection(("127.0.0.1", port)))
         b.scrape(addr)
         time.sleep(1)
-    proc.terminate()
-    print("exit", proc.wait(timeout=10), flush=True)
-    for c in conns:
-        c.close()
-    server.kill()
-    server.wait()
 
 
 if __name__ == "__main__":
