@@ -82,8 +82,8 @@ pub enum Command {
     /// the library. --join scan.json matches `amqpdoctor scan`'s records by address pair and
     /// says which side stopped talking first. Exit 1 when a connection is flagged.
     Audit(AuditArgs),
-    /// A Prometheus exporter: this host's connections (--scan) and smoke checks (--check)
-    /// as metrics, until SIGTERM.
+    /// A Prometheus exporter: this host's connections (--scan), smoke checks (--check) and
+    /// the broker's view (--audit) as metrics, until SIGTERM.
     ///
     /// Serves /metrics (the Prometheus text format, or OpenMetrics when the scraper asks for
     /// it), /healthz and an index page on --listen (default 127.0.0.1:9464). Label
