@@ -145,7 +145,15 @@ fn bad_requests_get_bounded_answers_and_a_slow_client_blocks_nothing() {
     std::fs::create_dir_all(&dir).unwrap();
     let token = dir.join("token");
     std::fs::write(&token, "s3cret-token\n").unwrap();
-    let serve = Serve::start(&["--scan", "--bearer-token-file", token.to_str().unwrap()]);
+    let basic = dir.join("basic");
+    std::fs::write(&basic, "prometheus:pw-secret\n").unwrap();
+    let serve = Serve::start(&[
+        "--scan",
+        "--bearer-token-file",
+        token.to_str().unwrap(),
+        "--basic-auth-file",
+        basic.to_str().unwrap(),
+    ]);
     let auth = "Authorization: Bearer s3cret-token\r\n";
     // 100 slowloris clients: half a request head each, then nothing. They
     // hold no worker (there are fewer), so every request below is answered.
@@ -162,6 +170,16 @@ fn bad_requests_get_bounded_answers_and_a_slow_client_blocks_nothing() {
         ("/metrics", auth, 200),
         ("/metrics", "", 401),
         ("/metrics", "Authorization: Bearer wrong\r\n", 401),
+        (
+            "/metrics",
+            "Authorization: Basic cHJvbWV0aGV1czpwdy1zZWNyZXQ=\r\n",
+            200,
+        ),
+        (
+            "/metrics",
+            "Authorization: Basic cHJvbWV0aGV1czp3cm9uZw==\r\n",
+            401,
+        ),
         ("/healthz", "", 200),
         ("/", auth, 200),
         ("/nope", auth, 404),
@@ -169,7 +187,10 @@ fn bad_requests_get_bounded_answers_and_a_slow_client_blocks_nothing() {
     for (path, headers, want) in rows {
         let (status, head, body) = serve.get(path, headers);
         assert_eq!(status, want, "{path} {headers:?}: {head}\n{body}");
-        assert!(!body.contains("s3cret"), "{body}");
+        assert!(
+            !body.contains("s3cret") && !body.contains("pw-secret"),
+            "{body}"
+        );
     }
     let (status, head, _) = serve.raw(b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(status, 405, "{head}");

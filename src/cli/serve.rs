@@ -92,4 +92,9 @@ pub struct ServeArgs {
     /// of FILE (/healthz stays open for liveness probes).
     #[arg(long, value_name = "FILE")]
     pub bearer_token_file: Option<std::path::PathBuf>,
+
+    /// Require HTTP basic auth on / and /metrics, with the `user:password` of FILE's first
+    /// line (with --bearer-token-file, either is accepted; /healthz stays open).
+    #[arg(long, value_name = "FILE")]
+    pub basic_auth_file: Option<std::path::PathBuf>,
 }

@@ -27,7 +27,7 @@ use crate::error::{ExitStatus, UsageError};
 use crate::report::audit::AuditReport;
 use crate::report::check::{CheckSettings, TargetReport};
 use crate::report::serve::{
-    process_name, respond, AuditState, CheckState, CheckTargetState, ConnState, ScanState,
+    process_name, respond, AuditState, Auth, CheckState, CheckTargetState, ConnState, ScanState,
     Snapshot, OTHER, PROCESSES_MAX,
 };
 use crate::report::{self};
@@ -72,8 +72,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     if args.port.is_empty() || args.port.contains(&0) {
         return Err(UsageError("--port needs port numbers from 1 to 65535".into()).into());
     }
-    let token = bearer_token(&args)?;
-    let listener = bind(&args, token.is_some())?;
+    let auth = Auth {
+        bearer: bearer_token(&args)?,
+        basic: basic_auth(&args)?,
+    };
+    let listener = bind(&args, auth != Auth::default())?;
     let snap: Shared = Arc::new(Mutex::new(Snapshot {
         started_unix_s: now_unix_s(),
         scan: args.scan.then(|| ScanState {
@@ -101,9 +104,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     };
     {
         let snap = snap.clone();
-        let handler = move |req: &crate::run::serve::http::Request| {
-            respond(req, &lock(&snap), token.as_deref())
-        };
+        let handler =
+            move |req: &crate::run::serve::http::Request| respond(req, &lock(&snap), &auth);
         crate::run::serve::spawn(listener, Arc::new(handler))
             .context("starting the HTTP server")?;
     }
@@ -139,6 +141,31 @@ fn bearer_token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
     Ok(Some(token))
 }
 
+/// The credentials of `--basic-auth-file` (`user:password`, its first
+/// line), base64-encoded as a client sends them, if given.
+fn basic_auth(args: &ServeArgs) -> anyhow::Result<Option<String>> {
+    let Some(path) = &args.basic_auth_file else {
+        return Ok(None);
+    };
+    let text = super::read_small_text_file(
+        path,
+        "--basic-auth-file",
+        TOKEN_FILE_MAX,
+        "a user:password line",
+    )?;
+    let line = text.lines().next().unwrap_or("").trim();
+    match line.split_once(':') {
+        Some((user, pass)) if !user.is_empty() && !pass.is_empty() => {
+            Ok(Some(crate::run::management::base64_lite::encode(line)))
+        }
+        _ => Err(UsageError(format!(
+            "--basic-auth-file {}: its first line must be user:password",
+            path.display()
+        ))
+        .into()),
+    }
+}
+
 /// Bind `--listen` and say where (the port chosen for `:0`), and that a
 /// non-loopback address is reachable by others.
 fn bind(args: &ServeArgs, with_token: bool) -> anyhow::Result<TcpListener> {
@@ -155,7 +182,7 @@ fn bind(args: &ServeArgs, with_token: bool) -> anyhow::Result<TcpListener> {
             if with_token {
                 ""
             } else {
-                " (--bearer-token-file requires a token)"
+                " (--bearer-token-file or --basic-auth-file requires credentials)"
             }
         ));
     }

@@ -180,7 +180,7 @@ impl std::fmt::Debug for ManagementUrl {
 
 /// Base64 for the Basic credentials (RFC 4648, with padding): a few lines
 /// rather than a dependency.
-mod base64_lite {
+pub mod base64_lite {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn encode(text: &str) -> String {

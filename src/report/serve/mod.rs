@@ -1,6 +1,6 @@
 //! `serve`'s view: the [`Snapshot`] the collectors keep up to date, the
 //! metrics it is rendered to on every scrape (pure: [`metrics`]), and the
-//! answer to each request ([`respond`]: routes, the bearer token, the
+//! answer to each request ([`respond`]: routes, the credentials, the
 //! format the scraper asked for).
 //!
 //! Cardinality is bounded by design: aggregates are by classification and
@@ -151,10 +151,47 @@ pub fn process_name(command: &str) -> String {
     name
 }
 
+/// Who may read `/` and `/metrics`: nobody needs to say (both None), or
+/// a client that sends the bearer token or the basic credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Auth {
+    pub bearer: Option<String>,
+    /// `user:password`, base64-encoded, as `Authorization: Basic` sends it.
+    pub basic: Option<String>,
+}
+
+impl Auth {
+    /// Whether `req` may pass (always, when nothing is required).
+    pub fn allows(&self, req: &Request) -> bool {
+        if self.bearer.is_none() && self.basic.is_none() {
+            return true;
+        }
+        let Some(given) = req.header("authorization") else {
+            return false;
+        };
+        let matches = |scheme: &str, want: &Option<String>| {
+            want.as_ref().is_some_and(|w| {
+                given
+                    .strip_prefix(scheme)
+                    .is_some_and(|g| same_secret(g.trim().as_bytes(), w.as_bytes()))
+            })
+        };
+        matches("Bearer ", &self.bearer) || matches("Basic ", &self.basic)
+    }
+
+    fn challenge(&self) -> &'static str {
+        if self.bearer.is_some() {
+            "Bearer realm=\"amqpdoctor\""
+        } else {
+            "Basic realm=\"amqpdoctor\""
+        }
+    }
+}
+
 /// Answer one request: `/metrics`, `/healthz`, `/`; GET and HEAD only;
-/// with a token, `Authorization: Bearer TOKEN` on everything but
-/// `/healthz` (a liveness probe has no token).
-pub fn respond(req: &Request, snap: &Snapshot, token: Option<&str>) -> Response {
+/// with `--bearer-token-file` or `--basic-auth-file`, the credentials on
+/// everything but `/healthz` (a liveness probe has none).
+pub fn respond(req: &Request, snap: &Snapshot, auth: &Auth) -> Response {
     if req.method != "GET" && req.method != "HEAD" {
         let mut r = Response::text(405, "only GET and HEAD\n");
         r.headers.push(("Allow", "GET, HEAD"));
@@ -163,17 +200,10 @@ pub fn respond(req: &Request, snap: &Snapshot, token: Option<&str>) -> Response 
     if req.path == "/healthz" {
         return Response::text(200, "ok\n");
     }
-    if let Some(token) = token {
-        let given = req
-            .header("authorization")
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        if !given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
-            let mut r = Response::text(401, "a bearer token is required\n");
-            r.headers
-                .push(("WWW-Authenticate", "Bearer realm=\"amqpdoctor\""));
-            return r;
-        }
+    if !auth.allows(req) {
+        let mut r = Response::text(401, "credentials are required\n");
+        r.headers.push(("WWW-Authenticate", auth.challenge()));
+        return r;
     }
     match req.path.as_str() {
         "/metrics" => {

@@ -165,7 +165,11 @@ fn routes() {
         (get("/healthz", &[]), Some("s3cret"), 200),
     ];
     for (req, token, want) in rows {
-        let r = respond(&req, &snap, token);
+        let auth = Auth {
+            bearer: token.map(str::to_string),
+            basic: None,
+        };
+        let r = respond(&req, &snap, &auth);
         assert_eq!(
             r.status, want,
             "{} {} token {token:?}",
@@ -179,10 +183,10 @@ fn routes() {
             &[("accept", "application/openmetrics-text; version=1.0.0")],
         ),
         &snap,
-        None,
+        &Auth::default(),
     );
     assert_eq!(om.content_type, super::exposition::OPENMETRICS);
-    let text = respond(&get("/metrics", &[]), &snap, None);
+    let text = respond(&get("/metrics", &[]), &snap, &Auth::default());
     assert_eq!(text.content_type, super::exposition::TEXT);
 }
 
@@ -214,5 +218,32 @@ fn audit_metrics() {
     ];
     for want in rows {
         assert!(text.contains(want), "missing {want}\n{text}");
+    }
+}
+
+#[test]
+fn basic_auth() {
+    let snap = scan_snapshot(Vec::new(), 1);
+    let auth = Auth {
+        bearer: None,
+        // prometheus:s3cret
+        basic: Some("cHJvbWV0aGV1czpzM2NyZXQ=".into()),
+    };
+    // (authorization header, status)
+    let rows = [
+        (None, 401),
+        (Some("Basic cHJvbWV0aGV1czpzM2NyZXQ="), 200),
+        (Some("Basic cHJvbWV0aGV1czpzM2NyZXR4"), 401),
+        (Some("Bearer cHJvbWV0aGV1czpzM2NyZXQ="), 401),
+    ];
+    for (header, want) in rows {
+        let headers: Vec<(&str, &str)> = header.map(|h| ("authorization", h)).into_iter().collect();
+        let r = respond(&get("/metrics", &headers), &snap, &auth);
+        assert_eq!(r.status, want, "{header:?}");
+        if want == 401 {
+            assert!(r
+                .headers
+                .contains(&("WWW-Authenticate", "Basic realm=\"amqpdoctor\"")));
+        }
     }
 }
