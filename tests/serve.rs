@@ -276,7 +276,8 @@ fn the_alerting_rules_pass_promtool_and_their_runbooks_name_known_topics() {
 /// Validates every manifest of deploy/kubernetes/ against Kubernetes'
 /// schemas (kubernetes-validate ships them), strictly: an unknown field
 /// fails. The PodMonitor, a CRD of the Prometheus operator that no
-/// schema here covers, gets its fields checked by name.
+/// schema here covers, gets its fields checked by name; the
+/// PrometheusRule must hold deploy/alerts.yml's groups exactly.
 const VALIDATE_MANIFESTS: &str = r#"
 import glob, sys, yaml, kubernetes_validate as kv
 root = sys.argv[1]
@@ -285,7 +286,10 @@ for path in sorted(glob.glob(root + "/deploy/kubernetes/*.yaml")):
     for doc in yaml.safe_load_all(open(path)):
         if doc is None:
             continue
-        if doc["kind"] == "PodMonitor":
+        if doc["kind"] == "PrometheusRule":
+            rules = yaml.safe_load(open(root + "/deploy/alerts.yml"))
+            assert doc["spec"]["groups"] == rules["groups"], "prometheusrule.yaml differs from alerts.yml"
+        elif doc["kind"] == "PodMonitor":
             assert doc["apiVersion"] == "monitoring.coreos.com/v1", doc
             spec = doc["spec"]
             assert set(spec) <= {"selector", "podMetricsEndpoints", "namespaceSelector", "jobLabel"}, spec
@@ -312,6 +316,6 @@ fn the_kubernetes_manifests_pass_kubernetes_schemas() {
     let kinds = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         kinds.trim(),
-        "DaemonSet Deployment Namespace PodMonitor Secret Secret Service Service"
+        "DaemonSet Deployment Namespace PodMonitor PrometheusRule Secret Secret Service Service"
     );
 }
