@@ -164,8 +164,6 @@ impl Scanner {
         for (key, t) in self.tracks.iter_mut() {
             if t.gone_at_ms.is_none() && !seen.contains(key) {
                 t.gone_at_ms = Some(at_ms);
-                // Does the process still hold the socket?
-                t.still_held = owners.get(&t.inode).map(|o| holds(o.pid, t.inode));
             }
         }
         Ok(())
