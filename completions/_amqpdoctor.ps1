@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read RabbitMQ''s logs for who died, how and why')
             [CompletionResult]::new('tls', 'tls', [CompletionResultType]::ParameterValue, 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'A Prometheus exporter: this host''s connections (--scan), smoke checks (--check) and the broker''s view (--audit) as metrics, until SIGTERM')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -211,6 +212,36 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'amqpdoctor;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to serve /metrics, /healthz and / on. Loopback by default; any other address is said on stderr. Port 0 picks a free port (the address bound is said on stderr)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'With --scan: peer ports that mark a socket as AMQP, comma-separated')
+            [CompletionResult]::new('--max-heartbeat', '--max-heartbeat', [CompletionResultType]::ParameterName, 'With --scan: the largest heartbeat expected on this host (a connection silent both ways for more than half of it has heartbeats off)')
+            [CompletionResult]::new('--max-connection-series', '--max-connection-series', [CompletionResultType]::ParameterName, 'With --scan: per-connection series for at most N connections (starving, dead and heartbeat-less ones first); the rest are only in the aggregates, and counted')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Smoke-check these broker URLs (as `check` does) every --check-every')
+            [CompletionResult]::new('--targets-file', '--targets-file', [CompletionResultType]::ParameterName, 'Read more check URLs from FILE: one per line; blank lines and `#` comments are skipped')
+            [CompletionResult]::new('--check-every', '--check-every', [CompletionResultType]::ParameterName, 'How often to check the --check targets')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Timeout for each step of a check [default: each URL''s connection_timeout=, else 5s]')
+            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Heartbeat the checks request: whole seconds, 0, or "server" [default: each URL''s heartbeat=, else server]')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password for every check target from FILE (its first line), not argv')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'CA certificates to trust (PEM) [default: the URL''s cacertfile=, else the system''s roots]')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The client certificate''s private key (PEM)')
+            [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host')
+            [CompletionResult]::new('--tls-as', '--tls-as', [CompletionResultType]::ParameterName, 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it')
+            [CompletionResult]::new('--audit', '--audit', [CompletionResultType]::ParameterName, 'Read the RabbitMQ management API at URL (as `audit` does) every --audit-every: the broker''s view of every connection, counted by client library and flag')
+            [CompletionResult]::new('--audit-every', '--audit-every', [CompletionResultType]::ParameterName, 'How often to read the management API')
+            [CompletionResult]::new('--audit-timeout', '--audit-timeout', [CompletionResultType]::ParameterName, 'Timeout for each management API request')
+            [CompletionResult]::new('--audit-password-file', '--audit-password-file', [CompletionResultType]::ParameterName, 'Read the management API''s password from FILE (its first line), not argv')
+            [CompletionResult]::new('--bearer-token-file', '--bearer-token-file', [CompletionResultType]::ParameterName, 'Require `Authorization: Bearer TOKEN` on / and /metrics, TOKEN being the first line of FILE (/healthz stays open for liveness probes)')
+            [CompletionResult]::new('--basic-auth-file', '--basic-auth-file', [CompletionResultType]::ParameterName, 'Require HTTP basic auth on / and /metrics, with the `user:password` of FILE''s first line (with --bearer-token-file, either is accepted; /healthz stays open)')
+            [CompletionResult]::new('--scan', '--scan', [CompletionResultType]::ParameterName, 'Collect this host''s AMQP connections, as `scan --watch` does, continuously (a reading every 250 ms): classification, inferred heartbeat, silence each way, deaths')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (to diagnose only; every report says so)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'amqpdoctor;explain' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format. json prints exactly one JSON document on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb')
@@ -245,6 +276,7 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The broker''s view of every client connection, from the RabbitMQ management API')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read RabbitMQ''s logs for who died, how and why')
             [CompletionResult]::new('tls', 'tls', [CompletionResultType]::ParameterValue, 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'A Prometheus exporter: this host''s connections (--scan), smoke checks (--check) and the broker''s view (--audit) as metrics, until SIGTERM')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
@@ -276,6 +308,9 @@ Register-ArgumentCompleter -Native -CommandName 'amqpdoctor' -ScriptBlock {
             break
         }
         'amqpdoctor;help;tls' {
+            break
+        }
+        'amqpdoctor;help;serve' {
             break
         }
         'amqpdoctor;help;explain' {

@@ -52,6 +52,9 @@ _amqpdoctor() {
             amqpdoctor,scan)
                 cmd="amqpdoctor__subcmd__scan"
                 ;;
+            amqpdoctor,serve)
+                cmd="amqpdoctor__subcmd__serve"
+                ;;
             amqpdoctor,tls)
                 cmd="amqpdoctor__subcmd__tls"
                 ;;
@@ -91,6 +94,9 @@ _amqpdoctor() {
             amqpdoctor__subcmd__help,scan)
                 cmd="amqpdoctor__subcmd__help__subcmd__scan"
                 ;;
+            amqpdoctor__subcmd__help,serve)
+                cmd="amqpdoctor__subcmd__help__subcmd__serve"
+                ;;
             amqpdoctor__subcmd__help,tls)
                 cmd="amqpdoctor__subcmd__help__subcmd__tls"
                 ;;
@@ -101,7 +107,7 @@ _amqpdoctor() {
 
     case "${cmd}" in
         amqpdoctor)
-            opts="-h -V --help --version probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help"
+            opts="-h -V --help --version probe heartbeat check proxy idle-timeout scan audit logs tls serve explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -353,7 +359,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__help)
-            opts="probe heartbeat check proxy idle-timeout scan audit logs tls explain completions man help"
+            opts="probe heartbeat check proxy idle-timeout scan audit logs tls serve explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +527,20 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        amqpdoctor__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -815,6 +835,104 @@ _amqpdoctor() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        amqpdoctor__subcmd__serve)
+            opts="-h -V --listen --scan --port --max-heartbeat --max-connection-series --check --targets-file --check-every --connect-timeout --heartbeat --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --audit --audit-every --audit-timeout --audit-password-file --bearer-token-file --basic-auth-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connection-series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bearer-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --basic-auth-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -31,6 +31,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
             cand logs 'Read RabbitMQ''s logs for who died, how and why'
             cand tls 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate'
+            cand serve 'A Prometheus exporter: this host''s connections (--scan), smoke checks (--check) and the broker''s view (--audit) as metrics, until SIGTERM'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -198,6 +199,35 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'amqpdoctor;serve'= {
+            cand --listen 'Address to serve /metrics, /healthz and / on. Loopback by default; any other address is said on stderr. Port 0 picks a free port (the address bound is said on stderr)'
+            cand --port 'With --scan: peer ports that mark a socket as AMQP, comma-separated'
+            cand --max-heartbeat 'With --scan: the largest heartbeat expected on this host (a connection silent both ways for more than half of it has heartbeats off)'
+            cand --max-connection-series 'With --scan: per-connection series for at most N connections (starving, dead and heartbeat-less ones first); the rest are only in the aggregates, and counted'
+            cand --check 'Smoke-check these broker URLs (as `check` does) every --check-every'
+            cand --targets-file 'Read more check URLs from FILE: one per line; blank lines and `#` comments are skipped'
+            cand --check-every 'How often to check the --check targets'
+            cand --connect-timeout 'Timeout for each step of a check [default: each URL''s connection_timeout=, else 5s]'
+            cand --heartbeat 'Heartbeat the checks request: whole seconds, 0, or "server" [default: each URL''s heartbeat=, else server]'
+            cand --password-file 'Read the password for every check target from FILE (its first line), not argv'
+            cand --cacert 'CA certificates to trust (PEM) [default: the URL''s cacertfile=, else the system''s roots]'
+            cand --cert 'Client certificate chain (PEM), for mutual TLS or auth_mechanism=external'
+            cand --key 'The client certificate''s private key (PEM)'
+            cand --tls-server-name 'Verify the server''s certificate for NAME (and send it as SNI) instead of the URL''s host'
+            cand --tls-as 'Whose rules decide a certificate rustls refuses: openssl (pika, kombu, PHP, Node, rabbitmq-c), go, java, dotnet or rustls. When that family accepts it the diagnosis goes on, with a note naming what was accepted and which families would refuse it'
+            cand --audit 'Read the RabbitMQ management API at URL (as `audit` does) every --audit-every: the broker''s view of every connection, counted by client library and flag'
+            cand --audit-every 'How often to read the management API'
+            cand --audit-timeout 'Timeout for each management API request'
+            cand --audit-password-file 'Read the management API''s password from FILE (its first line), not argv'
+            cand --bearer-token-file 'Require `Authorization: Bearer TOKEN` on / and /metrics, TOKEN being the first line of FILE (/healthz stays open for liveness probes)'
+            cand --basic-auth-file 'Require HTTP basic auth on / and /metrics, with the `user:password` of FILE''s first line (with --bearer-token-file, either is accepted; /healthz stays open)'
+            cand --scan 'Collect this host''s AMQP connections, as `scan --watch` does, continuously (a reading every 250 ms): classification, inferred heartbeat, silence each way, deaths'
+            cand --insecure 'Do not verify the server''s certificate (to diagnose only; every report says so)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'amqpdoctor;explain'= {
             cand --format 'Output format. json prints exactly one JSON document on stdout'
             cand --color 'Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb'
@@ -229,6 +259,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand audit 'The broker''s view of every client connection, from the RabbitMQ management API'
             cand logs 'Read RabbitMQ''s logs for who died, how and why'
             cand tls 'The TLS handshake only (no AMQP, no login): the chain as sent, what was negotiated, and which client families accept the certificate'
+            cand serve 'A Prometheus exporter: this host''s connections (--scan), smoke checks (--check) and the broker''s view (--audit) as metrics, until SIGTERM'
             cand explain 'Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print the man page (roff) to stdout'
@@ -251,6 +282,8 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
         &'amqpdoctor;help;logs'= {
         }
         &'amqpdoctor;help;tls'= {
+        }
+        &'amqpdoctor;help;serve'= {
         }
         &'amqpdoctor;help;explain'= {
         }

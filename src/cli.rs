@@ -12,6 +12,7 @@ pub mod logs;
 pub use logs::LogsArgs;
 mod tls;
 pub use tls::{Families, TlsArgs, TlsCmdArgs};
+pub mod serve;
 
 use crate::target::DEFAULT_URL;
 use crate::vocab::check::{HeartbeatRange, ServerExpectation};
@@ -106,6 +107,15 @@ pub enum Command {
     /// (without it: the --tls-as family) refuses; 3 when no TLS handshake happens (the report
     /// says what answered: plain AMQP, HTTP or nothing).
     Tls(TlsCmdArgs),
+    /// A Prometheus exporter: this host's connections (--scan), smoke checks (--check) and
+    /// the broker's view (--audit) as metrics, until SIGTERM.
+    ///
+    /// Serves /metrics (the Prometheus text format, or OpenMetrics when the scraper asks for
+    /// it), /healthz and an index page on --listen (default 127.0.0.1:9464). Label
+    /// cardinality is bounded: aggregates by classification and process name, per-connection
+    /// series only up to --max-connection-series. No password or URL credential is in any
+    /// label. SIGTERM or Ctrl-C stops it; exit 0.
+    Serve(serve::ServeArgs),
     /// Explain an errno, an AMQP reply code, a client library, a verdict or a log line (offline).
     Explain(ExplainArgs),
     /// Print a shell completion script to stdout.

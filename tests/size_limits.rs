@@ -50,7 +50,6 @@ const ALLOWED_FNS: &[(&str, &str, usize)] = &[
     ("run/idle.rs", "idle_then_round_trip", 81),
     ("run/lapin_client.rs", "open", 189),
     ("run/proxy.rs", "proxy_one", 144),
-    ("run/scan.rs", "scan", 91),
     ("target.rs", "parse", 137),
     ("wire/codec.rs", "method_name_by_id", 103),
     ("wire/conn.rs", "handshake", 137),

@@ -197,7 +197,7 @@ async fn check_all(
 }
 
 /// `host:port/vhost` (vhost percent-encoded as in the URL; `/` is `%2f`).
-fn short_name(t: &Target) -> String {
+pub fn short_name(t: &Target) -> String {
     let shown = t.to_string();
     let vhost = shown.rsplit_once('/').map_or("", |(_, v)| v);
     format!("{}/{vhost}", t.authority())
@@ -206,8 +206,23 @@ fn short_name(t: &Target) -> String {
 /// Every target, parsed, with the password override applied: arguments,
 /// then the targets file; without either, `$AMQP_URL`, else the default.
 fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
-    let mut urls: Vec<String> = args.urls.clone();
-    if let Some(path) = &args.targets_file {
+    target_list(
+        &args.urls,
+        args.targets_file.as_deref(),
+        args.password_file.as_deref(),
+        &args.tls,
+    )
+}
+
+/// [`targets`] from its parts (`serve --check` takes the same).
+pub fn target_list(
+    args_urls: &[String],
+    targets_file: Option<&std::path::Path>,
+    password_file: Option<&std::path::Path>,
+    tls: &crate::cli::TlsArgs,
+) -> anyhow::Result<Vec<Target>> {
+    let mut urls: Vec<String> = args_urls.to_vec();
+    if let Some(path) = targets_file {
         let listed = read_targets_file(path)?;
         if listed.is_empty() && urls.is_empty() {
             // Falling back to $AMQP_URL or localhost here would pass a CI
@@ -233,7 +248,7 @@ fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
         ))
         .into());
     }
-    let password = match &args.password_file {
+    let password = match password_file {
         Some(path) => Some(super::read_password_file(path)?),
         None => match std::env::var("AMQPDOCTOR_PASSWORD") {
             Ok(pw) => Some(pw),
@@ -248,7 +263,7 @@ fn targets(args: &CheckArgs) -> anyhow::Result<Vec<Target>> {
             let t = Target::parse(u.trim())?;
             let t = super::with_tls(
                 t,
-                &args.tls,
+                tls,
                 &format!("{}: ", crate::target::redact::url_for_message(u.trim())),
             )?;
             super::warn_about(&t, &format!("{t}: "));

@@ -13,6 +13,7 @@ pub mod man;
 pub mod probe;
 pub mod proxy;
 pub mod scan;
+pub mod serve;
 pub mod tls;
 
 use crate::cli::{Cli, ColorChoice, Command, ConnectArgs};
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Audit(args) => audit::run(args),
         Command::Logs(args) => logs::run(args),
         Command::Tls(args) => tls::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),

@@ -20,6 +20,7 @@ pub mod probe_ci;
 pub mod progress;
 pub mod proxy;
 pub mod scan;
+pub mod serve;
 pub mod style;
 pub mod tls;
 

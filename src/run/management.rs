@@ -131,6 +131,12 @@ impl ManagementUrl {
         &self.user
     }
 
+    /// The API's address without credentials (`http://host:15672`, with
+    /// its path prefix): what `serve` labels its metrics with.
+    pub fn label(&self) -> String {
+        format!("{}{}", self.origin(), self.base)
+    }
+
     fn origin(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}:{}", self.host, self.port)
@@ -174,7 +180,7 @@ impl std::fmt::Debug for ManagementUrl {
 
 /// Base64 for the Basic credentials (RFC 4648, with padding): a few lines
 /// rather than a dependency.
-mod base64_lite {
+pub mod base64_lite {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn encode(text: &str) -> String {

@@ -28,6 +28,7 @@ pub mod logs;
 pub mod management;
 pub mod proxy;
 pub mod scan;
+pub mod serve;
 mod wire_client;
 
 use std::time::Duration;

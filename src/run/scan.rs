@@ -81,49 +81,65 @@ pub enum ScanError {
     Netlink(String),
 }
 
-/// Scan once, or watch.
-pub async fn scan(spec: ScanSpec) -> Result<ScanOutcome, ScanError> {
-    let started = Instant::now();
-    let nl = open_netlink()?;
-    let mut owners = owners_by_inode();
-    let mut tracks: BTreeMap<(SocketAddr, SocketAddr, u32), Track> = BTreeMap::new();
-    let mut untracked = 0;
-    let mut samples = 0;
-    let mut cancel = spec.cancel.clone();
-    let mut interrupted = false;
-    let mut owners_read = Instant::now();
-    loop {
-        let at_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let socks = dump(&nl)?;
-        samples += 1;
+/// The sockets followed so far, keyed by both addresses and the inode.
+pub type Tracks = BTreeMap<(SocketAddr, SocketAddr, u32), Track>;
+
+/// One reader of the kernel's socket table, sampled again and again: the
+/// tracks it follows and who owns their sockets. `scan` drives it for a
+/// watch; `serve --scan` drives it for as long as it runs.
+pub struct Scanner {
+    nl: Socket,
+    ports: Vec<u16>,
+    pid: Option<u32>,
+    pub owners: HashMap<u32, Owner>,
+    owners_read: Instant,
+    pub tracks: Tracks,
+    /// Sockets seen but not followed (over [`MAX_TRACKED`]), summed over samples.
+    pub untracked: usize,
+    pub samples: u32,
+}
+
+impl Scanner {
+    /// Open the netlink socket and read who owns which socket.
+    pub fn open(ports: Vec<u16>, pid: Option<u32>) -> Result<Self, ScanError> {
+        Ok(Scanner {
+            nl: open_netlink()?,
+            ports,
+            pid,
+            owners: owners_by_inode(),
+            owners_read: Instant::now(),
+            tracks: BTreeMap::new(),
+            untracked: 0,
+            samples: 0,
+        })
+    }
+
+    /// Read the table once (`at_ms` after the scan began): push a sample
+    /// to every track seen, start tracks for new sockets, and date the
+    /// ones that left the table.
+    pub fn sample(&mut self, at_ms: u64) -> Result<(), ScanError> {
+        let socks = dump(&self.nl)?;
+        self.samples += 1;
         // Both ends of a loopback pair inside one process (pika's wake-up
         // socketpair, say) are not connections to a broker.
         let ends: HashMap<(SocketAddr, SocketAddr), u32> = socks
             .iter()
             .map(|s| ((s.local, s.remote), s.inode))
             .collect();
-        let pid_of = |inode: &u32, owners: &HashMap<u32, Owner>| owners.get(inode).map(|o| o.pid);
-        let wanted = |s: &DiagSocket, owners: &HashMap<u32, Owner>| match spec.pid {
+        self.refresh_owners(&socks);
+        let owners = &self.owners;
+        let pid_of = |inode: &u32| owners.get(inode).map(|o| o.pid);
+        let wanted = |s: &DiagSocket| match self.pid {
             Some(pid) => {
-                pid_of(&s.inode, owners) == Some(pid)
+                pid_of(&s.inode) == Some(pid)
                     && ends
                         .get(&(s.remote, s.local))
-                        .is_none_or(|peer| pid_of(peer, owners) != Some(pid))
+                        .is_none_or(|peer| pid_of(peer) != Some(pid))
             }
-            None => spec.ports.contains(&s.remote.port()),
+            None => self.ports.contains(&s.remote.port()),
         };
-        // A socket whose owner is not known yet (opened since): read /proc
-        // again, at most once a second.
-        if socks
-            .iter()
-            .any(|s| s.inode != 0 && !owners.contains_key(&s.inode))
-            && owners_read.elapsed() >= Duration::from_secs(1)
-        {
-            owners = owners_by_inode();
-            owners_read = Instant::now();
-        }
         let mut seen = std::collections::HashSet::new();
-        for s in socks.iter().filter(|s| wanted(s, &owners)) {
+        for s in socks.iter().filter(|s| wanted(s)) {
             let key = (s.local, s.remote, s.inode);
             seen.insert(key);
             let sample = Sample {
@@ -134,23 +150,68 @@ pub async fn scan(spec: ScanSpec) -> Result<ScanOutcome, ScanError> {
                 last_data_sent_ms: s.info.last_data_sent_ms,
                 last_data_recv_ms: s.info.last_data_recv_ms,
             };
-            let room = tracks.len() < MAX_TRACKED;
-            match tracks.get_mut(&key) {
+            let room = self.tracks.len() < MAX_TRACKED;
+            match self.tracks.get_mut(&key) {
                 Some(t) if t.gone_at_ms.is_none() => t.push(sample),
                 Some(_) => {}
                 None if room => {
-                    tracks.insert(key, Track::new(s.local, s.remote, s.inode, sample));
+                    self.tracks
+                        .insert(key, Track::new(s.local, s.remote, s.inode, sample));
                 }
-                None => untracked += 1,
+                None => self.untracked += 1,
             }
         }
-        for (key, t) in tracks.iter_mut() {
+        for (key, t) in self.tracks.iter_mut() {
             if t.gone_at_ms.is_none() && !seen.contains(key) {
                 t.gone_at_ms = Some(at_ms);
             }
         }
+        Ok(())
+    }
+
+    /// Read /proc again when a socket to follow has an owner not known yet
+    /// (at most once a second). By peer port, only those sockets' owners
+    /// matter: the rest of the host (a busy web server's thousands of
+    /// sockets) neither makes /proc be read again nor is kept.
+    fn refresh_owners(&mut self, socks: &[DiagSocket]) {
+        let by_port = |s: &&DiagSocket| self.pid.is_some() || self.ports.contains(&s.remote.port());
+        let first = self.samples == 1;
+        let unknown = socks
+            .iter()
+            .filter(by_port)
+            .any(|s| s.inode != 0 && !self.owners.contains_key(&s.inode));
+        if !(first || unknown && self.owners_read.elapsed() >= Duration::from_secs(1)) {
+            return;
+        }
+        if !first {
+            self.owners = owners_by_inode();
+            self.owners_read = Instant::now();
+        }
+        if self.pid.is_none() {
+            // The sockets followed (gone ones too: who still holds a
+            // socket that left the table) and those to follow.
+            let keep: std::collections::HashSet<u32> = socks
+                .iter()
+                .filter(by_port)
+                .map(|s| s.inode)
+                .chain(self.tracks.values().map(|t| t.inode))
+                .collect();
+            self.owners.retain(|inode, _| keep.contains(inode));
+        }
+    }
+}
+
+/// Scan once, or watch.
+pub async fn scan(spec: ScanSpec) -> Result<ScanOutcome, ScanError> {
+    let started = Instant::now();
+    let mut scanner = Scanner::open(spec.ports.clone(), spec.pid)?;
+    let mut cancel = spec.cancel.clone();
+    let mut interrupted = false;
+    loop {
+        let at_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        scanner.sample(at_ms)?;
         let Some(watch) = spec.watch else { break };
-        let next = started + SAMPLE_EVERY * samples;
+        let next = started + SAMPLE_EVERY * scanner.samples;
         if next > started + watch {
             break;
         }
@@ -159,17 +220,17 @@ pub async fn scan(spec: ScanSpec) -> Result<ScanOutcome, ScanError> {
             _ = cancelled(&mut cancel) => { interrupted = true; break; }
         }
     }
-    // Gone from the table: does the process still hold the socket?
-    let mut tracks: Vec<Track> = tracks.into_values().collect();
+    // Gone from the table: does the process still hold the socket now?
+    let mut tracks: Vec<Track> = scanner.tracks.into_values().collect();
     for t in tracks.iter_mut().filter(|t| t.gone_at_ms.is_some()) {
-        t.still_held = owners.get(&t.inode).map(|o| holds(o.pid, t.inode));
+        t.still_held = scanner.owners.get(&t.inode).map(|o| holds(o.pid, t.inode));
     }
     Ok(ScanOutcome {
         tracks,
-        owners,
+        owners: scanner.owners,
         duration: started.elapsed(),
-        samples,
-        untracked,
+        samples: scanner.samples,
+        untracked: scanner.untracked,
         interrupted,
     })
 }

@@ -70,7 +70,10 @@ pub fn python() -> PathBuf {
         &format!("the tests' Python {}", path.display()),
         || {
             let out = Command::new(&path)
-                .args(["-c", "import pika, xmlschema, prometheus_client"])
+                .args([
+                    "-c",
+                    "import pika, xmlschema, prometheus_client, kubernetes_validate, yaml",
+                ])
                 .output()
                 .map_err(|e| format!("cannot run it: {e}"))?;
             if out.status.success() {

@@ -16,6 +16,7 @@ pub mod fake;
 pub mod fixture;
 pub mod pika;
 pub mod run;
+pub mod serve;
 pub mod tls_server;
 
 use std::io::{ErrorKind, Read, Write};
