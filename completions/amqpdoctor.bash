@@ -845,7 +845,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__serve)
-            opts="-h -V --listen --scan --port --max-heartbeat --max-connection-series --check --targets-file --check-every --connect-timeout --heartbeat --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --audit --audit-every --audit-timeout --audit-password-file --bearer-token-file --basic-auth-file --help --version"
+            opts="-h -V --listen --scan --port --max-heartbeat --max-connection-series --check --targets-file --check-every --connect-timeout --heartbeat --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --audit --audit-every --audit-timeout --audit-password-file --logs --bearer-token-file --basic-auth-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -924,6 +924,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --audit-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --logs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

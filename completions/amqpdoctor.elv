@@ -219,6 +219,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --audit-every 'How often to read the management API'
             cand --audit-timeout 'Timeout for each management API request'
             cand --audit-password-file 'Read the management API''s password from FILE (its first line), not argv'
+            cand --logs 'Follow the broker''s log FILE (or a directory of logs), as `logs --follow` reads it, and count connection ends by cause and peer host (repeatable)'
             cand --bearer-token-file 'Require `Authorization: Bearer TOKEN` on / and /metrics, TOKEN being the first line of FILE (/healthz stays open for liveness probes)'
             cand --basic-auth-file 'Require HTTP basic auth on / and /metrics, with the `user:password` of FILE''s first line (with --bearer-token-file, either is accepted; /healthz stays open)'
             cand --scan 'Collect this host''s AMQP connections, as `scan --watch` does, continuously (a reading every 250 ms): classification, inferred heartbeat, silence each way, deaths'

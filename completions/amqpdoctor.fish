@@ -223,6 +223,7 @@ complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l audit -d
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l audit-every -d 'How often to read the management API' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l audit-timeout -d 'Timeout for each management API request' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l audit-password-file -d 'Read the management API\'s password from FILE (its first line), not argv' -r -F
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l logs -d 'Follow the broker\'s log FILE (or a directory of logs), as `logs --follow` reads it, and count connection ends by cause and peer host (repeatable)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l bearer-token-file -d 'Require `Authorization: Bearer TOKEN` on / and /metrics, TOKEN being the first line of FILE (/healthz stays open for liveness probes)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l basic-auth-file -d 'Require HTTP basic auth on / and /metrics, with the `user:password` of FILE\'s first line (with --bearer-token-file, either is accepted; /healthz stays open)' -r -F
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand serve" -l scan -d 'Collect this host\'s AMQP connections, as `scan --watch` does, continuously (a reading every 250 ms): classification, inferred heartbeat, silence each way, deaths'

@@ -319,3 +319,36 @@ fn the_kubernetes_manifests_pass_kubernetes_schemas() {
         "DaemonSet Deployment Namespace PodMonitor PrometheusRule Secret Secret Service Service"
     );
 }
+
+/// `serve --logs`: the broker's own log followed; a starving pika app's
+/// death by missed heartbeats is counted by cause and peer host.
+#[test]
+fn the_brokers_log_is_followed_and_its_deaths_counted() {
+    common::require_broker();
+    let dir =
+        std::env::var("AMQPDOCTOR_TEST_BROKER_LOG").unwrap_or_else(|_| "/var/log/rabbitmq".into());
+    assert!(
+        std::path::Path::new(&dir).is_dir(),
+        "the broker's log directory {dir} (bash .ci/broker sets the broker up)"
+    );
+    let serve = Serve::start(&["--logs", &dir]);
+    // Followed from its end: start the app once serve reads.
+    serve.scrape_until(40, |b| {
+        b.contains("amqpdoctor_log_last_abnormal_end_timestamp_seconds ")
+    });
+    let _app = PikaApp::start("starving", 1, &format!("serve-logs-{}", std::process::id()));
+    let body = serve.scrape_until(80, |b| {
+        series(
+            b,
+            "amqpdoctor_log_connection_ends_total",
+            &[
+                "cause=\"broker_heartbeat_timeout\"",
+                "peer_host=\"127.0.0.1\"",
+            ],
+        )
+        .is_some()
+    });
+    assert!(!body.contains("guest:guest"), "{body}");
+    let (code, _) = serve.terminate();
+    assert_eq!(code, Some(0));
+}

@@ -88,6 +88,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub audit_password_file: Option<std::path::PathBuf>,
 
+    /// Follow the broker's log FILE (or a directory of logs), as `logs --follow` reads it,
+    /// and count connection ends by cause and peer host (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub logs: Vec<std::path::PathBuf>,
+
     /// Require `Authorization: Bearer TOKEN` on / and /metrics, TOKEN being the first line
     /// of FILE (/healthz stays open for liveness probes).
     #[arg(long, value_name = "FILE")]

@@ -27,8 +27,8 @@ use crate::error::{ExitStatus, UsageError};
 use crate::report::audit::AuditReport;
 use crate::report::check::{CheckSettings, TargetReport};
 use crate::report::serve::{
-    process_name, respond, AuditState, Auth, CheckState, CheckTargetState, ConnState, ScanState,
-    Snapshot, OTHER, PROCESSES_MAX,
+    process_name, respond, AuditState, Auth, CheckState, CheckTargetState, ConnState, LogsState,
+    ScanState, Snapshot, OTHER, PROCESSES_MAX,
 };
 use crate::report::{self};
 use crate::run::check::{check, CheckSpec};
@@ -62,12 +62,20 @@ fn now_unix_s() -> f64 {
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     let targets = check_targets(&args)?;
     let audit = audit_api(&args)?;
-    if !args.scan && targets.is_empty() && audit.is_none() {
+    if !args.scan && targets.is_empty() && audit.is_none() && args.logs.is_empty() {
         return Err(UsageError(
-            "serve needs a collector: --scan, --check URL…, --targets-file FILE or --audit URL"
+            "serve needs a collector: --scan, --check URL…, --targets-file FILE, --audit URL or \
+             --logs FILE"
                 .into(),
         )
         .into());
+    }
+    for p in &args.logs {
+        if !p.exists() {
+            return Err(
+                UsageError(format!("--logs {}: no such file or directory", p.display())).into(),
+            );
+        }
     }
     if args.port.is_empty() || args.port.contains(&0) {
         return Err(UsageError("--port needs port numbers from 1 to 65535".into()).into());
@@ -88,6 +96,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
             broker: api.label(),
             ..AuditState::default()
         }),
+        logs: (!args.logs.is_empty()).then(|| {
+            LogsState::following(args.logs.iter().map(|p| p.display().to_string()).collect())
+        }),
     }));
     let stop = Arc::new(AtomicBool::new(false));
     let scan_thread = if args.scan {
@@ -102,6 +113,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     } else {
         None
     };
+    let logs_thread = logs_collector(&args, &snap, &stop)?;
     {
         let snap = snap.clone();
         let handler =
@@ -120,8 +132,43 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
     if let Some(t) = scan_thread {
         let _ = t.join();
     }
+    if let Some(t) = logs_thread {
+        let _ = t.join();
+    }
     report::notice("serve: stopped");
     Ok(ExitStatus::Ok)
+}
+
+/// The `--logs` collector: `logs --follow`'s reader on its own thread, each
+/// connection end counted in the snapshot, until `stop`.
+fn logs_collector(
+    args: &ServeArgs,
+    snap: &Shared,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
+    if args.logs.is_empty() {
+        return Ok(None);
+    }
+    let (snap, stop_flag) = (snap.clone(), stop.clone());
+    let spec = crate::run::logs::LogsSpec {
+        paths: args.logs.clone(),
+        filter: crate::run::logs::Filter::default(),
+        cancelled: Box::new(move || stop_flag.load(Ordering::Relaxed)),
+    };
+    let t = std::thread::Builder::new()
+        .name("serve-logs".into())
+        .spawn(move || {
+            let counted = crate::run::logs::follow::follow(&spec, |_, c| {
+                if let Some(l) = lock(&snap).logs.as_mut() {
+                    l.record(c, now_unix_s());
+                }
+            });
+            if let Err(e) = counted {
+                report::notice(&format!("serve --logs: {e}"));
+            }
+        })
+        .context("starting the logs thread")?;
+    Ok(Some(t))
 }
 
 /// The token of `--bearer-token-file` (its first line), if given.

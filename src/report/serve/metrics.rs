@@ -31,6 +31,9 @@ pub fn render(snap: &Snapshot, flavor: Flavor) -> String {
     if let Some(a) = &snap.audit {
         families.extend(a.families());
     }
+    if let Some(l) = &snap.logs {
+        families.extend(l.families());
+    }
     for f in &families {
         f.write(&mut out, flavor);
     }

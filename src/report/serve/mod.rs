@@ -12,6 +12,7 @@
 
 mod audit;
 pub mod exposition;
+mod logs;
 mod metrics;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use crate::run::serve::http::{same_secret, Request, Response};
 use crate::vocab::scan::{Classification, Owner, Track};
 pub use audit::AuditState;
 use exposition::Flavor;
+pub use logs::LogsState;
 pub use metrics::render;
 
 /// At most this many process names in the aggregates and death counts.
@@ -43,6 +45,7 @@ pub struct Snapshot {
     pub scan: Option<ScanState>,
     pub check: Option<CheckState>,
     pub audit: Option<AuditState>,
+    pub logs: Option<LogsState>,
 }
 
 /// The scan collector's state.

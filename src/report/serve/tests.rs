@@ -55,6 +55,7 @@ fn scan_snapshot(conns: Vec<ConnState>, cap: usize) -> Snapshot {
         }),
         check: None,
         audit: None,
+        logs: None,
     }
 }
 
