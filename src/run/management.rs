@@ -253,8 +253,10 @@ pub fn fetch(api: &ManagementUrl, timeout: Duration) -> Result<Fetched, ApiFailu
         .into();
     let overview: ApiOverview = get_json(&agent, api, "/api/overview", timeout)?;
     let nodes = "/api/nodes?columns=name,mem_alarm,disk_free_alarm";
-    let alarms = get_json::<Vec<json::ApiNode>>(&agent, api, nodes, timeout)
-        .map(|ns| ns.iter().flat_map(json::ApiNode::alarms).collect())
+    // Bounded like every answer (a 16 MiB array of tiny elements must not
+    // become millions of structs: issue 24 item 5).
+    let alarms = get_body(&agent, api, nodes, timeout)
+        .map(|b| json::node_alarms(&b))
         .unwrap_or_default();
     let path = "/api/connections?columns=timeout";
     let body = get_body(&agent, api, path, timeout)?;
@@ -271,10 +273,7 @@ pub fn fetch(api: &ManagementUrl, timeout: Duration) -> Result<Fetched, ApiFailu
         "/api/connections?columns={COLUMNS}&data_rates_age={window_s}&data_rates_incr={}",
         STATS_INTERVAL_MS / 1000
     );
-    let body = get_body(&agent, api, &path, timeout)?;
-    let raw: Capped<MAX_CONNECTIONS> = parse_json(&body, api, &path)?;
-    let skipped = raw.skipped;
-    let mut connections = read_connections(&raw);
+    let (mut connections, skipped) = connections_paged(&agent, api, &path, timeout, PAGE_SIZE)?;
     connections.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Fetched {
         overview: Overview {
@@ -286,6 +285,51 @@ pub fn fetch(api: &ManagementUrl, timeout: Duration) -> Result<Fetched, ApiFailu
         took: started.elapsed(),
         skipped,
     })
+}
+
+/// Connections asked for per page: a page with its samples stays far below
+/// [`MAX_BODY`] (a connection with 121 samples is about 10 KiB).
+pub const PAGE_SIZE: usize = 500;
+
+/// Every connection of `path`, a page at a time (RabbitMQ 3.6 and later
+/// page `/api/connections`; an older broker's whole array is read as one
+/// page), at most [`MAX_CONNECTIONS`]; the rest counted as skipped.
+fn connections_paged(
+    agent: &ureq::Agent,
+    api: &ManagementUrl,
+    path: &str,
+    timeout: Duration,
+    page_size: usize,
+) -> Result<(Vec<BrokerConnection>, u64), ApiFailure> {
+    let mut connections = Vec::new();
+    let mut page = 1u64;
+    loop {
+        let paged = format!("{path}&page={page}&page_size={page_size}");
+        let body = get_body(agent, api, &paged, timeout)?;
+        let answer =
+            json::page_of::<MAX_CONNECTIONS>(&body).map_err(|e| not_json(api, &paged, &e))?;
+        let (items, page_count, total) = match answer {
+            json::PageOf::Whole(items) => {
+                let skipped = items.skipped;
+                connections.extend(read_connections(&items));
+                return Ok((connections, skipped));
+            }
+            json::PageOf::Paged {
+                items,
+                page_count,
+                total_count,
+            } => (items, page_count, total_count),
+        };
+        let room = MAX_CONNECTIONS.saturating_sub(connections.len());
+        let mut read = read_connections(&items);
+        read.truncate(room);
+        connections.extend(read);
+        if page >= page_count || connections.len() >= MAX_CONNECTIONS {
+            let skipped = total.saturating_sub(connections.len() as u64);
+            return Ok((connections, skipped));
+        }
+        page += 1;
+    }
 }
 
 /// The window of samples to ask for: the longest T plus two samples, in
@@ -365,20 +409,17 @@ fn parse_json<'a, T: Deserialize<'a>>(
     api: &ManagementUrl,
     path: &str,
 ) -> Result<T, ApiFailure> {
-    serde_json::from_slice(body).map_err(|e| {
-        failure(
-            api,
-            path,
-            ApiFailureKind::NotJson {
-                detail: format!(
-                    "{} at line {} column {}",
-                    category(&e),
-                    e.line(),
-                    e.column()
-                ),
-            },
-        )
-    })
+    serde_json::from_slice(body).map_err(|e| not_json(api, path, &e))
+}
+
+fn not_json(api: &ManagementUrl, path: &str, e: &serde_json::Error) -> ApiFailure {
+    failure(
+        api,
+        path,
+        ApiFailureKind::NotJson {
+            detail: format!("{} at line {} column {}", category(e), e.line(), e.column()),
+        },
+    )
 }
 
 fn category(e: &serde_json::Error) -> &'static str {
@@ -532,6 +573,37 @@ mod tests {
         for (t, want) in rows {
             assert_eq!(sample_window_s(t), want, "T = {t}");
         }
+    }
+
+    #[test]
+    fn pages_and_whole_arrays() {
+        // RabbitMQ 3.10.8's paged answer (GET /api/connections?page=1&page_size=1).
+        let paged = br#"{"filtered_count":3,"item_count":1,"items":[{"name":"a"}],"page":1,"page_count":3,"page_size":1,"total_count":3}"#;
+        match json::page_of::<10>(paged).unwrap() {
+            json::PageOf::Paged {
+                items,
+                page_count,
+                total_count,
+            } => {
+                assert_eq!((items.items.len(), page_count, total_count), (1, 3, 3));
+            }
+            json::PageOf::Whole(_) => panic!("a page read as a whole array"),
+        }
+        let whole = b" [{\"name\":\"a\"},{\"name\":\"b\"}]";
+        assert!(
+            matches!(json::page_of::<10>(whole).unwrap(), json::PageOf::Whole(c) if c.items.len() == 2)
+        );
+        assert!(
+            json::page_of::<10>(b"{\"error\":1}").is_err(),
+            "no items: not a page"
+        );
+        assert_eq!(
+            json::node_alarms(
+                br#"[{"name":"rabbit@a","mem_alarm":true,"disk_free_alarm":false},{}]"#
+            ),
+            ["memory alarm on rabbit@a"]
+        );
+        assert!(json::node_alarms(b"not json").is_empty());
     }
 
     #[test]

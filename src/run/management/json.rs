@@ -72,6 +72,42 @@ impl<'de: 'a, 'a, const N: usize> Deserialize<'de> for Capped<'a, N> {
     }
 }
 
+/// One answer of `/api/connections?page=N&page_size=M` (RabbitMQ 3.6 and
+/// later), or the plain array an older broker (or a proxy that drops the
+/// query) sends.
+pub(super) enum PageOf<'a, const N: usize> {
+    Paged {
+        items: Capped<'a, N>,
+        page_count: u64,
+        total_count: u64,
+    },
+    Whole(Capped<'a, N>),
+}
+
+#[derive(Deserialize)]
+struct ApiPage<'a, const N: usize> {
+    #[serde(borrow)]
+    items: Capped<'a, N>,
+    #[serde(default)]
+    page_count: u64,
+    #[serde(default)]
+    total_count: u64,
+}
+
+/// `body` as a page or as a whole array.
+pub(super) fn page_of<const N: usize>(body: &[u8]) -> Result<PageOf<'_, N>, serde_json::Error> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return serde_json::from_slice(body).map(PageOf::Whole);
+    }
+    let p: ApiPage<'_, N> = serde_json::from_slice(body)?;
+    Ok(PageOf::Paged {
+        items: p.items,
+        page_count: p.page_count,
+        total_count: p.total_count,
+    })
+}
+
 /// Each element parsed by itself: one that is not a connection is skipped.
 pub(super) fn read_connections<const N: usize>(raw: &Capped<'_, N>) -> Vec<BrokerConnection> {
     raw.items
@@ -152,6 +188,23 @@ pub(super) struct ApiNode {
     mem_alarm: Option<bool>,
     #[serde(default, deserialize_with = "lenient")]
     disk_free_alarm: Option<bool>,
+}
+
+/// The most nodes read from `/api/nodes` (a cluster has a handful).
+const MAX_NODES: usize = 256;
+
+/// The alarms of `/api/nodes`' answer, in bounded memory like every other
+/// answer: at most [`MAX_NODES`] elements, each parsed by itself.
+pub(super) fn node_alarms(body: &[u8]) -> Vec<String> {
+    let Ok(nodes) = serde_json::from_slice::<Capped<MAX_NODES>>(body) else {
+        return Vec::new();
+    };
+    nodes
+        .items
+        .iter()
+        .filter_map(|n| serde_json::from_str::<ApiNode>(n.get()).ok())
+        .flat_map(|n| n.alarms())
+        .collect()
 }
 
 impl ApiNode {
