@@ -21,7 +21,6 @@ const MAX_FN_LINES: usize = 80;
 
 /// (file under src/, lines when the limit came in).
 const ALLOWED_FILES: &[(&str, usize)] = &[
-    ("classify/audit.rs", 1274),
     ("classify/narrate.rs", 939),
     ("report/audit.rs", 846),
     ("target.rs", 741),
@@ -30,7 +29,6 @@ const ALLOWED_FILES: &[(&str, usize)] = &[
 
 /// (file under src/, fn name, lines when the limit came in).
 const ALLOWED_FNS: &[(&str, &str, usize)] = &[
-    ("classify/audit.rs", "judge", 140),
     ("classify/end.rs", "end_of", 108),
     ("classify/narrate.rs", "scan_note", 93),
     ("classify/narrate.rs", "words", 255),
