@@ -20,16 +20,11 @@ const MAX_FILE_LINES: usize = 700;
 const MAX_FN_LINES: usize = 80;
 
 /// (file under src/, lines when the limit came in).
-const ALLOWED_FILES: &[(&str, usize)] = &[
-    ("classify/narrate.rs", 939),
-    ("target.rs", 741),
-];
+const ALLOWED_FILES: &[(&str, usize)] = &[("target.rs", 741)];
 
 /// (file under src/, fn name, lines when the limit came in).
 const ALLOWED_FNS: &[(&str, &str, usize)] = &[
     ("classify/end.rs", "end_of", 108),
-    ("classify/narrate.rs", "scan_note", 93),
-    ("classify/narrate.rs", "words", 255),
     ("commands/probe.rs", "probe", 82),
     ("report/check.rs", "render_human", 111),
     ("report/check/prometheus.rs", "render_prometheus", 148),
