@@ -20,7 +20,7 @@ const MAX_FILE_LINES: usize = 700;
 const MAX_FN_LINES: usize = 80;
 
 /// (file under src/, lines when the limit came in).
-const ALLOWED_FILES: &[(&str, usize)] = &[("target.rs", 741)];
+const ALLOWED_FILES: &[(&str, usize)] = &[];
 
 /// (file under src/, fn name, lines when the limit came in).
 const ALLOWED_FNS: &[(&str, &str, usize)] = &[
@@ -39,7 +39,6 @@ const ALLOWED_FNS: &[(&str, &str, usize)] = &[
     ("run/lapin_client.rs", "open", 189),
     ("run/proxy.rs", "proxy_one", 144),
     ("run/scan.rs", "scan", 91),
-    ("target.rs", "parse", 137),
     ("wire/codec.rs", "method_name_by_id", 103),
 ];
 
