@@ -4,27 +4,33 @@
 //! as human text, JSON, Markdown or JUnit XML.
 //!
 //! Everything the server sent (names, products, versions, states) is text
-//! from outside: shown through [`clean`] in human and Markdown output and
+//! from outside: shown through [`clean`](super::style::clean) in human and Markdown output and
 //! through the JUnit writer's escaping; JSON escapes it itself.
 
+mod cells;
+mod human;
+mod markdown;
 mod notes;
-use std::fmt::Write;
+mod outcomes;
 
 use serde::Serialize;
 
-use super::check::md_cell;
-use super::style::{clean, wrap_with, Style, WIDTH};
 use super::Header;
-
-mod outcomes;
 use crate::classify::audit::{
     join, joined_summary, judge, quiet_first, BrokerConnection, Flag, Host, Library, QuietFirst,
     ScanRecord, Silence,
 };
 use crate::error::ExitStatus;
+#[cfg(test)]
+use crate::report::style::Style;
 use crate::run::management::{Fetched, Overview};
-use crate::vocab::units::{duration_ms, secs};
+use crate::vocab::units::duration_ms;
 use crate::vocab::Heartbeat;
+#[cfg(test)]
+use cells::cut;
+use cells::{facts_line, flags_cell};
+pub use human::render_human;
+pub use markdown::render_markdown;
 pub use outcomes::{outcomes, render_junit};
 
 /// One client connection, as reported.
@@ -204,81 +210,15 @@ impl AuditReport {
         let connections: Vec<ConnectionReport> =
             f.connections.iter().map(ConnectionReport::build).collect();
         let flagged = connections.iter().filter(|c| !c.flags.is_empty()).count();
-        let mut notes = Vec::new();
-        if f.overview.stats_disabled || f.overview.rates_mode.as_deref() == Some("none") {
-            notes.push(
-                "the broker collects no statistics (rates_mode none or stats disabled): silence \
-                 cannot be read, only heartbeats and states are judged"
-                    .to_string(),
-            );
-        } else if connections
-            .iter()
-            .any(|c| c.silence.is_none() && c.heartbeat_s.is_some())
-        {
-            notes.push(format!(
-                "silence is read from the management plugin's samples (every {} s by default): a \
-                 connection younger than two samples shows none yet",
-                crate::classify::audit::STATS_INTERVAL_MS / 1000
-            ));
-        }
+        let mut notes: Vec<String> = stats_note(&f.overview, &connections).into_iter().collect();
         let (mut join_file, mut joined, mut unmatched_scan, mut unmatched_broker) =
             (None, None, None, None);
         if let Some((file, records)) = scan {
-            let j = join(&f.connections, &records);
-            let scanned_hosts: Vec<Host> = records
-                .iter()
-                .filter_map(|r| crate::classify::audit::endpoint(r.local.as_deref()?))
-                .map(|(h, _)| h)
-                .collect();
-            joined = Some(
-                j.matched
-                    .iter()
-                    .map(|&(b, s)| {
-                        let (c, r) = (&f.connections[b], &records[s]);
-                        let t = c
-                            .heartbeat
-                            .or(r.inferred_heartbeat_s.map(Heartbeat::from_secs));
-                        let q = quiet_first(r.last_sent_ms, r.last_received_ms, t);
-                        JoinedReport {
-                            name: c.name.clone(),
-                            connection_name: c.client.connection_name.clone(),
-                            peer: c.peer(),
-                            broker_address: c.broker_address(),
-                            heartbeat_s: c.heartbeat,
-                            flags: connections[b].flags.clone(),
-                            scan: r.clone(),
-                            quiet_first: q,
-                            summary: joined_summary(c, r, q),
-                        }
-                    })
-                    .collect(),
-            );
-            unmatched_scan = Some(j.scan_only.iter().map(|&i| records[i].clone()).collect());
-            unmatched_broker = Some(
-                j.broker_only
-                    .iter()
-                    .map(|&b| {
-                        let c = &f.connections[b];
-                        BrokerOnly {
-                            name: c.name.clone(),
-                            connection_name: c.client.connection_name.clone(),
-                            peer: c.peer(),
-                            from_scanned_host: c
-                                .peer_host
-                                .as_deref()
-                                .is_some_and(|h| scanned_hosts.contains(&Host::parse(h))),
-                        }
-                    })
-                    .collect(),
-            );
-            if j.matched.is_empty() && !records.is_empty() && !f.connections.is_empty() {
-                notes.push(
-                    "no scan record matched a broker connection: through NAT, a proxy or a load \
-                     balancer the broker sees another address pair than the application (or the \
-                     scan was taken on another host or long ago)"
-                        .to_string(),
-                );
-            }
+            let j = JoinParts::build(&f.connections, &connections, &records);
+            joined = Some(j.joined);
+            unmatched_scan = Some(j.scan_only);
+            unmatched_broker = Some(j.broker_only);
+            notes.extend(j.note);
             join_file = Some(file);
         }
         let h = Header::new("audit", String::new());
@@ -307,269 +247,101 @@ impl AuditReport {
     }
 }
 
-/// `RabbitMQ 3.10.8, cluster rabbit@vm, node rabbit@localhost (management 3.10.8)`.
-fn broker_line(o: &Overview) -> String {
-    let mut out =
-        crate::classify::narrate::server_label(o.product.as_deref(), o.version.as_deref());
-    if let Some(c) = &o.cluster_name {
-        let _ = write!(out, ", cluster {c}");
-    }
-    if let Some(n) = &o.node {
-        let _ = write!(out, ", node {n}");
-    }
-    if let Some(m) = &o.management_version {
-        let _ = write!(out, " (management {m})");
-    }
-    out
-}
-
-/// The widest connection name and client cells in the human table.
-const NAME_CELL: usize = 28;
-const CLIENT_CELL: usize = 18;
-
-/// At most `max` characters: a longer text loses its middle to `…` (names
-/// often differ only at the end: `app-worker-1`, `app-worker-2`).
-fn cut(text: &str, max: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= max {
-        return text.to_string();
-    }
-    let tail = (max - 1) / 2;
-    let head = max - 1 - tail;
-    let mut out: String = chars[..head].iter().collect();
-    out.push('…');
-    out.extend(&chars[chars.len() - tail..]);
-    out
-}
-
-fn heartbeat_cell(t: Option<Heartbeat>) -> String {
-    t.map_or_else(|| "–".into(), |t| t.to_string())
-}
-
-fn silence_cell(s: Option<&Silence>) -> String {
-    match s {
-        None => "–".into(),
-        Some(s) if s.silent_ms == 0 => "no".into(),
-        Some(s) => format!("≥ {}", secs(s.silent_ms)),
-    }
-}
-
-fn flags_cell(flags: &[Flag]) -> String {
-    if flags.is_empty() {
-        "–".into()
+/// Why silence cannot be read, or why some connections show none yet.
+fn stats_note(o: &Overview, connections: &[ConnectionReport]) -> Option<String> {
+    if o.stats_disabled || o.rates_mode.as_deref() == Some("none") {
+        Some(
+            "the broker collects no statistics (rates_mode none or stats disabled): silence \
+             cannot be read, only heartbeats and states are judged"
+                .to_string(),
+        )
+    } else if connections
+        .iter()
+        .any(|c| c.silence.is_none() && c.heartbeat_s.is_some())
+    {
+        Some(format!(
+            "silence is read from the management plugin's samples (every {} s by default): a \
+             connection younger than two samples shows none yet",
+            crate::classify::audit::STATS_INTERVAL_MS / 1000
+        ))
     } else {
-        flags
+        None
+    }
+}
+
+/// The join with the scan, as reported.
+struct JoinParts {
+    joined: Vec<JoinedReport>,
+    scan_only: Vec<ScanRecord>,
+    broker_only: Vec<BrokerOnly>,
+    /// Why nothing matched, when nothing did.
+    note: Option<String>,
+}
+
+impl JoinParts {
+    fn build(
+        broker: &[BrokerConnection],
+        connections: &[ConnectionReport],
+        records: &[ScanRecord],
+    ) -> Self {
+        let j = join(broker, records);
+        let scanned_hosts: Vec<Host> = records
             .iter()
-            .map(|f| f.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-fn bytes(n: Option<u64>) -> String {
-    n.map_or_else(|| "?".into(), |n| format!("{n} B"))
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The connection's facts in one line, after its peer.
-fn facts_line(c: &ConnectionReport) -> String {
-    let mut parts = Vec::new();
-    if let Some(n) = &c.connection_name {
-        parts.push(format!("\"{n}\""));
-    }
-    parts.push(c.client_label());
-    if let Some(u) = &c.user {
-        parts.push(format!("user {u}"));
-    }
-    if let Some(v) = &c.vhost {
-        parts.push(format!("vhost {v}"));
-    }
-    if let Some(p) = &c.protocol {
-        parts.push(p.clone());
-    }
-    if c.tls {
-        parts.push(format!(
-            "TLS{}",
-            c.tls_protocol
-                .as_deref()
-                .map(|p| format!(" {p}"))
-                .unwrap_or_default()
-        ));
-    }
-    if let Some(ch) = c.channels {
-        parts.push(plural(ch as usize, "channel", "channels"));
-    }
-    parts.push(format!(
-        "received {}, sent {}",
-        bytes(c.recv_oct),
-        bytes(c.send_oct)
-    ));
-    clean(&parts.join(", ")).into_owned()
-}
-
-/// The human report: a line about the broker, one table row per
-/// connection, then per connection what is flagged and what to do, then
-/// the join.
-pub fn render_human(r: &AuditReport, style: Style) -> String {
-    let mut out = format!(
-        "{} {}\n",
-        style.bold("amqpdoctor audit"),
-        clean(&r.management)
-    );
-    let _ = writeln!(out, "{}", clean(&broker_line(&r.overview)));
-    let _ = writeln!(
-        out,
-        "{}, {} flagged; silence from the API's samples every {} s over the last {} s\n",
-        plural(
-            r.connections.len(),
-            "client connection",
-            "client connections"
-        ),
-        r.flagged,
-        r.sample_every_s,
-        r.sample_window_s
-    );
-    if !r.connections.is_empty() {
-        let mut table = comfy_table::Table::new();
-        table
-            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-            // Never wrap: an address or a flag broken over two lines is
-            // hard to read and to grep; long names are cut short instead
-            // (the details below have them whole).
-            .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
-            .set_header(vec![
-                "peer",
-                "connection name",
-                "client",
-                "heartbeat",
-                "state",
-                "silent",
-                "flags",
-            ]);
-        if style.color {
-            table.enforce_styling();
-        } else {
-            table.force_no_tty();
-        }
-        for c in &r.connections {
-            let flags = comfy_table::Cell::new(flags_cell(&c.flags));
-            table.add_row(vec![
-                comfy_table::Cell::new(clean(c.label())),
-                comfy_table::Cell::new(cut(
-                    &clean(c.connection_name.as_deref().unwrap_or("–")),
-                    NAME_CELL,
-                )),
-                comfy_table::Cell::new(cut(&clean(&c.client_label()), CLIENT_CELL)),
-                comfy_table::Cell::new(heartbeat_cell(c.heartbeat_s)),
-                comfy_table::Cell::new(clean(c.state.as_deref().unwrap_or("–"))),
-                comfy_table::Cell::new(silence_cell(c.silence.as_ref())),
-                if c.flags.is_empty() {
-                    flags
-                } else {
-                    flags.fg(comfy_table::Color::Red)
-                },
-            ]);
-        }
-        out.push_str(&table.to_string());
-        out.push('\n');
-    }
-    // A note several connections share is said once, at the end.
-    let shared = notes::shared_notes(&r.connections);
-    for c in &r.connections {
-        let own_notes = c.notes.iter().any(|n| !shared.contains(n));
-        if c.flags.is_empty() && c.advice.is_empty() && !own_notes {
-            continue;
-        }
-        let mark = if c.flags.is_empty() {
-            style.good("✓")
-        } else {
-            style.bad("✗")
-        };
-        let _ = writeln!(out, "\n{mark} {}", clean(c.label()));
-        out.push_str(&wrap_with(&facts_line(c), WIDTH, "  ", "  "));
-        if !c.flags.is_empty() {
-            let _ = writeln!(out, "  {} {}", style.bad("flagged:"), flags_cell(&c.flags));
-        }
-        for a in &c.advice {
-            out.push_str(&wrap_with(a, WIDTH, "  - ", "    "));
-        }
-        for n in c.notes.iter().filter(|n| !shared.contains(n)) {
-            out.push_str(&wrap_with(&format!("note: {n}"), WIDTH, "  ", "        "));
+            .filter_map(|r| crate::classify::audit::endpoint(r.local.as_deref()?))
+            .map(|(h, _)| h)
+            .collect();
+        let joined = j
+            .matched
+            .iter()
+            .map(|&(b, s)| {
+                let (c, r) = (&broker[b], &records[s]);
+                let t = c
+                    .heartbeat
+                    .or(r.inferred_heartbeat_s.map(Heartbeat::from_secs));
+                let q = quiet_first(r.last_sent_ms, r.last_received_ms, t);
+                JoinedReport {
+                    name: c.name.clone(),
+                    connection_name: c.client.connection_name.clone(),
+                    peer: c.peer(),
+                    broker_address: c.broker_address(),
+                    heartbeat_s: c.heartbeat,
+                    flags: connections[b].flags.clone(),
+                    scan: r.clone(),
+                    quiet_first: q,
+                    summary: joined_summary(c, r, q),
+                }
+            })
+            .collect();
+        let scan_only = j.scan_only.iter().map(|&i| records[i].clone()).collect();
+        let broker_only = j
+            .broker_only
+            .iter()
+            .map(|&b| {
+                let c = &broker[b];
+                BrokerOnly {
+                    name: c.name.clone(),
+                    connection_name: c.client.connection_name.clone(),
+                    peer: c.peer(),
+                    from_scanned_host: c
+                        .peer_host
+                        .as_deref()
+                        .is_some_and(|h| scanned_hosts.contains(&Host::parse(h))),
+                }
+            })
+            .collect();
+        let note = (j.matched.is_empty() && !records.is_empty() && !broker.is_empty()).then(|| {
+            "no scan record matched a broker connection: through NAT, a proxy or a load \
+             balancer the broker sees another address pair than the application (or the \
+             scan was taken on another host or long ago)"
+                .to_string()
+        });
+        JoinParts {
+            joined,
+            scan_only,
+            broker_only,
+            note,
         }
     }
-    if let Some(joined) = &r.joined {
-        let scan_only = r.unmatched_scan.as_deref().unwrap_or_default();
-        let broker_only = r.unmatched_broker.as_deref().unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "\n{} {}: {} matched, {} only in the scan, {} only on the broker",
-            style.heading("joined with"),
-            clean(r.join_file.as_deref().unwrap_or("the scan")),
-            joined.len(),
-            scan_only.len(),
-            broker_only.len()
-        );
-        for j in joined {
-            let who = match (&j.scan.pid, &j.scan.command) {
-                (Some(pid), Some(cmd)) => format!(" (pid {pid}, {cmd})"),
-                (Some(pid), None) => format!(" (pid {pid})"),
-                _ => String::new(),
-            };
-            let name = j
-                .connection_name
-                .as_deref()
-                .map(|n| format!(" \"{n}\""))
-                .unwrap_or_default();
-            let head = format!(
-                "{}{name}{who}: {}",
-                j.peer.as_deref().unwrap_or(&j.name),
-                j.summary
-            );
-            out.push_str(&wrap_with(&head, WIDTH, "  ", "    "));
-        }
-        for s in scan_only {
-            let line = format!(
-                "only in the scan: {} → {}{}{}: the broker does not list it (another broker, or \
-                 already gone on the broker's side)",
-                s.local.as_deref().unwrap_or("?"),
-                s.remote.as_deref().unwrap_or("?"),
-                s.pid.map(|p| format!(", pid {p}")).unwrap_or_default(),
-                s.classification
-                    .as_deref()
-                    .map(|c| format!(", scan says {c}"))
-                    .unwrap_or_default(),
-            );
-            out.push_str(&wrap_with(&line, WIDTH, "  ", "    "));
-        }
-        for b in broker_only.iter().filter(|b| b.from_scanned_host) {
-            let line = format!(
-                "only on the broker, from a scanned host: {}{}: the application's side may be \
-                 gone (half-open)",
-                b.peer.as_deref().unwrap_or(&b.name),
-                b.connection_name
-                    .as_deref()
-                    .map(|n| format!(" \"{n}\""))
-                    .unwrap_or_default()
-            );
-            out.push_str(&wrap_with(&line, WIDTH, "  ", "    "));
-        }
-        let others = broker_only.iter().filter(|b| !b.from_scanned_host).count();
-        if others > 0 {
-            let _ = writeln!(
-                out,
-                "  {} from other hosts the scan did not look at",
-                plural(others, "broker connection", "broker connections")
-            );
-        }
-    }
-    for n in shared.list.into_iter().chain(&r.notes) {
-        out.push('\n');
-        out.push_str(&wrap_with(&format!("note: {n}"), WIDTH, "", "      "));
-    }
-    out
 }
 
 /// One document: the report as JSON.
@@ -579,91 +351,6 @@ pub fn render_json(r: &AuditReport) -> String {
     });
     s.push('\n');
     s
-}
-
-/// Markdown for a job summary: a table, then what is flagged and why.
-pub fn render_markdown(r: &AuditReport) -> String {
-    let mut out = format!(
-        "### amqpdoctor audit: {}, {} flagged\n\n{} at `{}`\n\n",
-        plural(
-            r.connections.len(),
-            "client connection",
-            "client connections"
-        ),
-        r.flagged,
-        md_cell(&broker_line(&r.overview)),
-        md_cell(&r.management).replace('`', "'")
-    );
-    if !r.connections.is_empty() {
-        out.push_str("| peer | connection name | client | heartbeat | state | silent | flags |\n");
-        out.push_str("|---|---|---|---|---|---|---|\n");
-        for c in &r.connections {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {} | {} |",
-                md_cell(c.label()).replace('`', "'"),
-                md_cell(c.connection_name.as_deref().unwrap_or("")),
-                md_cell(&c.client_label()),
-                heartbeat_cell(c.heartbeat_s),
-                md_cell(c.state.as_deref().unwrap_or("")),
-                silence_cell(c.silence.as_ref()),
-                if c.flags.is_empty() {
-                    String::new()
-                } else {
-                    format!("❌ {}", flags_cell(&c.flags))
-                }
-            );
-        }
-    }
-    let advised: Vec<&ConnectionReport> = r
-        .connections
-        .iter()
-        .filter(|c| !c.advice.is_empty())
-        .collect();
-    if !advised.is_empty() {
-        out.push_str("\n#### Advice\n\n");
-        for c in advised {
-            for a in &c.advice {
-                let _ = writeln!(out, "- **{}**: {}", md_cell(c.label()), md_cell(a));
-            }
-        }
-    }
-    if let Some(joined) = &r.joined {
-        let _ = writeln!(
-            out,
-            "\n#### Joined with `{}`\n",
-            md_cell(r.join_file.as_deref().unwrap_or("")).replace('`', "'")
-        );
-        for j in joined {
-            let _ = writeln!(
-                out,
-                "- **{}**: {}",
-                md_cell(j.peer.as_deref().unwrap_or(&j.name)),
-                md_cell(&j.summary)
-            );
-        }
-        for s in r.unmatched_scan.as_deref().unwrap_or_default() {
-            let _ = writeln!(
-                out,
-                "- only in the scan: {} → {}",
-                md_cell(s.local.as_deref().unwrap_or("?")),
-                md_cell(s.remote.as_deref().unwrap_or("?"))
-            );
-        }
-        for b in r.unmatched_broker.as_deref().unwrap_or_default() {
-            if b.from_scanned_host {
-                let _ = writeln!(
-                    out,
-                    "- only on the broker, from a scanned host: {}",
-                    md_cell(b.peer.as_deref().unwrap_or(&b.name))
-                );
-            }
-        }
-    }
-    for n in &r.notes {
-        let _ = writeln!(out, "\n_{}_", md_cell(n));
-    }
-    out
 }
 
 #[cfg(test)]

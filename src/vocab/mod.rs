@@ -20,6 +20,7 @@
 //! | [`tls`] | TLS client families, what rustls refused, what a run accepted anyway |
 //! | [`units`] | durations and errno names as people read them |
 
+pub mod audit;
 pub mod check;
 pub mod format;
 mod heartbeat;

@@ -1,0 +1,237 @@
+//! The judgement of one connection: its flags, and advice and notes in
+//! words.
+
+use super::{library, silence, Library, STATS_INTERVAL_MS};
+use crate::knowledge::{self, ClientLib};
+use crate::vocab::audit::{BrokerConnection, Flag, Silence};
+use crate::vocab::units::secs;
+use crate::vocab::Heartbeat;
+
+/// Everything `audit` concludes about one connection.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub flags: Vec<Flag>,
+    pub library: Option<Library>,
+    pub silence: Option<Silence>,
+    /// What to do, one sentence each, most urgent first.
+    pub advice: Vec<String>,
+    /// Facts worth a line that need no action.
+    pub notes: Vec<String>,
+}
+
+/// Judge one connection.
+pub fn judge(c: &BrokerConnection) -> Judgement {
+    let library = library(&c.client);
+    let silence = silence(&c.recv_samples, c.connected_at_ms, c.recv_oct);
+    let t = c.heartbeat.filter(|_| !c.is_direct());
+    let state = c.state.as_deref().unwrap_or("");
+    let silent_long = match (t, silence) {
+        (Some(t), Some(s)) if !t.is_off() => s.silent_ms >= t.ms(),
+        _ => false,
+    };
+    let mut flags = Vec::new();
+    if t.is_some_and(Heartbeat::is_off) {
+        flags.push(Flag::HeartbeatOff);
+    }
+    if silent_long {
+        flags.push(Flag::SilentLongerThanT);
+    }
+    if matches!(state, "blocked" | "blocking" | "flow") {
+        flags.push(Flag::Blocked);
+    }
+    let (mut advice, mut notes) = (Vec::new(), Vec::new());
+    if let (Some(t), Some(s)) = (t, silence) {
+        silence_words(c, library, t, s, silent_long, &mut advice, &mut notes);
+    }
+    if let Some(t) = t {
+        heartbeat_advice(c, library, silence, t, &mut advice);
+    }
+    advice.extend(state_advice(&c.label(), state));
+    notes.extend(library_note(c, library));
+    Judgement {
+        flags,
+        library,
+        silence,
+        advice,
+        notes,
+    }
+}
+
+/// The advice on a silence longer than T, or the note on a silence over
+/// the whole (short) window.
+fn silence_words(
+    c: &BrokerConnection,
+    library: Option<Library>,
+    t: Heartbeat,
+    s: Silence,
+    silent_long: bool,
+    advice: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
+    let peer = c.label();
+    if silent_long {
+        let extent = if s.whole_window {
+            " (all the samples cover: it may be longer)"
+        } else {
+            ""
+        };
+        advice.push(format!(
+            "{peer} sent nothing for at least {}{extent}, longer than T = {} s: RabbitMQ drops \
+             a client that stays silent for 2T–3T ({}–{}) unless it speaks; see `amqpdoctor \
+             explain broker_heartbeat_timeout`",
+            secs(s.silent_ms),
+            t.secs(),
+            secs(t.broker_may_drop_ms()),
+            secs(t.broker_drops_by_ms()),
+        ));
+        if let Some(l) = library.filter(|l| !l.row.starves_when_idle) {
+            advice.push(format!(
+                "{} sends heartbeats on its own, so a silent connection means its process or \
+                 event loop is stuck (a blocking callback, a long pause) or the path lost the \
+                 packets",
+                l.label(c.client.version.as_deref())
+            ));
+        }
+    } else if !t.is_off() && s.whole_window && s.silent_ms > 0 {
+        notes.push(format!(
+            "silent for all {} the samples cover (less than T = {} s: not flagged; run again \
+             later to see more)",
+            secs(s.silent_ms),
+            t.secs()
+        ));
+    }
+}
+
+/// The advice on the negotiated heartbeat: off, or on with a library that
+/// starves, or a value the knowledge base warns about.
+fn heartbeat_advice(
+    c: &BrokerConnection,
+    library: Option<Library>,
+    silence: Option<Silence>,
+    t: Heartbeat,
+    advice: &mut Vec<String>,
+) {
+    let peer = c.label();
+    if t.is_off() {
+        let smallest = knowledge::smallest_middlebox();
+        let middlebox = smallest
+            .and_then(|m| {
+                Some(format!(
+                    " (the shortest common default is {} s, {})",
+                    m.idle_timeout_s?, m.name
+                ))
+            })
+            .unwrap_or_default();
+        advice.push(format!(
+            "heartbeat 0 from {peer}: exposed to middlebox idle timeouts{middlebox}, and a dead \
+             peer is noticed only by TCP keepalive, after over 2 h; see `amqpdoctor explain \
+             heartbeat`"
+        ));
+        if let Some(l) = library {
+            advice.push(format!(
+                "set a heartbeat of 5–20 s in {}: {}",
+                l.label(None),
+                l.row.setting
+            ));
+        }
+        return;
+    }
+    if let Some(l) = library.filter(|l| l.row.starves_when_idle) {
+        advice.push(format!(
+            "{} with heartbeat {} from {peer}: {}; see `amqpdoctor explain {}`",
+            l.label(c.client.version.as_deref()),
+            t.secs(),
+            starves(l.lib, t, talking(c, silence, t)),
+            l.lib.id
+        ));
+        if let Some(remedy) = l.row.remedy.first() {
+            advice.push(format!("remedy: {remedy}"));
+        }
+    }
+    for w in knowledge::heartbeat_warnings(t.secs()) {
+        advice.push(format!("heartbeat {} from {peer}: {w}", t.secs()));
+    }
+}
+
+/// The advice on a blocked or throttled connection.
+fn state_advice(peer: &str, state: &str) -> Option<String> {
+    match state {
+        "blocked" | "blocking" => Some(format!(
+            "{peer} is {state}: the broker stops reading its publishes while a memory or disk \
+             alarm is on (`rabbitmq-diagnostics alarms`); see `amqpdoctor explain blocked`"
+        )),
+        "flow" => Some(format!(
+            "{peer} is in flow control: the broker is throttling its publishes because it cannot \
+             keep up (brief flow under load is normal; steady flow is not); see `amqpdoctor \
+             explain blocked`"
+        )),
+        _ => None,
+    }
+}
+
+/// The note on the library: unknown version, pika's one name for every
+/// adapter, or not recognised.
+fn library_note(c: &BrokerConnection, library: Option<Library>) -> Option<String> {
+    match library {
+        Some(l) if !l.version_known => Some(format!(
+            "amqpdoctor knows nothing about {} {}: the advice follows its newest behaviour ({})",
+            l.lib.id,
+            c.client.version.as_deref().unwrap_or("(no version sent)"),
+            l.row.label
+        )),
+        Some(l) if l.lib.id == "pika-blocking" => Some(
+            "pika names every adapter alike: the advice is for a BlockingConnection (a \
+             SelectConnection or asyncio app sends heartbeats while idle; see `amqpdoctor \
+             explain pika-select`)"
+                .into(),
+        ),
+        Some(_) => None,
+        None if !c.is_direct() => Some(format!(
+            "client library not recognised (product {}, platform {})",
+            c.client.product.as_deref().unwrap_or("not sent"),
+            c.client.platform.as_deref().unwrap_or("not sent")
+        )),
+        None => None,
+    }
+}
+
+/// Whether the samples show the client talking after its first exchanges
+/// (the handshake and whatever the app did at once): its last bytes came
+/// more than T/2 after it connected and at most one heartbeat interval (or
+/// one sample) ago. A young connection that has not had T/2 yet is not
+/// "talking": its bytes so far are the handshake.
+pub fn talking(c: &BrokerConnection, silence: Option<Silence>, t: Heartbeat) -> bool {
+    let (Some(s), Some(connected)) = (silence, c.connected_at_ms) else {
+        return false;
+    };
+    let last_bytes_at = s.newest_at_ms.saturating_sub(s.silent_ms);
+    let recent = s.silent_ms <= t.send_every_ms().max(STATS_INTERVAL_MS);
+    !s.whole_window && recent && last_bytes_at > connected + t.send_every_ms()
+}
+
+/// Why a library that heartbeats only inside the application's calls
+/// starves, in a clause.
+fn starves(lib: &ClientLib, t: Heartbeat, talking: bool) -> String {
+    let drop = format!(
+        "RabbitMQ drops it 2T–3T ({}–{}) after its last byte",
+        secs(t.broker_may_drop_ms()),
+        secs(t.broker_drops_by_ms())
+    );
+    if talking {
+        format!(
+            "it talks now (bytes arrive after its first exchanges), but it sends heartbeats only \
+             while the application calls into the library: once the app stops calling, it \
+             starves and {drop}"
+        )
+    } else if lib.id == "pika-blocking" {
+        format!(
+            "a BlockingConnection in a publish-only app starves: pika sends heartbeats only \
+             inside its own calls, and {drop}"
+        )
+    } else {
+        format!(
+            "heartbeats go out only while the application calls into the library, so an app \
+             that idles between calls starves, and {drop}"
+        )
+    }
+}

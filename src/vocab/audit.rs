@@ -1,0 +1,218 @@
+//! `audit`'s vocabulary: a client connection as the broker's management
+//! API reports it, the flags `audit` raises on it, the silence read off its
+//! samples, and the records of `scan` it is joined with. Judged in
+//! `classify::audit`, rendered in `report::audit`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::vocab::Heartbeat;
+
+/// One reading of a counter: its value at `at_ms` (ms since the Unix epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub at_ms: u64,
+    pub value: u64,
+}
+
+/// What a client said about itself in Connection.Start-Ok's client
+/// properties (as the management API shows them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientProperties {
+    pub product: Option<String>,
+    /// `version`, or py-amqp's `product_version`.
+    pub version: Option<String>,
+    pub platform: Option<String>,
+    /// The application's own name for the connection.
+    pub connection_name: Option<String>,
+}
+
+/// One client connection as the broker reports it. Every field the API
+/// may leave out (direct Erlang connections have no peer, other protocols
+/// no heartbeat) is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrokerConnection {
+    /// The broker's name for it: `127.0.0.1:54994 -> 127.0.0.1:5672`.
+    pub name: String,
+    pub node: Option<String>,
+    /// `network` or `direct`.
+    pub kind: Option<String>,
+    pub peer_host: Option<String>,
+    pub peer_port: Option<u16>,
+    /// The broker's side of the socket.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub vhost: Option<String>,
+    pub protocol: Option<String>,
+    pub tls: bool,
+    pub tls_protocol: Option<String>,
+    /// `running`, `blocked`, `blocking`, `flow`, `closed`, …
+    pub state: Option<String>,
+    pub channels: Option<u64>,
+    pub connected_at_ms: Option<u64>,
+    /// The negotiated heartbeat (the API's `timeout`).
+    pub heartbeat: Option<Heartbeat>,
+    pub client: ClientProperties,
+    pub recv_oct: Option<u64>,
+    pub send_oct: Option<u64>,
+    /// Bytes per second, as the API computed them.
+    pub recv_rate: Option<f64>,
+    pub send_rate: Option<f64>,
+    /// `recv_oct` over the sampled window, in any order.
+    pub recv_samples: Vec<Sample>,
+}
+
+impl BrokerConnection {
+    /// The client's address, `host:port` (IPv6 bracketed).
+    pub fn peer(&self) -> Option<String> {
+        Some(authority(self.peer_host.as_deref()?, self.peer_port?))
+    }
+
+    /// The broker's address on this connection, `host:port`.
+    pub fn broker_address(&self) -> Option<String> {
+        Some(authority(self.host.as_deref()?, self.port?))
+    }
+
+    /// How to name it in a sentence: the peer, else the broker's name.
+    pub fn label(&self) -> String {
+        self.peer().unwrap_or_else(|| self.name.clone())
+    }
+
+    /// A direct (Erlang) connection: no socket, no heartbeat.
+    pub fn is_direct(&self) -> bool {
+        self.kind.as_deref() == Some("direct")
+    }
+}
+
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Why a connection is flagged (the JSON's `flags`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// Heartbeat 0: nothing notices a dead peer or a forgotten path.
+    HeartbeatOff,
+    /// The broker received nothing for longer than T.
+    SilentLongerThanT,
+    /// The broker is blocking or throttling its publishes.
+    Blocked,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::HeartbeatOff => "heartbeat_off",
+            Flag::SilentLongerThanT => "silent_longer_than_t",
+            Flag::Blocked => "blocked",
+        }
+    }
+}
+
+impl std::fmt::Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How long the broker had received nothing, read off the samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Silence {
+    /// At least this long without a byte from the client, at the newest
+    /// sample (0 when bytes came since the one before).
+    pub silent_ms: u64,
+    /// How much time the usable samples span (those since the connection
+    /// opened).
+    pub observed_ms: u64,
+    /// Silent over everything observed: the silence may be longer.
+    pub whole_window: bool,
+    /// How many samples were usable.
+    pub samples: usize,
+    /// The newest sample's time, ms since the Unix epoch.
+    pub newest_at_ms: u64,
+}
+
+// ---------------------------------------------------------------------------
+// The join with `scan`
+
+/// `amqpdoctor scan --format json`, as far as `audit` reads it. Unknown
+/// fields are ignored; a missing one is null.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ScanFile {
+    #[serde(default)]
+    pub connections: Vec<ScanRecord>,
+}
+
+/// One connection as `scan` saw it on the application's host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScanRecord {
+    pub pid: Option<u32>,
+    pub command: Option<String>,
+    /// The application's address, `ip:port`.
+    pub local: Option<String>,
+    /// The broker's address as the application reached it.
+    pub remote: Option<String>,
+    pub state: Option<String>,
+    /// Milliseconds since the application last sent a byte.
+    pub last_sent_ms: Option<u64>,
+    /// Milliseconds since the application last received a byte.
+    pub last_received_ms: Option<u64>,
+    pub inferred_heartbeat_s: Option<u16>,
+    /// `healthy`, `starving`, `heartbeats_off`, `dead`, `unknown`.
+    pub classification: Option<String>,
+    pub drop_window_s: Option<[u64; 2]>,
+}
+
+/// An address reduced to what identifies it: IPv4-mapped IPv6 as IPv4,
+/// `localhost` as 127.0.0.1, other names lowercased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Host {
+    Ip(IpAddr),
+    Name(String),
+}
+
+impl Host {
+    pub fn parse(host: &str) -> Host {
+        let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+        if h.eq_ignore_ascii_case("localhost") {
+            return Host::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        }
+        match h.parse::<IpAddr>() {
+            Ok(ip) => Host::Ip(ip.to_canonical()),
+            Err(_) => Host::Name(h.to_lowercase()),
+        }
+    }
+}
+
+/// `ip:port`, `[v6]:port` or `name:port`, normalised for matching.
+pub fn endpoint(text: &str) -> Option<(Host, u16)> {
+    let text = text.trim();
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        return Some((Host::Ip(sa.ip().to_canonical()), sa.port()));
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    Some((Host::parse(host), port.parse().ok()?))
+}
+
+/// Which side of a connection stopped talking first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuietFirst {
+    /// The application's silence is the longer one, beyond a heartbeat interval.
+    Application,
+    /// The broker's is.
+    Broker,
+    /// Neither side is quiet for longer than the other (both talk, or
+    /// both went quiet together).
+    Neither,
+    /// The scan has no times for it.
+    Unknown,
+}
