@@ -153,7 +153,7 @@ pub fn lookup(query: &str) -> Result<Topic<'static>, Vec<String>> {
 
 /// Reads a lowercased line for everything it names; None when it names
 /// nothing amqpdoctor knows.
-fn recognise(lower: &str) -> Option<LogMatch<'static>> {
+pub(super) fn recognise(lower: &str) -> Option<LogMatch<'static>> {
     let matches: Vec<&'static LogPattern> = log_patterns()
         .iter()
         .filter(|p| p.needles.iter().all(|n| lower.contains(n.as_str())))
