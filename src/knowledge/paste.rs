@@ -23,7 +23,8 @@
 //!    least specific);
 //! 5. the later line (a traceback ends with the exception that was raised).
 
-use super::lookup::recognise;
+use super::lookup::ClientHit;
+use super::lookup::{recognise, worth_reading};
 use super::{log_patterns, LogMatch, Topic};
 use crate::vocab::VerdictCode;
 
@@ -256,6 +257,8 @@ pub fn read_paste(input: &[u8], bytes_cut: bool) -> PasteReading {
         ..PasteReading::default()
     };
     let mut depth: u16 = 0;
+    // The first library any line names (a frame's package path counts).
+    let mut library: Option<ClientHit<'static>> = None;
     // The previous line when it ends with ':' (its reason may follow), with
     // the weight it had alone.
     let mut open: Option<(usize, String, Option<Weight>)> = None;
@@ -285,10 +288,13 @@ pub fn read_paste(input: &[u8], bytes_cut: bool) -> PasteReading {
             depth = 0;
         }
         let line = i + 1;
-        let alone = recognise(&lower).map(|m| {
-            let w = weigh(&m, line, depth);
-            (m, w)
-        });
+        let alone = worth_reading(&lower)
+            .then(|| recognise(&lower))
+            .flatten()
+            .map(|m| {
+                let w = weigh(&m, line, depth);
+                (m, w)
+            });
         if let Some((first, prev, prev_w)) = open.take() {
             join_lines(
                 &mut r,
@@ -299,7 +305,12 @@ pub fn read_paste(input: &[u8], bytes_cut: bool) -> PasteReading {
         }
         let own = alone.as_ref().map(|a| a.1);
         if let Some((m, w)) = alone {
-            keep(&mut r, line, None, &text, m, w);
+            library = library.or(m.client);
+            // A stack frame that only names the library says which library,
+            // nothing about the cause: it is not a line used.
+            if !(w.class == CauseClass::Library && is_frame(t)) {
+                keep(&mut r, line, None, &text, m, w);
+            }
         }
         if text.trim_end().ends_with(':') {
             open = Some((line, text.trim().to_string(), own));
@@ -309,6 +320,14 @@ pub fn read_paste(input: &[u8], bytes_cut: bool) -> PasteReading {
     if r.candidates.len() > MAX_CANDIDATES {
         r.dropped += r.candidates.len() - MAX_CANDIDATES;
         r.candidates.truncate(MAX_CANDIDATES);
+    }
+    // The chosen line may not say which library printed it when another
+    // line of the same paste does (a Caused by: root under the client's
+    // frames): the diagnosis adds that library's remedy.
+    if let Some(first) = r.candidates.first_mut() {
+        if first.matched.client.is_none() {
+            first.matched.client = library;
+        }
     }
     r
 }
@@ -323,7 +342,8 @@ fn join_lines(
     own: Option<Weight>,
 ) {
     let joined = format!("{prev} {}", text.trim());
-    let Some(m) = recognise(&joined.to_lowercase()) else {
+    let lower = joined.to_lowercase();
+    let Some(m) = worth_reading(&lower).then(|| recognise(&lower)).flatten() else {
         return;
     };
     let w = weigh(&m, first, prev_w.map_or(0, |p| p.depth));

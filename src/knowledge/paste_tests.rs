@@ -1,5 +1,5 @@
 use super::*;
-use crate::knowledge::lookup::recognise;
+use crate::knowledge::lookup::{recognise, worth_reading};
 
 fn class(line: &str) -> Option<CauseClass> {
     recognise(&line.to_lowercase()).map(|m| class_of(&m))
@@ -135,4 +135,32 @@ fn a_password_is_not_kept() {
     );
     let c = r.chosen().map(|c| c.text.clone()).unwrap_or_default();
     assert!(!c.contains("hunter2") && c.contains("***"), "{c}");
+}
+
+#[test]
+fn the_prefilter_never_hides_a_line() {
+    let mut lines: Vec<String> = log_patterns().iter().map(|p| p.example.clone()).collect();
+    lines.extend(
+        [
+            "errno 104",
+            "[Errno 111] Connection refused",
+            "os error 32",
+            "reply-code=320",
+            "Exception (403) Reason: x",
+            "closed by server: 320",
+            "INFO pika.adapters.blocking_connection: hello",
+            "ConnectionResetError",
+            "connection-forced",
+        ]
+        .map(String::from),
+    );
+    for line in lines {
+        let lower = line.to_lowercase();
+        if recognise(&lower).is_some() {
+            assert!(worth_reading(&lower), "{line}");
+        }
+    }
+    assert!(!worth_reading(
+        "2019-10-11 info worker: processed message id=42 in 3 ms"
+    ));
 }
