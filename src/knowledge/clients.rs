@@ -41,8 +41,9 @@ impl Negotiation {
                 "0 on either side disables heartbeats; otherwise the larger of the two"
             }
             Negotiation::ClientWins => {
-                "the client's value is sent as it is, whatever the server proposed \
-                 (no value set → the server's proposal)"
+                "the client's value (its own default when the application sets none) is sent \
+                 as it is, whatever the server proposed; a library without a default sends \
+                 the server's proposal"
             }
             Negotiation::ZeroMeansOtherElseMin => {
                 "either side 0 → the other side's value; otherwise the smaller of the two \

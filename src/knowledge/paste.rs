@@ -316,6 +316,13 @@ pub fn read_paste(input: &[u8], bytes_cut: bool) -> PasteReading {
             open = Some((line, text.trim().to_string(), own));
         }
     }
+    finish(&mut r, library);
+    r
+}
+
+/// Best first, at most [`MAX_CANDIDATES`]; the chosen line gets the
+/// paste's library when it names none.
+fn finish(r: &mut PasteReading, library: Option<ClientHit<'static>>) {
     r.candidates.sort_by_key(|c| std::cmp::Reverse(c.weight));
     if r.candidates.len() > MAX_CANDIDATES {
         r.dropped += r.candidates.len() - MAX_CANDIDATES;
@@ -329,7 +336,6 @@ pub fn read_paste(input: &[u8], bytes_cut: bool) -> PasteReading {
             first.matched.client = library;
         }
     }
-    r
 }
 
 /// A server record split over two lines (`closing AMQP connection … :`
