@@ -241,7 +241,7 @@ fn logger_client(lower: &str) -> Option<ClientHit<'static>> {
         .filter(|(_, l)| lower.contains(l.as_str()))
         .max_by_key(|(_, l)| l.len())
         .map(|(lib, l)| ClientHit {
-            spec: ClientSpec { lib, pinned: None },
+            spec: ClientSpec::unpinned(lib),
             via: l.as_str(),
         })
 }
@@ -400,7 +400,7 @@ fn exact(q: &str) -> Option<Topic<'static>> {
             return Some(Topic::Client(spec));
         }
     } else if let Some(lib) = client(&lower) {
-        return Some(Topic::Client(ClientSpec { lib, pinned: None }));
+        return Some(Topic::Client(ClientSpec::unpinned(lib)));
     }
     verdicts()
         .iter()
