@@ -134,8 +134,13 @@ fn a_pasted_password_is_never_printed() {
 pika.exceptions.AMQPConnectionError: amqp://app:Sup3rSecret@10.0.0.5:5672/ ConnectionResetError(104, 'Connection reset by peer')
 connection params: host=10.0.0.5 password=Sup3rSecret Connection reset by peer
 ";
+    // A secret across the 200-character cut of an echoed line.
+    let long = format!(
+        "{paste}Connection reset by peer {} amqp://app:Sup3rSecret@10.0.0.5:5672/\n",
+        "x".repeat(170)
+    );
     for format in ["human", "json"] {
-        let out = explain_stdin(&["--format", format], paste.as_bytes().to_vec());
+        let out = explain_stdin(&["--format", format], long.as_bytes().to_vec());
         assert!(out.status.success(), "{format}");
         let all = format!(
             "{}{}",

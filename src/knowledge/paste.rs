@@ -235,6 +235,9 @@ fn is_cause_step(lower: &str) -> bool {
 
 /// Control characters shown as spaces, shortened: the text as echoed.
 fn shown(text: &str) -> String {
+    // Redacted before it is cut: a cut could split a secret from the `@`
+    // or the key that marks it.
+    let text = crate::target::redact::redact_text(text);
     let mut s: String = text
         .trim()
         .chars()
@@ -244,7 +247,7 @@ fn shown(text: &str) -> String {
     if text.trim().chars().nth(TEXT_MAX_CHARS).is_some() {
         s.push('…');
     }
-    crate::target::redact::redact_text(&s)
+    s
 }
 
 /// Reads `input` (at most [`MAX_BYTES`] of it; `bytes_cut` says whether the
