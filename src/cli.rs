@@ -500,7 +500,9 @@ pub struct HeartbeatArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// An errno (104, ECONNRESET), reply code (320), client library (pika, pika@0.10),
-    /// verdict code (peer_reset), concept (heartbeat) or a log line pasted in quotes.
+    /// verdict code (peer_reset), concept (heartbeat) or a log line pasted in quotes;
+    /// `-` reads a whole paste (a traceback, a log excerpt) from standard input and
+    /// gives one diagnosis, listing the lines it used.
     #[arg(required_unless_present = "list", num_args = 1.., value_name = "TOPIC")]
     pub topic: Vec<String>,
 

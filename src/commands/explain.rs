@@ -6,12 +6,20 @@
 //! works quoted or not. Recognition lives in [`crate::knowledge::lookup`],
 //! rendering in [`crate::report::explain`]; this file only wires them to
 //! stdout and turns an unknown topic into a usage error (exit 2).
+//!
+//! `explain -` reads a whole paste from standard input (at most
+//! [`paste::MAX_BYTES`]; the weighing is [`crate::knowledge::paste`]) and
+//! explains the line that weighs most, listing every line it used.
+
+use std::io::{IsTerminal, Read};
 
 use anyhow::Context;
 
 use crate::cli::ExplainArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::knowledge;
+use crate::knowledge::paste::{self, PasteReading};
+use crate::knowledge::Topic;
 use crate::report::explain::render_list_compact;
 use crate::report::format::{ExplainListView, ExplainView};
 use crate::report::style::Style;
@@ -21,6 +29,9 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
     let color = super::style_for(args.output.color).color;
     let out = if args.list {
         render_list(args.output.format, color)?
+    } else if args.topic == ["-"] {
+        let (input, cut) = read_stdin().context("reading the paste from standard input")?;
+        render_paste(&paste::read_paste(&input, cut), args.output.format, color)?
     } else {
         render(&args.topic.join(" "), args.output.format, color)?
     };
@@ -38,6 +49,57 @@ pub fn render_list(format: Format, color: bool) -> anyhow::Result<String> {
     )?)
 }
 
+/// Standard input, at most [`paste::MAX_BYTES`] of it (and whether there
+/// was more). A terminal gets a one-line hint on stderr first: otherwise
+/// the command would seem to hang.
+fn read_stdin() -> std::io::Result<(Vec<u8>, bool)> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        crate::report::notice(
+            "reading a paste from standard input: paste it, then press Ctrl-D on a line of its \
+             own (or pipe a file: amqpdoctor explain - < app.log)",
+        );
+    }
+    let limit = paste::MAX_BYTES;
+    let mut buf = Vec::with_capacity(64 * 1024);
+    stdin
+        .lock()
+        .take(u64::try_from(limit).unwrap_or(u64::MAX) + 1)
+        .read_to_end(&mut buf)?;
+    let cut = buf.len() > limit;
+    buf.truncate(limit);
+    Ok((buf, cut))
+}
+
+/// The whole output of `explain -` for what was read, or a usage error
+/// when no line of it is one `explain` knows.
+pub fn render_paste(reading: &PasteReading, format: Format, color: bool) -> anyhow::Result<String> {
+    let Some(chosen) = reading.chosen() else {
+        return Err(UsageError(format!(
+            "none of the {} line(s) read from standard input is one `amqpdoctor explain` \
+             recognises{}; `amqpdoctor explain --list` shows the log lines it knows",
+            reading.lines,
+            if reading.binary_lines > 0 {
+                format!(" ({} binary line(s) skipped)", reading.binary_lines)
+            } else {
+                String::new()
+            }
+        ))
+        .into());
+    };
+    let topic = Topic::Log(chosen.matched.clone());
+    let view = ExplainView {
+        query: &chosen.text,
+        topic: &topic,
+        paste: Some(reading),
+    };
+    Ok(crate::report::format::render(
+        &view,
+        format,
+        Style { color },
+    )?)
+}
+
 /// The whole output for `query`, or the usage error for an unknown topic.
 pub fn render(query: &str, format: Format, color: bool) -> anyhow::Result<String> {
     // A pasted line may carry a connection URL with its password: nothing
@@ -48,6 +110,7 @@ pub fn render(query: &str, format: Format, color: bool) -> anyhow::Result<String
     let view = ExplainView {
         query,
         topic: &topic,
+        paste: None,
     };
     Ok(crate::report::format::render(
         &view,

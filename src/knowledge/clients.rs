@@ -41,8 +41,9 @@ impl Negotiation {
                 "0 on either side disables heartbeats; otherwise the larger of the two"
             }
             Negotiation::ClientWins => {
-                "the client's value is sent as it is, whatever the server proposed \
-                 (no value set → the server's proposal)"
+                "the client's value (its own default when the application sets none) is sent \
+                 as it is, whatever the server proposed; a library without a default sends \
+                 the server's proposal"
             }
             Negotiation::ZeroMeansOtherElseMin => {
                 "either side 0 → the other side's value; otherwise the smaller of the two \
@@ -131,6 +132,11 @@ pub struct ClientVersion {
     /// library prints or raises).
     #[serde(default)]
     pub symptoms: Vec<String>,
+    /// For an open-ended last row: the newest major.minor whose source was
+    /// read. A later version still gets this row, said to be newer than
+    /// what was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_up_to: Option<String>,
     pub sources: Vec<Source>,
 }
 
@@ -155,9 +161,34 @@ pub struct ClientSpec<'a> {
     pub lib: &'a ClientLib,
     /// The row for the version the user gave; None when they gave none.
     pub pinned: Option<&'a ClientVersion>,
+    /// The version the user gave, when it is newer than what was read for
+    /// its row (see [`ClientVersion::read_up_to`]).
+    pub newer: Option<(u64, u64, u64)>,
 }
 
 impl<'a> ClientSpec<'a> {
+    /// The spec for a library with no version given.
+    pub fn unpinned(lib: &'a ClientLib) -> Self {
+        ClientSpec {
+            lib,
+            pinned: None,
+            newer: None,
+        }
+    }
+
+    /// "kombu 5.4.2 is newer than what amqpdoctor read …", when it is.
+    pub fn newer_note(&self) -> Option<String> {
+        let (major, minor, patch) = self.newer?;
+        let v = format!("{major}.{minor}.{patch}");
+        let row = self.row();
+        Some(format!(
+            "{} {v} is newer than what amqpdoctor read for this row ({}, read up to {}): it is              assumed to behave the same; check its changelog",
+            self.lib.id,
+            row.label,
+            row.read_up_to.as_deref().unwrap_or("?")
+        ))
+    }
+
     /// The row to predict with: the pinned one, else the newest.
     pub fn row(&self) -> &'a ClientVersion {
         self.pinned.unwrap_or_else(|| self.lib.latest())
@@ -198,7 +229,7 @@ pub fn client_spec(spec: &str) -> Result<ClientSpec<'static>, String> {
     };
     let lib = client(name).ok_or_else(|| format!("unknown client library `{}`", name.trim()))?;
     let Some(v) = version else {
-        return Ok(ClientSpec { lib, pinned: None });
+        return Ok(ClientSpec::unpinned(lib));
     };
     let parsed = parse_version(v).ok_or_else(|| {
         format!(
@@ -217,7 +248,16 @@ pub fn client_spec(spec: &str) -> Result<ClientSpec<'static>, String> {
     Ok(ClientSpec {
         lib,
         pinned: Some(row),
+        newer: newer_than_read(row, &parsed).then_some((parsed.major, parsed.minor, parsed.patch)),
     })
+}
+
+/// Whether `v` is later (by major.minor) than what was read for `row`.
+pub fn newer_than_read(row: &ClientVersion, v: &semver::Version) -> bool {
+    row.read_up_to
+        .as_deref()
+        .and_then(parse_version)
+        .is_some_and(|r| (v.major, v.minor) > (r.major, r.minor))
 }
 
 /// What `row` negotiates against `server_s` when the application asks for

@@ -151,9 +151,50 @@ pub fn lookup(query: &str) -> Result<Topic<'static>, Vec<String>> {
     Err(suggest(&lower))
 }
 
+/// Every string one of which a line must contain for [`recognise`] to
+/// find anything in it: a needle of each pattern, each errno's name, text,
+/// other spellings and exception class, the words that introduce an errno
+/// or reply number, each reply name (both spellings), each logger name.
+fn triggers() -> Vec<String> {
+    let mut t: Vec<String> = Vec::new();
+    t.extend(
+        log_patterns()
+            .iter()
+            .filter_map(|p| p.needles.first().cloned()),
+    );
+    for e in errnos() {
+        t.push(e.name.to_lowercase());
+        t.push(e.text.to_lowercase());
+        t.extend(e.also_printed.iter().cloned());
+    }
+    t.extend(ERRNO_EXCEPTIONS.iter().map(|(exc, _)| exc.to_string()));
+    t.extend(ERRNO_KEYS.iter().map(|k| k.to_string()));
+    t.extend(REPLY_KEYS.iter().map(|k| k.to_string()));
+    for r in replies() {
+        let name = r.name.to_lowercase();
+        t.push(name.replace('_', "-"));
+        t.push(name);
+    }
+    for lib in clients() {
+        t.extend(lib.loggers.iter().cloned());
+    }
+    t.retain(|s| !s.is_empty());
+    t
+}
+
+/// Whether a lowercased line may name anything: one pass over the line
+/// (Aho–Corasick), so that a long paste of unrelated lines is cheap. Never
+/// false for a line [`recognise`] would read (tested).
+pub(super) fn worth_reading(lower: &str) -> bool {
+    static ANY: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new(triggers()).expect("the triggers are plain strings")
+    });
+    ANY.is_match(lower)
+}
+
 /// Reads a lowercased line for everything it names; None when it names
 /// nothing amqpdoctor knows.
-fn recognise(lower: &str) -> Option<LogMatch<'static>> {
+pub(super) fn recognise(lower: &str) -> Option<LogMatch<'static>> {
     let matches: Vec<&'static LogPattern> = log_patterns()
         .iter()
         .filter(|p| p.needles.iter().all(|n| lower.contains(n.as_str())))
@@ -200,7 +241,7 @@ fn logger_client(lower: &str) -> Option<ClientHit<'static>> {
         .filter(|(_, l)| lower.contains(l.as_str()))
         .max_by_key(|(_, l)| l.len())
         .map(|(lib, l)| ClientHit {
-            spec: ClientSpec { lib, pinned: None },
+            spec: ClientSpec::unpinned(lib),
             via: l.as_str(),
         })
 }
@@ -359,7 +400,7 @@ fn exact(q: &str) -> Option<Topic<'static>> {
             return Some(Topic::Client(spec));
         }
     } else if let Some(lib) = client(&lower) {
-        return Some(Topic::Client(ClientSpec { lib, pinned: None }));
+        return Some(Topic::Client(ClientSpec::unpinned(lib)));
     }
     verdicts()
         .iter()
@@ -468,23 +509,26 @@ fn extract_errno(lower: &str) -> Option<&'static ErrnoInfo> {
         .or_else(by_exception)
 }
 
+/// Words a reply code number follows.
+const REPLY_KEYS: &[&str] = &[
+    "reply-code",
+    "reply_code",
+    "reply code",
+    "exception (",
+    "by server:",
+    "connection closed:",
+];
+
 fn extract_reply(lower: &str) -> Option<&'static ReplyCode> {
     // amqplib spells the names with hyphens: `403 (ACCESS-REFUSED)`.
     let snake = lower.replace('-', "_");
     let by_name =
         || words(&snake).find_map(|w| replies().iter().find(|r| r.name.eq_ignore_ascii_case(w)));
     let by_number = || {
-        [
-            "reply-code",
-            "reply_code",
-            "reply code",
-            "exception (",
-            "by server:",
-            "connection closed:",
-        ]
-        .iter()
-        .filter_map(|k| number_after(lower, k))
-        .find_map(|n| u16::try_from(n).ok().and_then(reply_by_code))
+        REPLY_KEYS
+            .iter()
+            .filter_map(|k| number_after(lower, k))
+            .find_map(|n| u16::try_from(n).ok().and_then(reply_by_code))
     };
     by_name().or_else(by_number)
 }

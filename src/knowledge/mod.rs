@@ -18,6 +18,7 @@ mod brokers;
 mod clients;
 mod lookup;
 mod markdown;
+pub mod paste;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

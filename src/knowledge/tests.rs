@@ -672,3 +672,17 @@ fn a_middlebox_names_a_proxy_mode_and_a_typo_fails_parsing() {
         assert!(entry(bad).is_err(), "{bad:?} parsed");
     }
 }
+
+#[test]
+fn versions_past_what_was_read_are_said_to_be() {
+    for (spec, newer) in [
+        ("kombu@5.4.2", true),
+        ("kombu@5.3.7", false),
+        ("celery@5.7.0", true),
+        ("celery@5.6", false),
+        ("pika@1.3.2", false),
+    ] {
+        let s = client_spec(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        assert_eq!(s.newer_note().is_some(), newer, "{spec}");
+    }
+}

@@ -234,6 +234,9 @@ fn client(out: &mut Out, spec: &ClientSpec<'_>) {
     let lib = spec.lib;
     let row = spec.row();
     out.heading(&format!("client library {}: {}", spec.name(), lib.name));
+    if let Some(note) = spec.newer_note() {
+        out.para(&format!("Note: {note}."));
+    }
     versions_table(out, spec);
     out.para_section("Heartbeat setting", &row.setting);
     out.section("Negotiation");

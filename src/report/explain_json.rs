@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use super::explain::{other_matches, EXAMPLE_REQUESTS};
+use super::explain_paste::{json_fields, PasteFields};
+use crate::knowledge::paste::PasteReading;
 use crate::knowledge::{
     self, ClientVersion, Concept, EofInfo, ErrnoInfo, LogMatch, ReplyCode, Source, Topic,
     TopicList, VerdictInfo, RABBITMQ_DEFAULT_HEARTBEAT_S,
@@ -12,6 +14,16 @@ use crate::knowledge::{
 
 /// Exactly one JSON document (pretty, with a final newline).
 pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String> {
+    render_json_paste(query, topic, None)
+}
+
+/// The same document for `explain -`: `query` is the chosen line, and a
+/// `paste` object adds what was read and every line used.
+pub fn render_json_paste(
+    query: &str,
+    topic: &Topic<'_>,
+    paste: Option<&PasteReading>,
+) -> serde_json::Result<String> {
     let doc = Doc {
         tool: "amqpdoctor",
         version: env!("CARGO_PKG_VERSION"),
@@ -20,6 +32,7 @@ pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String>
         kind: topic.kind(),
         topic: topic.name(),
         fields: fields(topic),
+        paste: paste.map(json_fields),
     };
     serde_json::to_string_pretty(&doc).map(|s| s + "\n")
 }
@@ -46,6 +59,9 @@ struct Doc<'a> {
     topic: String,
     #[serde(flatten)]
     fields: Fields<'a>,
+    /// `explain -` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paste: Option<PasteFields<'a>>,
 }
 
 #[derive(Serialize)]

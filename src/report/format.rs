@@ -18,7 +18,8 @@ use std::fmt;
 use super::audit::{self, AuditReport};
 use super::check::{self, CheckReport};
 use super::explain::{render_human as explain_human, render_list_human};
-use super::explain_json::{render_json as explain_json, render_list_json};
+use super::explain_json::{render_json_paste as explain_json_paste, render_list_json};
+use super::explain_paste::{human_header, human_lines};
 use super::heartbeat::{self, HeartbeatReport};
 use super::idle::{self, IdleReport};
 use super::junit::{self, Suites};
@@ -26,6 +27,7 @@ use super::logs::LogsReport;
 use super::scan::{self, ScanReport};
 use super::style::Style;
 use super::{human, json, probe_ci, Report};
+use crate::knowledge::paste::PasteReading;
 use crate::knowledge::{ClientSpec, Topic, TopicList};
 use crate::vocab::format::Format;
 
@@ -235,6 +237,8 @@ impl Render for HeartbeatView<'_> {
 pub struct ExplainView<'a> {
     pub query: &'a str,
     pub topic: &'a Topic<'a>,
+    /// `explain -`: the paste the query was chosen from.
+    pub paste: Option<&'a PasteReading>,
 }
 
 /// The JSON of a document that could not be serialized: still one document.
@@ -247,10 +251,15 @@ impl Render for ExplainView<'_> {
         "explain"
     }
     fn human(&self, style: Style) -> String {
-        explain_human(self.query, self.topic, style.color)
+        let text = explain_human(self.query, self.topic, style.color);
+        match self.paste {
+            Some(p) => human_header(p, style) + &text + &human_lines(p, style),
+            None => text,
+        }
     }
     fn json(&self) -> String {
-        explain_json(self.query, self.topic).unwrap_or_else(|e| unserializable(&e))
+        explain_json_paste(self.query, self.topic, self.paste)
+            .unwrap_or_else(|e| unserializable(&e))
     }
 }
 

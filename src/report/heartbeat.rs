@@ -84,7 +84,7 @@ pub fn client_rows(
         Some(spec) => vec![*spec],
         None => knowledge::clients()
             .iter()
-            .map(|lib| ClientSpec { lib, pinned: None })
+            .map(ClientSpec::unpinned)
             .collect(),
     };
     let mut out: Vec<ClientRow> = Vec::new();
@@ -135,10 +135,9 @@ pub fn timings_and_warnings(
         ),
         _ => ("amqpdoctor".to_string(), negotiated),
     };
-    (
-        Timings::new(&whose, t),
-        knowledge::heartbeat_warnings(t.secs()),
-    )
+    let mut warnings = knowledge::heartbeat_warnings(t.secs());
+    warnings.extend(only.and_then(ClientSpec::newer_note));
+    (Timings::new(&whose, t), warnings)
 }
 
 /// The exit status of `heartbeat`: a fault when observed heartbeats were

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod explain_json;
+pub mod explain_paste;
 pub mod format;
 pub mod heartbeat;
 pub mod human;
