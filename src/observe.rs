@@ -206,7 +206,27 @@ fn watch_loop(fd: &OwnedFd, stop: &AtomicBool) -> Option<Observation> {
     None
 }
 
+/// The soft limit on open files (`ulimit -n`), if the kernel says.
+#[allow(unsafe_code)]
+pub fn open_files_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct we own and pass by
+    // pointer; a failure is its return value.
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0).then_some(lim.rlim_cur)
+}
+
+/// Whether the process runs as root (it can then see every process's sockets).
+#[allow(unsafe_code)]
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
 #[cfg(test)]
+#[allow(unsafe_code)]
 mod tests {
     use super::*;
 

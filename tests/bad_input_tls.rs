@@ -4,6 +4,9 @@
 //! Each is one line on stderr naming the flag and the file, exit 2, before
 //! anything connects (the target is a closed port), never a hang (each run
 //! is killed after 10 s), never the password.
+// The test harness's own libc calls (mkfifo, kill, wait4, geteuid), each
+// with its reason beside it; the crate denies unsafe code elsewhere.
+#![allow(unsafe_code)]
 
 mod common;
 

@@ -41,20 +41,14 @@ fn concurrency_for(nofile: u64) -> usize {
 /// How many of `targets` checks run at once here, with a notice when
 /// `ulimit -n` lowered it below both [`CONCURRENCY`] and `targets`.
 fn concurrency(targets: usize) -> usize {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+    let Some(limit) = crate::observe::open_files_limit() else {
         return CONCURRENCY;
-    }
-    let n = concurrency_for(lim.rlim_cur);
+    };
+    let n = concurrency_for(limit);
     if n < CONCURRENCY && n < targets {
         report::notice(&format!(
             "checking {n} targets at a time, not {CONCURRENCY}: the open-files limit \
-             (ulimit -n) is {}",
-            lim.rlim_cur
+             (ulimit -n) is {limit}"
         ));
     }
     n

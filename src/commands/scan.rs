@@ -53,8 +53,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         duration_ms(args.max_heartbeat),
         &outcome,
     );
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = crate::observe::is_root();
     if r.connections.iter().any(|c| c.pid.is_none()) && !root {
         report::notice(
             "some sockets belong to other users' processes: run as root to see which process \

@@ -240,10 +240,8 @@ fn open_netlink() -> Result<Socket, ScanError> {
     let mut socket = Socket::new(NETLINK_SOCK_DIAG).map_err(err)?;
     socket.bind_auto().map_err(err)?;
     socket.connect(&NlAddr::new(0, 0)).map_err(err)?;
-    let fd =
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(&socket)) };
     nix::sys::socket::setsockopt(
-        &fd,
+        &std::os::fd::AsFd::as_fd(&socket),
         nix::sys::socket::sockopt::ReceiveTimeout,
         &nix::sys::time::TimeVal::new(NETLINK_TIMEOUT.as_secs() as i64, 0),
     )

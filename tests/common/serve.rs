@@ -87,6 +87,7 @@ impl Serve {
     }
 
     /// SIGTERM, then the exit status and everything said on stderr.
+    #[allow(unsafe_code)]
     pub fn terminate(mut self) -> (Option<i32>, String) {
         // SAFETY: kill(2) on the pid of our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };

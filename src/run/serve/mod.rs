@@ -47,15 +47,10 @@ const FDS_KEPT: u64 = 128;
 /// [`PENDING_MAX`], or less under a low open-files limit (`ulimit -n`), so
 /// that slow clients cannot take the descriptors the collectors need.
 fn pending_max() -> usize {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+    let Some(limit) = crate::observe::open_files_limit() else {
         return PENDING_MAX;
-    }
-    let spare = lim.rlim_cur.saturating_sub(FDS_KEPT).max(16);
+    };
+    let spare = limit.saturating_sub(FDS_KEPT).max(16);
     usize::try_from(spare).map_or(PENDING_MAX, |n| n.min(PENDING_MAX))
 }
 
