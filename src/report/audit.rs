@@ -434,7 +434,7 @@ mod tests {
             last_sent_ms: Some(sent),
             last_received_ms: Some(received),
             inferred_heartbeat_s: None,
-            classification: Some(class.into()),
+            classification: class.parse().ok(),
             drop_window_s: None,
         };
         vec![

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::scan::Classification;
 use crate::vocab::Heartbeat;
 
 /// One reading of a counter: its value at `at_ms` (ms since the Unix epoch).
@@ -166,9 +167,22 @@ pub struct ScanRecord {
     /// Milliseconds since the application last received a byte.
     pub last_received_ms: Option<u64>,
     pub inferred_heartbeat_s: Option<u16>,
-    /// `healthy`, `starving`, `heartbeats_off`, `dead`, `unknown`.
-    pub classification: Option<String>,
+    /// `healthy`, `starving`, `heartbeats_off`, `dead`, `unknown`: the
+    /// type scan writes, read back (a value this version does not know
+    /// reads as absent).
+    #[serde(deserialize_with = "known_classification")]
+    pub classification: Option<Classification>,
     pub drop_window_s: Option<[u64; 2]>,
+}
+
+/// A scan record's `classification`, leniently: unknown or mistyped → None.
+fn known_classification<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Classification>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.as_ref()
+        .and_then(serde_json::Value::as_str)
+        .and_then(|s| s.parse().ok()))
 }
 
 /// An address reduced to what identifies it: IPv4-mapped IPv6 as IPv4,
@@ -215,4 +229,32 @@ pub enum QuietFirst {
     Neither,
     /// The scan has no times for it.
     Unknown,
+}
+
+#[cfg(test)]
+mod classification_tests {
+    use super::*;
+
+    #[test]
+    fn scan_records_read_back_typed_and_leniently() {
+        for (json, want) in [
+            (r#"{"classification":"dead"}"#, Some(Classification::Dead)),
+            (
+                r#"{"classification":"heartbeats_off"}"#,
+                Some(Classification::HeartbeatsOff),
+            ),
+            (r#"{"classification":"zombie"}"#, None),
+            (r#"{"classification":5}"#, None),
+            (r#"{}"#, None),
+        ] {
+            let r: ScanRecord = serde_json::from_str(json).unwrap();
+            assert_eq!(r.classification, want, "{json}");
+        }
+        let back = serde_json::to_string(&ScanRecord {
+            classification: Some(Classification::Starving),
+            ..ScanRecord::default()
+        })
+        .unwrap();
+        assert!(back.contains(r#""classification":"starving""#), "{back}");
+    }
 }

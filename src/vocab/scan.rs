@@ -117,7 +117,7 @@ fn keep(steps: &mut VecDeque<Step>, s: Step) {
 }
 
 /// What a connection's bytes say about its heartbeats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Classification {

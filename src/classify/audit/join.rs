@@ -1,6 +1,7 @@
 //! The join with `scan`: broker connections and the application host's
 //! records matched by address pair, and which side went quiet first.
 
+use crate::vocab::scan::Classification;
 use std::collections::HashMap;
 
 use super::QUIET_SLACK_MS;
@@ -55,9 +56,9 @@ pub fn joined_summary(c: &BrokerConnection, r: &ScanRecord, q: QuietFirst) -> St
     if q == QuietFirst::Application && c.heartbeat.is_some_and(|t| !t.is_off()) {
         out.push_str(", so its heartbeats stopped too: it is not pumping the connection");
     }
-    if let Some(class) = r.classification.as_deref() {
+    if let Some(class) = r.classification {
         out.push_str(&format!("; scan says {class}"));
-        if class == "dead" {
+        if class == Classification::Dead {
             out.push_str(
                 " while the broker still lists it: a half-open connection the broker drops only \
                  after 2T–3T of silence (never with heartbeat 0)",

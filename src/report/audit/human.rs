@@ -161,7 +161,6 @@ fn join_section(out: &mut String, r: &AuditReport, joined: &[JoinedReport], styl
             s.remote.as_deref().unwrap_or("?"),
             s.pid.map(|p| format!(", pid {p}")).unwrap_or_default(),
             s.classification
-                .as_deref()
                 .map(|c| format!(", scan says {c}"))
                 .unwrap_or_default(),
         );
