@@ -29,12 +29,34 @@ pub struct ClientRow {
     pub note: Option<String>,
 }
 
+/// Whose T the timings are: our own connection's, or what the library
+/// named with `--client` would negotiate. JSON: `"amqpdoctor"` or the
+/// library and its versions (`"lapin 4.x"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimingsFor {
+    Amqpdoctor,
+    Client(String),
+}
+
+impl std::fmt::Display for TimingsFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimingsFor::Amqpdoctor => f.write_str("amqpdoctor"),
+            TimingsFor::Client(c) => f.write_str(c),
+        }
+    }
+}
+
+impl Serialize for TimingsFor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// What the protocol timings are for a T.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timings {
-    /// Whose T these are: "amqpdoctor" (our own connection) or the client
-    /// library named with `--client`.
-    pub timings_for: String,
+    pub timings_for: TimingsFor,
     pub heartbeat_s: Heartbeat,
     /// Each peer sends a heartbeat after this long without other traffic (T/2).
     pub heartbeat_every_ms: u64,
@@ -45,9 +67,9 @@ pub struct Timings {
 }
 
 impl Timings {
-    pub fn new(timings_for: &str, t: Heartbeat) -> Self {
+    pub fn new(timings_for: TimingsFor, t: Heartbeat) -> Self {
         Timings {
-            timings_for: timings_for.to_string(),
+            timings_for,
             heartbeat_s: t,
             heartbeat_every_ms: t.send_every_ms(),
             broker_gives_up_after_s: (!t.is_off())
@@ -130,14 +152,14 @@ pub fn timings_and_warnings(
 ) -> (Timings, Vec<String>) {
     let (whose, t) = match (only, clients.first()) {
         (Some(spec), Some(row)) => (
-            format!("{} {}", spec.lib.id, row.versions),
+            TimingsFor::Client(format!("{} {}", spec.lib.id, row.versions)),
             row.negotiated_heartbeat_s,
         ),
-        _ => ("amqpdoctor".to_string(), negotiated),
+        _ => (TimingsFor::Amqpdoctor, negotiated),
     };
     let mut warnings = knowledge::heartbeat_warnings(t.secs());
     warnings.extend(only.and_then(ClientSpec::newer_note));
-    (Timings::new(&whose, t), warnings)
+    (Timings::new(whose, t), warnings)
 }
 
 /// The exit status of `heartbeat`: a fault when observed heartbeats were
@@ -209,10 +231,9 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) 
         ));
     }
     if let Some(t) = &r.timings {
-        let whose = if t.timings_for == "amqpdoctor" {
-            String::new()
-        } else {
-            format!("For {} (it negotiates {}): ", t.timings_for, t.heartbeat_s)
+        let whose = match &t.timings_for {
+            TimingsFor::Amqpdoctor => String::new(),
+            TimingsFor::Client(c) => format!("For {c} (it negotiates {}): ", t.heartbeat_s),
         };
         // With heartbeats off the warning below says it all.
         if let Some((lo, hi)) = t.broker_gives_up_after_s {
@@ -418,7 +439,10 @@ mod tests {
         assert_eq!(rows[0].client, "lapin");
         // We negotiated 0, but lapin would get 60: the timings are lapin's.
         let (t, warnings) = timings_and_warnings(Heartbeat::OFF, &rows, lapin.as_ref());
-        assert_eq!((t.timings_for.as_str(), t.heartbeat_s), ("lapin 4.x", s));
+        assert_eq!(
+            (t.timings_for.clone(), t.heartbeat_s),
+            (TimingsFor::Client("lapin 4.x".into()), s)
+        );
         assert!(
             warnings.iter().all(|w| !w.contains("heartbeats are off")),
             "{warnings:?}"
@@ -426,7 +450,11 @@ mod tests {
         // Without a filter they are ours.
         let all = client_rows(s, HeartbeatRequest::Seconds(0), None);
         let (t, warnings) = timings_and_warnings(Heartbeat::OFF, &all, None);
-        assert_eq!(t.timings_for, "amqpdoctor");
+        assert_eq!(t.timings_for, TimingsFor::Amqpdoctor);
+        assert_eq!(
+            serde_json::to_value(&t).unwrap()["timings_for"],
+            "amqpdoctor"
+        );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 
