@@ -254,6 +254,13 @@ mod tests {
     fn flags_per_connection() {
         let quiet_70s: Vec<(u64, u64)> = (0..15).map(|i| (100_000 - i * 5000, 378)).collect();
         let talking: Vec<(u64, u64)> = (0..15).map(|i| (100_000 - i * 5000, 1000 - i)).collect();
+        let quiet_15s: Vec<(u64, u64)> = (0..8)
+            .map(|i| (100_000 - i * 5000, if i <= 3 { 500 } else { 400 }))
+            .collect();
+        // A live T = 20 s client: its counter moves with each beat, T/2 apart.
+        let beating_every_10s: Vec<(u64, u64)> = (0..8)
+            .map(|i| (100_000 - i * 5000, 900 - (i / 2) * 8))
+            .collect();
         let rows: Vec<(BrokerConnection, Vec<Flag>)> = vec![
             (conn(Some(60), "running", &talking), vec![]),
             (
@@ -272,6 +279,22 @@ mod tests {
                 vec![Flag::SilentLongerThanT, Flag::Blocked],
             ),
             (conn(None, "running", &quiet_70s), vec![]),
+            // Issue 20 item 5: a long silence is one at any T…
+            (
+                conn(Some(2), "running", &quiet_70s),
+                vec![Flag::SilentLongerThanT],
+            ),
+            (
+                conn(Some(10), "running", &quiet_70s),
+                vec![Flag::SilentLongerThanT],
+            ),
+            // …and the counters' one-sample lag counts: 15 s in the
+            // samples is 20 s on the wire, T = 20 s.
+            (
+                conn(Some(20), "running", &quiet_15s),
+                vec![Flag::SilentLongerThanT],
+            ),
+            (conn(Some(20), "running", &beating_every_10s), vec![]),
             (
                 BrokerConnection {
                     kind: Some("direct".into()),
@@ -283,6 +306,17 @@ mod tests {
         for (c, want) in rows {
             assert_eq!(judge(&c).flags, want, "{c:?}");
         }
+        // …but at T = 2 s a starving connection is gone before the samples
+        // can show it: said, not left as an empty flag list.
+        let short = judge(&conn(Some(2), "running", &talking));
+        assert!(
+            short
+                .notes
+                .iter()
+                .any(|n| n.contains("too short") && n.contains("scan --watch")),
+            "{:?}",
+            short.notes
+        );
     }
 
     #[test]

@@ -25,8 +25,9 @@ pub fn judge(c: &BrokerConnection) -> Judgement {
     let silence = silence(&c.recv_samples, c.connected_at_ms, c.recv_oct);
     let t = c.heartbeat.filter(|_| !c.is_direct());
     let state = c.state.as_deref().unwrap_or("");
+    let judgeable = t.is_some_and(sampling_can_judge);
     let silent_long = match (t, silence) {
-        (Some(t), Some(s)) if !t.is_off() => s.silent_ms >= t.ms(),
+        (Some(t), Some(s)) if !t.is_off() => silent_longer_than_t(s.silent_ms, t),
         _ => false,
     };
     let mut flags = Vec::new();
@@ -43,6 +44,9 @@ pub fn judge(c: &BrokerConnection) -> Judgement {
     if let (Some(t), Some(s)) = (t, silence) {
         silence_words(c, library, t, s, silent_long, &mut advice, &mut notes);
     }
+    if let Some(t) = t.filter(|t| !t.is_off() && !judgeable && !silent_long) {
+        notes.push(too_short_to_judge(t));
+    }
     if let Some(t) = t {
         heartbeat_advice(c, library, silence, t, &mut advice);
     }
@@ -55,6 +59,39 @@ pub fn judge(c: &BrokerConnection) -> Judgement {
         advice,
         notes,
     }
+}
+
+/// Whether a silence the management API's samples show (`sampled_ms`)
+/// means silent for T (issue 20 item 5). Its byte counters lag one sample
+/// ([`STATS_INTERVAL_MS`]), so the connection has been silent about one
+/// sample longer than its samples show; and a live connection's counter
+/// moves with every heartbeat, T/2 apart, so its samples can show up to
+/// T/2 (plus half a sample of jitter) of silence: only more than that is
+/// a silence at all.
+pub fn silent_longer_than_t(sampled_ms: u64, t: Heartbeat) -> bool {
+    let live_max = t.ms() / 2 + STATS_INTERVAL_MS / 2;
+    sampled_ms + STATS_INTERVAL_MS >= t.ms() && sampled_ms > live_max
+}
+
+/// Whether the samples can show a starving connection before the broker
+/// drops it: it lives 2T–3T, and its silence shows only after two samples
+/// plus the counters' one-sample lag (T = 5 s: dropped within 15 s, seen
+/// at the earliest 15 s in).
+pub fn sampling_can_judge(t: Heartbeat) -> bool {
+    !t.is_off() && t.broker_drops_by_ms() > 3 * STATS_INTERVAL_MS
+}
+
+/// The note for a T the API's sampling cannot judge.
+fn too_short_to_judge(t: Heartbeat) -> String {
+    format!(
+        "T = {} s is too short for the management API's {} s samples: a starving connection is \
+         dropped within 3T = {}, before two samples and the counters' one-sample lag can show \
+         its silence; no silence flag means nothing here: run `amqpdoctor scan --watch 10s` on \
+         the application's host, which reads the socket itself",
+        t.secs(),
+        STATS_INTERVAL_MS / 1000,
+        secs(t.broker_drops_by_ms())
+    )
 }
 
 /// The advice on a silence longer than T, or the note on a silence over
@@ -71,15 +108,18 @@ fn silence_words(
     let peer = c.label();
     if silent_long {
         let extent = if s.whole_window {
-            " (all the samples cover: it may be longer)"
+            "; all the samples cover it, so it may be longer"
         } else {
             ""
         };
         advice.push(format!(
-            "{peer} sent nothing for at least {}{extent}, longer than T = {} s: RabbitMQ drops \
-             a client that stays silent for 2T–3T ({}–{}) unless it speaks; see `amqpdoctor \
-             explain broker_heartbeat_timeout`",
+            "{peer} sent nothing for about {} ({} in the samples, whose byte counters lag one {} s \
+             sample{extent}), at least T = {} s: RabbitMQ drops a client that stays silent \
+             for 2T–3T ({}–{}) unless it speaks; see `amqpdoctor explain \
+             broker_heartbeat_timeout`",
+            secs(s.silent_ms + STATS_INTERVAL_MS),
             secs(s.silent_ms),
+            STATS_INTERVAL_MS / 1000,
             t.secs(),
             secs(t.broker_may_drop_ms()),
             secs(t.broker_drops_by_ms()),
