@@ -102,7 +102,12 @@ pub fn redact_command_line(args: &[String]) -> String {
             continue;
         }
         if let Some((name, _)) = a.split_once('=') {
-            if is_secret_key(name) {
+            // A key is a plain word (`--password`, `AMQP_PASS`): `amqp://u:xPW=@h`
+            // holds an `=` inside a URL's password, not after a key.
+            let plain = name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if plain && is_secret_key(name) {
                 out.push(format!("{name}={HIDDEN}"));
                 continue;
             }
