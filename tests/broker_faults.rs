@@ -273,20 +273,28 @@ fn run(args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), json_of(&out))
 }
 
-fn probe(mode: &str, extra: &[&str]) -> (i32, Value) {
-    let u = url();
-    let mut args = vec![
+/// `probe URL --mode MODE --heartbeat 2s --format json EXTRA…`.
+fn probe_args(mode: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
         "probe",
-        u.as_str(),
+        &url(),
         "--mode",
         mode,
         "--heartbeat",
         "2s",
         "--format",
         "json",
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+fn probe(mode: &str, extra: &[&str]) -> (i32, Value) {
+    let args = probe_args(mode, extra);
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn check(extra: &[&str]) -> (i32, Value) {
@@ -321,19 +329,10 @@ fn failed_step(doc: &Value) -> (String, Value) {
 /// Run amqpdoctor in the background while `during` acts on the node, once
 /// the broker lists the connection named `connection_name`; then wait for it.
 fn probe_while(mode: &str, extra: &[&str], during: impl FnOnce(&str)) -> (i32, Value) {
-    let u = url();
-    let mut args = vec![
-        "probe",
-        u.as_str(),
-        "--mode",
-        mode,
-        "--heartbeat",
-        "2s",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let child = amqpdoctor(&args).spawn().expect("starting amqpdoctor");
+    let args = probe_args(mode, extra);
+    let child = amqpdoctor(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .spawn()
+        .expect("starting amqpdoctor");
     let name = format!("amqpdoctor/{mode}");
     let mut pid = None;
     wait_for(&format!("the broker listing {name}"), || {

@@ -158,16 +158,7 @@ impl Drop for Prometheus {
 #[test]
 fn prometheus_sees_the_starving_app_fires_its_alert_and_counts_its_death() {
     common::require_broker();
-    let url = common::broker_url();
-    let serve = Serve::start(&[
-        "--scan",
-        "--max-heartbeat",
-        "4s",
-        "--check",
-        url.trim_end_matches('/'),
-        "--check-every",
-        "1s",
-    ]);
+    let serve = Serve::scan_and_check(&[]);
     let prom = Prometheus::start(&serve.addr);
     prom.query_until("the check", "amqpdoctor_check_up == 1");
     let app = PikaApp::start(

@@ -46,15 +46,7 @@ fn a_starving_app_its_death_and_the_check_are_scraped_without_credentials() {
         2,
         &format!("serve-starving-{}", std::process::id()),
     );
-    let url = common::broker_url();
-    let serve = Serve::start(&[
-        "--scan",
-        "--max-heartbeat",
-        "4s",
-        "--check",
-        url.trim_end_matches('/'),
-        "--check-every",
-        "1s",
+    let serve = Serve::scan_and_check(&[
         "--audit",
         "http://guest:guest@127.0.0.1:15672",
         "--audit-every",
@@ -105,6 +97,7 @@ fn a_starving_app_its_death_and_the_check_are_scraped_without_credentials() {
         )
         .is_some()
     });
+    let url = common::broker_url();
     let password = url.split('@').next().unwrap().rsplit(':').next().unwrap();
     for body in [&starving, &dead] {
         assert!(

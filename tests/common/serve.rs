@@ -16,6 +16,23 @@ pub struct Serve {
 }
 
 impl Serve {
+    /// `serve --scan --max-heartbeat 4s --check BROKER --check-every 1s EXTRA…`
+    /// against the test broker: this host's connections and a check a second.
+    pub fn scan_and_check(extra: &[&str]) -> Serve {
+        let url = super::broker_url();
+        let mut args = vec![
+            "--scan",
+            "--max-heartbeat",
+            "4s",
+            "--check",
+            url.trim_end_matches('/'),
+            "--check-every",
+            "1s",
+        ];
+        args.extend_from_slice(extra);
+        Serve::start(&args)
+    }
+
     pub fn start(args: &[&str]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_amqpdoctor"))
             .arg("serve")
