@@ -59,6 +59,29 @@ fn an_http_server_is_a_protocol_mismatch() {
         .as_str()
         .unwrap()
         .contains("HTTP/1.1"));
+    assert_eq!(doc["setup_failure"]["peer_answered"], "http");
+}
+
+#[test]
+fn an_amqp_1_0_listener_is_named() {
+    // What an AMQP 1.0-only broker answers a 0-9-1 header with: its own
+    // SASL header (ActiveMQ Artemis, Qpid; AMQP 1.0 spec, part 5.3.1).
+    let url = start_server(|mut c| {
+        let mut buf = [0u8; 8];
+        let _ = c.read(&mut buf);
+        let _ = c.write_all(b"AMQP\x03\x01\x00\x00");
+        thread::sleep(Duration::from_millis(500));
+    });
+    let (code, doc) = probe_against(&url);
+    assert_eq!(code, 3, "{doc:#}");
+    assert_eq!(doc["setup_failure"]["code"], "protocol_mismatch");
+    assert_eq!(doc["setup_failure"]["peer_answered"], "amqp10", "{doc:#}");
+    let run = &doc["runs"][0]["verdict"];
+    assert!(run["remedy"].to_string().contains("AMQP 1.0"), "{doc:#}");
+    assert!(
+        !run["explanation"].to_string().contains("Nom("),
+        "a parser's Debug print: {doc:#}"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use amqpdoctor::cli::Cli;
 use amqpdoctor::knowledge::Broker;
 use amqpdoctor::timeline::Timeline;
 use amqpdoctor::vocab::format::Format;
-use amqpdoctor::vocab::{Heartbeat, Mode, Stage, VerdictCode};
+use amqpdoctor::vocab::{Heartbeat, Mode, PeerAnswer, Stage, VerdictCode};
 use clap::{CommandFactory, Parser};
 use strum::VariantArray;
 
@@ -146,7 +146,11 @@ fn verdict_words_suggest_only_what_parses() {
         }
     }
     for &code in VerdictCode::VARIANTS {
-        for stage in [Stage::Connect, Stage::Handshake, Stage::Channel] {
+        let answers = std::iter::once(None).chain(PeerAnswer::VARIANTS.iter().copied().map(Some));
+        for (stage, peer_answered) in [Stage::Connect, Stage::Handshake, Stage::Channel]
+            .into_iter()
+            .flat_map(|s| answers.clone().map(move |a| (s, a)))
+        {
             let w = narrate::setup_words(&amqpdoctor::classify::SetupFailure {
                 code,
                 stage,
@@ -154,6 +158,7 @@ fn verdict_words_suggest_only_what_parses() {
                 errno: None,
                 close: None,
                 offered_mechanisms: None,
+                peer_answered,
             });
             checked += assert_parses(&w.remedy) + assert_parses(&w.explanation);
         }

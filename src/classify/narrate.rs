@@ -16,7 +16,7 @@ use crate::timeline::EventKind;
 use crate::vocab::check::{CheckStep, StepError};
 use crate::vocab::idle::Fate;
 use crate::vocab::units::{duration_ms, flag_duration, secs};
-use crate::vocab::{Heartbeat, Mode, VerdictCode};
+use crate::vocab::{Heartbeat, Mode, PeerAnswer, VerdictCode};
 
 mod scan;
 mod verdict;
@@ -257,6 +257,13 @@ pub fn prediction_text(
     }
 }
 
+/// A protocol mismatch's message without the lead the explanation already has.
+fn mismatch_detail(message: &str) -> &str {
+    message
+        .strip_prefix("the server does not speak AMQP 0-9-1: ")
+        .unwrap_or(message)
+}
+
 /// The words for a run that could not start its experiment: the tool could
 /// not diagnose (exit 3), and says why in actionable words.
 pub fn setup_words(f: &SetupFailure) -> Words {
@@ -296,9 +303,13 @@ fn setup_words_with(f: &SetupFailure, see_frames: &str) -> Words {
                 .to_string(),
         ),
         VerdictCode::ProtocolMismatch => (
-            format!("The peer does not speak AMQP 0-9-1: {message}."),
-            "Point amqpdoctor at the broker's AMQP 0-9-1 listener (5672), not at the \
-             management UI (15672), an AMQP 1.0 or TLS port."
+            format!(
+                "The peer does not speak AMQP 0-9-1: {}.",
+                mismatch_detail(message)
+            ),
+            f.peer_answered
+                .unwrap_or(PeerAnswer::Unrecognised)
+                .advice()
                 .to_string(),
         ),
         VerdictCode::Timeout => (
@@ -563,6 +574,7 @@ mod tests {
                 method_id: 0,
             }),
             offered_mechanisms: None,
+            peer_answered: None,
         };
         let w = setup_words(&f(505));
         assert!(!w.remedy.to_lowercase().contains("thread"), "{}", w.remedy);

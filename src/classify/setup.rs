@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::errno::ErrnoClass;
-use crate::vocab::{Awaiting, CloseInfo, FailureKind, SetupError, Stage, VerdictCode};
+use crate::vocab::{Awaiting, CloseInfo, FailureKind, PeerAnswer, SetupError, Stage, VerdictCode};
 
 /// A run that could not get as far as the experiment, classified.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -16,6 +16,9 @@ pub struct SetupFailure {
     pub close: Option<CloseInfo>,
     /// The SASL mechanisms the server offered, when none was usable.
     pub offered_mechanisms: Option<Vec<String>>,
+    /// What a peer that does not speak AMQP 0-9-1 answered instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_answered: Option<PeerAnswer>,
 }
 
 impl SetupFailure {
@@ -28,6 +31,10 @@ impl SetupFailure {
             close: err.close().cloned(),
             offered_mechanisms: match &err.kind {
                 FailureKind::NoMechanism { offered } => Some(offered.clone()),
+                _ => None,
+            },
+            peer_answered: match &err.kind {
+                FailureKind::ProtocolMismatch(a) => Some(*a),
                 _ => None,
             },
         }
@@ -54,7 +61,7 @@ pub fn setup_code(err: &SetupError) -> VerdictCode {
             _ => VerdictCode::ServerClosed,
         },
         FailureKind::Tls(t) => t.verdict(),
-        FailureKind::ProtocolMismatch | FailureKind::Invalid => VerdictCode::ProtocolMismatch,
+        FailureKind::ProtocolMismatch(_) | FailureKind::Invalid => VerdictCode::ProtocolMismatch,
         // It speaks AMQP; we cannot log in.
         FailureKind::NoMechanism { .. } => VerdictCode::AuthFailed,
         FailureKind::Timeout => VerdictCode::Timeout,
@@ -134,7 +141,7 @@ mod tests {
             (Channel, close(530), VerdictCode::ServerClosed),
             (
                 Handshake,
-                FailureKind::ProtocolMismatch,
+                FailureKind::ProtocolMismatch(crate::vocab::PeerAnswer::Http),
                 VerdictCode::ProtocolMismatch,
             ),
             (

@@ -28,7 +28,8 @@ use crate::observe::TcpInfo;
 use crate::timeline::{EventKind, Settled, Timeline};
 use crate::vocab::units::{duration_ms, errno_label};
 use crate::vocab::{
-    Awaiting, CloseInfo, Destination, FailureKind, Heartbeat, Negotiation, Op, SetupError, Stage,
+    Awaiting, CloseInfo, Destination, FailureKind, Heartbeat, Negotiation, Op, PeerAnswer,
+    SetupError, Stage,
 };
 use crate::wire::OpenFailure;
 
@@ -612,8 +613,11 @@ fn setup_error(stage: Stage, e: &lapin::Error) -> SetupError {
     let kind = match (close_info(e), e.kind()) {
         (Some(c), _) if stage == Stage::Channel => FailureKind::ChannelClose(c),
         (Some(c), _) => FailureKind::ConnectionClose(c),
-        (None, lapin::ErrorKind::InvalidProtocolVersion(_) | lapin::ErrorKind::ParsingError(_)) => {
-            FailureKind::ProtocolMismatch
+        (None, lapin::ErrorKind::InvalidProtocolVersion(v)) => {
+            FailureKind::ProtocolMismatch(PeerAnswer::of_header(v.major, v.minor, v.revision))
+        }
+        (None, lapin::ErrorKind::ParsingError(_)) => {
+            FailureKind::ProtocolMismatch(PeerAnswer::Unrecognised)
         }
         (None, lapin::ErrorKind::IOError(io)) if crate::wire::tls::failure(io, true).is_some() => {
             FailureKind::Tls(

@@ -20,6 +20,7 @@
 //! | [`tls`] | TLS client families, what rustls refused, what a run accepted anyway |
 //! | [`units`] | durations and errno names as people read them |
 
+mod answer;
 pub mod audit;
 pub mod check;
 pub mod format;
@@ -34,6 +35,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+pub use answer::PeerAnswer;
 pub use heartbeat::{Heartbeat, HeartbeatRequest};
 
 /// The three heartbeat modes (see docs/heartbeats.md).
@@ -308,8 +310,8 @@ pub enum FailureKind {
     Eof { awaiting: Awaiting },
     /// No answer within the step timeout.
     Timeout,
-    /// The peer does not speak AMQP 0-9-1 (HTTP, TLS, AMQP 1.0, garbage).
-    ProtocolMismatch,
+    /// The peer does not speak AMQP 0-9-1; what it answered instead.
+    ProtocolMismatch(PeerAnswer),
     /// It spoke AMQP but broke the protocol.
     Invalid,
     /// It offered no SASL mechanism we can use (we log in with PLAIN).

@@ -96,7 +96,12 @@ pub fn decode(buf: &[u8], frame_max: u32) -> Decoded {
     match parse_frame(buf) {
         Ok((rest, frame)) => Decoded::Frame(frame, buf.len() - rest.len()),
         Err(e) if e.is_incomplete() => Decoded::NeedMore,
-        Err(e) => Decoded::Invalid(format!("unparsable frame: {e}")),
+        // The parser's error is a Debug print; the bytes say more.
+        Err(_) if first == b'A' => Decoded::Invalid(printable(&buf[..8])),
+        Err(_) => Decoded::Invalid(format!(
+            "unparsable frame: {}",
+            printable(&buf[..buf.len().min(16)])
+        )),
     }
 }
 

@@ -37,8 +37,11 @@ pub enum WireError {
     Eof { waiting_for: Awaiting },
     #[error("{op}: {err}")]
     Io { op: Op, err: io::Error },
-    #[error("the server does not speak AMQP 0-9-1: {0}")]
-    ProtocolMismatch(String),
+    #[error("the server does not speak AMQP 0-9-1: it answered with {} ({detail})", answered.words())]
+    ProtocolMismatch {
+        answered: crate::vocab::PeerAnswer,
+        detail: String,
+    },
     #[error("protocol violation: {0}")]
     Invalid(String),
     #[error(
@@ -95,7 +98,9 @@ impl WireError {
             WireError::Io { err, .. } => FailureKind::Io {
                 errno: err.raw_os_error(),
             },
-            WireError::ProtocolMismatch(_) => FailureKind::ProtocolMismatch,
+            WireError::ProtocolMismatch { answered, .. } => {
+                FailureKind::ProtocolMismatch(*answered)
+            }
             WireError::Invalid(_) => FailureKind::Invalid,
             WireError::NoMechanism(offered) => FailureKind::NoMechanism {
                 offered: offered.clone(),
@@ -319,14 +324,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             }
             AMQPFrame::ProtocolHeader(v) => {
                 self.dead = true;
-                let msg = format!(
-                    "it answered with protocol header AMQP {}-{}-{}",
-                    v.major, v.minor, v.revision
-                );
+                let msg = format!("AMQP {}-{}-{}", v.major, v.minor, v.revision);
                 self.tl.push(EventKind::Received {
                     frame: codec::describe(&frame),
                 });
-                Err(WireError::ProtocolMismatch(msg))
+                Err(WireError::ProtocolMismatch {
+                    answered: crate::vocab::PeerAnswer::of_header(v.major, v.minor, v.revision),
+                    detail: msg,
+                })
             }
             AMQPFrame::Method(ch, AMQPClass::Connection(m)) => match m {
                 connection::AMQPMethod::Close(c) => Err(self.on_server_close(*ch, c).await),

@@ -174,7 +174,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
                     ),
                 }
             }
-            WireError::Invalid(why) => WireError::ProtocolMismatch(why),
+            WireError::Invalid(detail) => WireError::ProtocolMismatch {
+                answered: crate::vocab::PeerAnswer::of(&self.rbuf),
+                detail,
+            },
             e => e,
         })
     }
