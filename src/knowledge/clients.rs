@@ -104,6 +104,15 @@ pub struct ClientLib {
     /// line containing one is this library's.
     #[serde(default)]
     pub loggers: Vec<String>,
+    /// What `audit` adds when it recognises a connection as this library
+    /// (pika sends one product name for every adapter, say).
+    #[serde(default, skip_serializing)]
+    pub audit_note: Option<String>,
+    /// How an idle application of this library starves, as a clause that
+    /// `audit` ends with "and RabbitMQ drops it …"; without it, the words
+    /// every library that heartbeats only inside its calls gets.
+    #[serde(default, skip_serializing)]
+    pub starves_as: Option<String>,
     /// Oldest first; the last one is the current behaviour.
     pub versions: Vec<ClientVersion>,
 }

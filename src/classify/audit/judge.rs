@@ -219,13 +219,7 @@ fn library_note(c: &BrokerConnection, library: Option<Library>) -> Option<String
             c.client.version.as_deref().unwrap_or("(no version sent)"),
             l.row.label
         )),
-        Some(l) if l.lib.id == "pika-blocking" => Some(
-            "pika names every adapter alike: the advice is for a BlockingConnection (a \
-             SelectConnection or asyncio app sends heartbeats while idle; see `amqpdoctor \
-             explain pika-select`)"
-                .into(),
-        ),
-        Some(_) => None,
+        Some(l) => l.lib.audit_note.clone(),
         None if !c.is_direct() => Some(format!(
             "client library not recognised (product {}, platform {})",
             c.client.product.as_deref().unwrap_or("not sent"),
@@ -263,11 +257,8 @@ fn starves(lib: &ClientLib, t: Heartbeat, talking: bool) -> String {
              while the application calls into the library: once the app stops calling, it \
              starves and {drop}"
         )
-    } else if lib.id == "pika-blocking" {
-        format!(
-            "a BlockingConnection in a publish-only app starves: pika sends heartbeats only \
-             inside its own calls, and {drop}"
-        )
+    } else if let Some(shape) = &lib.starves_as {
+        format!("{shape}, and {drop}")
     } else {
         format!(
             "heartbeats go out only while the application calls into the library, so an app \
