@@ -106,15 +106,74 @@ pub struct ClientLib {
     pub loggers: Vec<String>,
     /// What `audit` adds when it recognises a connection as this library
     /// (pika sends one product name for every adapter, say).
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_note: Option<String>,
     /// How an idle application of this library starves, as a clause that
     /// `audit` ends with "and RabbitMQ drops it …"; without it, the words
     /// every library that heartbeats only inside its calls gets.
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starves_as: Option<String>,
+    /// How the library names itself in the client properties a broker
+    /// shows (RabbitMQ's management API), for `audit`; first match wins,
+    /// in file order. Applications may override `product`; a connection
+    /// that does is not recognised.
+    #[serde(default, rename = "signature", skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<Signature>,
+    /// A library the broker cannot tell from another: it sends that
+    /// library's client properties (pika's adapters, Celery over py-amqp).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looks_like: Option<String>,
     /// Oldest first; the last one is the current behaviour.
     pub versions: Vec<ClientVersion>,
+}
+
+/// Client properties that give a library away. Text compares ignoring
+/// case and surrounding blanks: `product` and `platform` are equal,
+/// `…_contains` contained.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_contains: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_contains: Option<String>,
+    /// What to call the library in a sentence: `pika`, `Java client`.
+    pub called: String,
+}
+
+impl Signature {
+    /// Whether a connection's `product` and `platform` (empty when not
+    /// sent) match this signature. One without a product test matches
+    /// nothing.
+    pub fn matches(&self, product: &str, platform: &str) -> bool {
+        let text = |s: &str| s.trim().to_lowercase();
+        let (product, platform) = (text(product), text(platform));
+        let is = |want: &Option<String>, got: &str| want.as_ref().is_none_or(|w| text(w) == got);
+        let has =
+            |want: &Option<String>, got: &str| want.as_ref().is_none_or(|w| got.contains(&text(w)));
+        (self.product.is_some() || self.product_contains.is_some())
+            && is(&self.product, &product)
+            && has(&self.product_contains, &product)
+            && is(&self.platform, &platform)
+            && has(&self.platform_contains, &platform)
+    }
+}
+
+/// The library that sent these client properties, and what to call it.
+pub fn client_by_properties(
+    product: &str,
+    platform: &str,
+) -> Option<(&'static ClientLib, &'static str)> {
+    clients().iter().find_map(|lib| {
+        lib.signatures
+            .iter()
+            .find(|s| s.matches(product, platform))
+            .map(|s| (lib, s.called.as_str()))
+    })
 }
 
 /// How one range of a library's versions behaves.

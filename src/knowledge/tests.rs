@@ -686,3 +686,73 @@ fn versions_past_what_was_read_are_said_to_be() {
         assert_eq!(s.newer_note().is_some(), newer, "{spec}");
     }
 }
+
+#[test]
+fn every_client_can_be_recognised_by_its_properties() {
+    for c in clients() {
+        match (&c.looks_like, c.signatures.is_empty()) {
+            (None, false) => {}
+            (Some(other), true) => {
+                let other = client(other).unwrap_or_else(|| panic!("{}: {other}?", c.id));
+                assert!(
+                    !other.signatures.is_empty() && other.looks_like.is_none(),
+                    "{}: looks like {}, which has no signature of its own",
+                    c.id,
+                    other.id
+                );
+            }
+            (None, true) => panic!("{}: no [[client.signature]] and no looks_like", c.id),
+            (Some(_), false) => panic!("{}: a signature and looks_like both", c.id),
+        }
+        for s in &c.signatures {
+            assert!(
+                s.product.is_some() != s.product_contains.is_some(),
+                "{}: a signature tests the product once",
+                c.id
+            );
+            assert!(!s.called.is_empty(), "{}", c.id);
+        }
+    }
+}
+
+#[test]
+fn signatures_compare_trimmed_and_ignoring_case() {
+    use super::clients::Signature;
+    let s = |product: Option<&str>, contains: Option<&str>, platform: Option<&str>| Signature {
+        product: product.map(str::to_owned),
+        product_contains: contains.map(str::to_owned),
+        platform: platform.map(str::to_owned),
+        called: "x".into(),
+        ..Signature::default()
+    };
+    let rows = [
+        (s(Some("RabbitMQ"), None, None), " rabbitmq ", "", true),
+        (
+            s(Some("RabbitMQ"), None, Some("java")),
+            "RabbitMQ",
+            "Java",
+            true,
+        ),
+        (
+            s(Some("RabbitMQ"), None, Some("java")),
+            "RabbitMQ",
+            ".NET",
+            false,
+        ),
+        (
+            s(None, Some("pika"), None),
+            "Pika Python Client Library",
+            "",
+            true,
+        ),
+        (s(None, Some("pika"), None), "aiormq", "", false),
+        (s(None, None, Some("php")), "anything", "PHP", false),
+    ];
+    for (sig, product, platform, want) in rows {
+        assert_eq!(
+            sig.matches(product, platform),
+            want,
+            "{product} / {platform}"
+        );
+    }
+}
