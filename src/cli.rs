@@ -156,8 +156,8 @@ pub struct OutputArgs {
     pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -246,8 +246,8 @@ pub struct AuditArgs {
     pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 /// What `proxy` does to a flow idle past --idle-timeout.
@@ -306,7 +306,7 @@ pub struct ProxyArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub enum ColorArg {
     Auto,
     Always,
     Never,
@@ -390,8 +390,8 @@ pub struct ProbeArgs {
     pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -471,8 +471,8 @@ pub struct CheckArgs {
     pub junit: Option<std::path::PathBuf>,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Clone, Args)]

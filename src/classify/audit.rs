@@ -16,7 +16,7 @@ mod judge;
 mod library;
 
 pub use crate::vocab::audit::{
-    endpoint, BrokerConnection, ClientProperties, Flag, Host, QuietFirst, Sample, ScanFile,
+    endpoint, BrokerConnection, ClientProperties, Flag, Host, QuietFirst, RateSample, ScanFile,
     ScanRecord, Silence,
 };
 pub use api::{ApiFailure, ApiFailureKind};
@@ -38,11 +38,11 @@ pub const QUIET_SLACK_MS: u64 = 1000;
 /// zeros) are ignored; `recv_oct` (the live counter) beyond the newest
 /// sample means bytes came since. None with fewer than two usable samples.
 pub fn silence(
-    samples: &[Sample],
+    samples: &[RateSample],
     connected_at_ms: Option<u64>,
     recv_oct: Option<u64>,
 ) -> Option<Silence> {
-    let mut usable: Vec<Sample> = samples
+    let mut usable: Vec<RateSample> = samples
         .iter()
         .copied()
         .filter(|s| connected_at_ms.is_none_or(|c| s.at_ms >= c))
@@ -164,9 +164,9 @@ mod tests {
         assert_eq!(l.label(Some("5.16.0")), "Java client 5.16.0");
     }
 
-    fn samples(rows: &[(u64, u64)]) -> Vec<Sample> {
+    fn samples(rows: &[(u64, u64)]) -> Vec<RateSample> {
         rows.iter()
-            .map(|&(at_ms, value)| Sample { at_ms, value })
+            .map(|&(at_ms, value)| RateSample { at_ms, value })
             .collect()
     }
 

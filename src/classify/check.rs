@@ -90,7 +90,7 @@ pub fn step_failure(step: CheckStep, err: &StepError) -> StepFailure {
 
 /// What the check measured, as the expectations need it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Observed<'a> {
+pub struct CheckSeen<'a> {
     pub heartbeat: Option<Heartbeat>,
     pub connect: Option<Duration>,
     pub handshake: Option<Duration>,
@@ -119,7 +119,7 @@ pub struct ExpectationReport {
 }
 
 /// Every expectation that was set, in a fixed order.
-pub fn evaluate(exp: &Expectations, obs: &Observed) -> Vec<ExpectationReport> {
+pub fn evaluate(exp: &Expectations, obs: &CheckSeen) -> Vec<ExpectationReport> {
     let mut out = Vec::new();
     if let Some(range) = exp.heartbeat {
         out.push(judge(
@@ -402,7 +402,7 @@ mod tests {
             server: Some(ServerExpectation::parse("RabbitMQ >=3.12").unwrap()),
             tls_accepted_by: vec![],
         };
-        let seen = Observed {
+        let seen = CheckSeen {
             heartbeat: Some(Heartbeat::from_secs(60)),
             connect: Some(ms(1)),
             handshake: Some(ms(80)),
@@ -435,9 +435,9 @@ mod tests {
         );
 
         // Heartbeats off: caught. Nothing measured: skipped, not failed.
-        let off = Observed {
+        let off = CheckSeen {
             heartbeat: Some(Heartbeat::from_secs(0)),
-            ..Observed::default()
+            ..CheckSeen::default()
         };
         let got: Vec<StepStatus> = evaluate(&exp, &off).iter().map(|r| r.status).collect();
         assert_eq!(got, [Failed, Skipped, Skipped, Skipped, Skipped]);
@@ -489,9 +489,9 @@ mod tests {
                 tls_accepted_by: want.clone(),
                 ..Expectations::default()
             };
-            let obs = Observed {
+            let obs = CheckSeen {
                 tls,
-                ..Observed::default()
+                ..CheckSeen::default()
             };
             let r = evaluate(&exp, &obs).pop().unwrap();
             assert_eq!(r.name, "expect_tls_accepted_by");

@@ -157,12 +157,12 @@ pub fn infer(t: &Track, max_heartbeat_ms: u64) -> Inference {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocab::scan::Sample;
+    use crate::vocab::scan::SocketSample;
 
     /// A track from (at_ms, bytes sent so far, bytes received so far,
     /// ms since last sent, ms since last received) rows.
     fn track(rows: &[(u64, u64, u64, u32, u32)]) -> Track {
-        let sample = |&(at_ms, sent, recv, ls, lr): &(u64, u64, u64, u32, u32)| Sample {
+        let sample = |&(at_ms, sent, recv, ls, lr): &(u64, u64, u64, u32, u32)| SocketSample {
             at_ms,
             state: 1,
             bytes_acked: sent,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{format, ColorChoice};
+use super::{format, ColorArg};
 use crate::vocab::format::Format;
 
 #[derive(Debug, Clone, Args)]
@@ -40,8 +40,8 @@ pub struct LogsArgs {
     pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 /// A point in time as given: an age, or a time still to be read.

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{format, ColorChoice, ConnectArgs};
+use super::{format, ColorArg, ConnectArgs};
 use crate::vocab::format::Format;
 
 /// TLS for `amqps://` targets; each flag beats the URL's query parameter.
@@ -87,6 +87,6 @@ pub struct TlsCmdArgs {
     pub format: Format,
 
     /// Colour in human output: auto means stdout is a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }

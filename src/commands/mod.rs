@@ -16,7 +16,7 @@ pub mod scan;
 pub mod serve;
 pub mod tls;
 
-use crate::cli::{Cli, ColorChoice, Command, ConnectArgs};
+use crate::cli::{Cli, ColorArg, Command, ConnectArgs};
 use crate::error::{ExitStatus, UsageError};
 use crate::report::{self, style};
 use crate::target::Target;
@@ -40,12 +40,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 }
 
 /// The house style for `--color`.
-pub fn style_for(choice: ColorChoice) -> style::Style {
+pub fn style_for(choice: ColorArg) -> style::Style {
     style::Style {
         color: style::use_color(match choice {
-            ColorChoice::Auto => style::ColorChoice::Auto,
-            ColorChoice::Always => style::ColorChoice::Always,
-            ColorChoice::Never => style::ColorChoice::Never,
+            ColorArg::Auto => style::ColorChoice::Auto,
+            ColorArg::Always => style::ColorChoice::Always,
+            ColorArg::Never => style::ColorChoice::Never,
         }),
     }
 }

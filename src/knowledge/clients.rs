@@ -13,7 +13,7 @@ use super::{clients, Source};
 /// into the heartbeat it sends in Tune-Ok.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Negotiation {
+pub enum NegotiationRule {
     /// C = 0 → 0; S = 0 → C; else min(C, S).
     ZeroDisablesElseMin,
     /// Either side 0 → 0; else min(C, S).
@@ -26,26 +26,26 @@ pub enum Negotiation {
     ZeroMeansOtherElseMin,
 }
 
-impl Negotiation {
+impl NegotiationRule {
     /// The rule in plain words, for reports and docs.
     pub fn describe(self) -> &'static str {
         match self {
-            Negotiation::ZeroDisablesElseMin => {
+            NegotiationRule::ZeroDisablesElseMin => {
                 "client 0 disables heartbeats; otherwise the smaller of client and server \
                  (server 0 → the client's value)"
             }
-            Negotiation::EitherZeroDisablesElseMin => {
+            NegotiationRule::EitherZeroDisablesElseMin => {
                 "0 on either side disables heartbeats; otherwise the smaller of the two"
             }
-            Negotiation::EitherZeroDisablesElseMax => {
+            NegotiationRule::EitherZeroDisablesElseMax => {
                 "0 on either side disables heartbeats; otherwise the larger of the two"
             }
-            Negotiation::ClientWins => {
+            NegotiationRule::ClientWins => {
                 "the client's value (its own default when the application sets none) is sent \
                  as it is, whatever the server proposed; a library without a default sends \
                  the server's proposal"
             }
-            Negotiation::ZeroMeansOtherElseMin => {
+            NegotiationRule::ZeroMeansOtherElseMin => {
                 "either side 0 → the other side's value; otherwise the smaller of the two \
                  (cannot disable heartbeats when the server proposes one)"
             }
@@ -55,11 +55,11 @@ impl Negotiation {
     /// A short name for tables.
     pub fn short(self) -> &'static str {
         match self {
-            Negotiation::ZeroDisablesElseMin => "client 0 → 0; else min",
-            Negotiation::EitherZeroDisablesElseMin => "either 0 → 0; else min",
-            Negotiation::EitherZeroDisablesElseMax => "either 0 → 0; else max",
-            Negotiation::ClientWins => "client wins",
-            Negotiation::ZeroMeansOtherElseMin => "either 0 → the other; else min",
+            NegotiationRule::ZeroDisablesElseMin => "client 0 → 0; else min",
+            NegotiationRule::EitherZeroDisablesElseMin => "either 0 → 0; else min",
+            NegotiationRule::EitherZeroDisablesElseMax => "either 0 → 0; else max",
+            NegotiationRule::ClientWins => "client wins",
+            NegotiationRule::ZeroMeansOtherElseMin => "either 0 → the other; else min",
         }
     }
 }
@@ -67,24 +67,26 @@ impl Negotiation {
 /// The heartbeat a client sends in Tune-Ok for the server's proposal
 /// `server_s` and the client's setting `client` (None = "accept the
 /// server", the default of the libraries that have no number of their own).
-pub fn negotiate(rule: Negotiation, server_s: u16, client: Option<u16>) -> u16 {
+pub fn negotiate(rule: NegotiationRule, server_s: u16, client: Option<u16>) -> u16 {
     let Some(c) = client else {
         return server_s;
     };
     let s = server_s;
     match rule {
-        Negotiation::ZeroDisablesElseMin if c == 0 => 0,
-        Negotiation::ZeroDisablesElseMin if s == 0 => c,
-        Negotiation::EitherZeroDisablesElseMin | Negotiation::EitherZeroDisablesElseMax
+        NegotiationRule::ZeroDisablesElseMin if c == 0 => 0,
+        NegotiationRule::ZeroDisablesElseMin if s == 0 => c,
+        NegotiationRule::EitherZeroDisablesElseMin | NegotiationRule::EitherZeroDisablesElseMax
             if c == 0 || s == 0 =>
         {
             0
         }
-        Negotiation::ZeroDisablesElseMin | Negotiation::EitherZeroDisablesElseMin => c.min(s),
-        Negotiation::EitherZeroDisablesElseMax => c.max(s),
-        Negotiation::ClientWins => c,
-        Negotiation::ZeroMeansOtherElseMin if c == 0 || s == 0 => c.max(s),
-        Negotiation::ZeroMeansOtherElseMin => c.min(s),
+        NegotiationRule::ZeroDisablesElseMin | NegotiationRule::EitherZeroDisablesElseMin => {
+            c.min(s)
+        }
+        NegotiationRule::EitherZeroDisablesElseMax => c.max(s),
+        NegotiationRule::ClientWins => c,
+        NegotiationRule::ZeroMeansOtherElseMin if c == 0 || s == 0 => c.max(s),
+        NegotiationRule::ZeroMeansOtherElseMin => c.min(s),
     }
 }
 
@@ -190,7 +192,7 @@ pub struct ClientVersion {
     /// None = accept the server's proposal.
     #[serde(default)]
     pub default_heartbeat_s: Option<u16>,
-    pub negotiation: Negotiation,
+    pub negotiation: NegotiationRule,
     /// Who sends its heartbeats and how often, in plain words.
     pub dispatch: String,
     /// true when heartbeats stop as soon as the application stops pumping I/O.
@@ -401,9 +403,9 @@ mod tests {
 
     #[test]
     fn negotiate_rules() {
-        use Negotiation::*;
+        use NegotiationRule::*;
         // (rule, S, C, expected)
-        let rows: &[(Negotiation, u16, Option<u16>, u16)] = &[
+        let rows: &[(NegotiationRule, u16, Option<u16>, u16)] = &[
             (ZeroDisablesElseMin, 60, Some(0), 0),
             (ZeroDisablesElseMin, 0, Some(30), 30),
             (ZeroDisablesElseMin, 0, Some(0), 0),

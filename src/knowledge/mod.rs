@@ -36,7 +36,7 @@ use crate::vocab::VerdictCode;
 pub use brokers::{brokers, Broker, BrokerRules, CloseKind, PerT, TuneOkRule};
 pub use clients::{
     client, client_by_properties, client_spec, negotiate, negotiate_for, why_not_honoured,
-    ClientLib, ClientSpec, ClientVersion, Negotiation, Signature,
+    ClientLib, ClientSpec, ClientVersion, NegotiationRule, Signature,
 };
 pub use lookup::{lookup, topic_list, topic_names, ListedTopic, LogMatch, Topic, TopicList};
 pub use markdown::{generated_sections, GeneratedSection, NEGOTIATION_EXAMPLES};

@@ -35,7 +35,7 @@ pub use outcomes::{outcomes, render_junit};
 
 /// One client connection, as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConnectionReport {
+pub struct AuditConnection {
     /// The broker's name for it: `127.0.0.1:54994 -> 127.0.0.1:5672`.
     pub name: String,
     /// The application's own name for it (client property `connection_name`).
@@ -77,10 +77,10 @@ pub struct ConnectionReport {
     pub notes: Vec<String>,
 }
 
-impl ConnectionReport {
+impl AuditConnection {
     fn build(c: &BrokerConnection) -> Self {
         let j = judge(c);
-        ConnectionReport {
+        AuditConnection {
             name: c.name.clone(),
             connection_name: c.client.connection_name.clone(),
             node: c.node.clone(),
@@ -182,7 +182,7 @@ pub struct AuditReport {
     pub sample_window_s: u64,
     /// The samples' spacing, seconds.
     pub sample_every_s: u64,
-    pub connections: Vec<ConnectionReport>,
+    pub connections: Vec<AuditConnection>,
     /// How many connections have a flag.
     pub flagged: usize,
     /// The scan file given to `--join` (only with it).
@@ -207,8 +207,8 @@ impl AuditReport {
     /// Judge every connection and join the scan (pure). The exit status
     /// is decided here: 1 when any connection is flagged, else 0.
     pub fn build(management: String, f: Fetched, scan: Option<(String, Vec<ScanRecord>)>) -> Self {
-        let connections: Vec<ConnectionReport> =
-            f.connections.iter().map(ConnectionReport::build).collect();
+        let connections: Vec<AuditConnection> =
+            f.connections.iter().map(AuditConnection::build).collect();
         let flagged = connections.iter().filter(|c| !c.flags.is_empty()).count();
         let mut notes: Vec<String> = stats_note(&f.overview, &connections).into_iter().collect();
         let (mut join_file, mut joined, mut unmatched_scan, mut unmatched_broker) =
@@ -248,7 +248,7 @@ impl AuditReport {
 }
 
 /// Why silence cannot be read, or why some connections show none yet.
-fn stats_note(o: &Overview, connections: &[ConnectionReport]) -> Option<String> {
+fn stats_note(o: &Overview, connections: &[AuditConnection]) -> Option<String> {
     if o.stats_disabled || o.rates_mode.as_deref() == Some("none") {
         Some(
             "the broker collects no statistics (rates_mode none or stats disabled): silence \
@@ -281,7 +281,7 @@ struct JoinParts {
 impl JoinParts {
     fn build(
         broker: &[BrokerConnection],
-        connections: &[ConnectionReport],
+        connections: &[AuditConnection],
         records: &[ScanRecord],
     ) -> Self {
         let j = join(broker, records);
@@ -356,7 +356,7 @@ pub fn render_json(r: &AuditReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::audit::{ClientProperties, Sample};
+    use crate::classify::audit::{ClientProperties, RateSample};
 
     fn pika(port: u16, name: &str, t: u16, recv: &[(u64, u64)]) -> BrokerConnection {
         BrokerConnection {
@@ -386,7 +386,7 @@ mod tests {
             send_rate: Some(0.0),
             recv_samples: recv
                 .iter()
-                .map(|&(at_ms, value)| Sample { at_ms, value })
+                .map(|&(at_ms, value)| RateSample { at_ms, value })
                 .collect(),
             ..Default::default()
         }

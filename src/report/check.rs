@@ -11,7 +11,7 @@ use super::style::{clean, Style};
 use super::{Header, ServerSummary, Tune};
 
 mod prometheus;
-use crate::classify::check::{evaluate, step_failure, ExpectationReport, Observed, StepFailure};
+use crate::classify::check::{evaluate, step_failure, CheckSeen, ExpectationReport, StepFailure};
 use crate::error::ExitStatus;
 use crate::run::check::CheckOutcome;
 use crate::vocab::check::{CheckStep, Expectations, Millis, StepStatus};
@@ -128,7 +128,7 @@ impl TargetReport {
             .zip(took(CheckStep::Get))
             .map(|(a, b)| a + b);
         let hs = o.handshake.as_ref();
-        let observed = Observed {
+        let observed = CheckSeen {
             heartbeat: hs.map(|h| h.heartbeat),
             connect: took(CheckStep::Connect),
             handshake: took(CheckStep::Handshake),

@@ -8,7 +8,7 @@ use super::{Header, ServerSummary};
 use crate::classify::{Cadence, SetupFailure};
 use crate::error::ExitStatus;
 use crate::knowledge::{self, Broker, ClientSpec};
-use crate::run::cadence::Observed;
+use crate::run::cadence::CadenceSeen;
 use crate::vocab::units::secs;
 use crate::vocab::{Heartbeat, HeartbeatRequest, Negotiation};
 
@@ -88,7 +88,7 @@ pub struct HeartbeatReport {
     pub clients: Vec<ClientRow>,
     pub timings: Option<Timings>,
     pub warnings: Vec<String>,
-    pub observed: Option<Observed>,
+    pub observed: Option<CadenceSeen>,
     pub setup_failure: Option<SetupFailure>,
     pub exit_code: ExitStatus,
 }
@@ -165,7 +165,7 @@ pub fn timings_and_warnings(
 /// The exit status of `heartbeat`: a fault when observed heartbeats were
 /// late or missing, or came while they were off.
 pub fn heartbeat_exit(
-    observed: Option<&Observed>,
+    observed: Option<&CadenceSeen>,
     t: Heartbeat,
     observe_failed: bool,
 ) -> ExitStatus {
@@ -463,7 +463,7 @@ mod tests {
         use crate::classify::cadence;
         let ok = cadence(&[1000, 2000, 3000], 0, 3500, 1000);
         let late = cadence(&[1000, 4000], 0, 4500, 1000);
-        let obs = |c: &Cadence, interrupted| Observed {
+        let obs = |c: &Cadence, interrupted| CadenceSeen {
             duration_ms: 3500,
             server_to_client: c.clone(),
             client_to_server: ok.clone(),

@@ -15,7 +15,7 @@ use crate::vocab::units::{duration_ms, secs};
 
 /// One connection, as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConnectionReport {
+pub struct ScanConnection {
     pub pid: Option<u32>,
     /// The owner's command line, passwords replaced by `***`.
     pub command: Option<String>,
@@ -63,7 +63,7 @@ pub struct ScanReport {
     pub watch_ms: u64,
     pub samples: u32,
     pub duration_ms: u64,
-    pub connections: Vec<ConnectionReport>,
+    pub connections: Vec<ScanConnection>,
     /// Sockets seen but not followed (more than the tool follows).
     pub untracked: usize,
     pub interrupted: bool,
@@ -78,13 +78,13 @@ impl ScanReport {
         max_heartbeat_ms: u64,
         o: &ScanOutcome,
     ) -> Self {
-        let connections: Vec<ConnectionReport> = o
+        let connections: Vec<ScanConnection> = o
             .tracks
             .iter()
             .map(|t| {
                 let inf: Inference = infer(t, max_heartbeat_ms);
                 let owner = o.owners.get(&t.inode);
-                ConnectionReport {
+                ScanConnection {
                     pid: owner.map(|o| o.pid),
                     command: owner.map(|o| o.command.clone()),
                     local: t.local.to_string(),

@@ -8,7 +8,7 @@
 use super::heartbeat::{client_rows, timings_and_warnings, HeartbeatReport};
 use super::*;
 use crate::classify::cadence;
-use crate::run::cadence::Observed;
+use crate::run::cadence::CadenceSeen;
 use crate::run::RunOutcome;
 use crate::timeline::{EventKind as K, PublishAttempt, Settled, TcpEnd, Timeline};
 use crate::vocab::{Awaiting, CloseInfo, FailureKind, HeartbeatRequest, SetupError, Stage};
@@ -268,7 +268,7 @@ fn heartbeat_report(
 #[test]
 fn heartbeat_human_and_json() {
     let mut r = heartbeat_report(HeartbeatRequest::Seconds(2), None);
-    r.observed = Some(Observed {
+    r.observed = Some(CadenceSeen {
         duration_ms: 5000,
         server_to_client: cadence(&[1000, 2001, 3001, 4002], 0, 5000, 1000),
         client_to_server: cadence(&[1000, 2000, 3000, 4000, 5000], 0, 5000, 1000),

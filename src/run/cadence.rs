@@ -15,7 +15,7 @@ use crate::wire::{WireConn, WireError};
 
 /// Measured heartbeat cadence in each direction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Observed {
+pub struct CadenceSeen {
     /// How long we observed (shorter than asked when interrupted).
     pub duration_ms: u64,
     pub server_to_client: Cadence,
@@ -33,7 +33,7 @@ pub async fn observe<S: AsyncRead + AsyncWrite + Unpin>(
     window: Duration,
     cancel: &mut tokio::sync::watch::Receiver<bool>,
     mut on_tick: impl FnMut(u32, u32),
-) -> Result<Observed, WireError> {
+) -> Result<CadenceSeen, WireError> {
     let start_ms = conn.tl.now_ms();
     let started = Instant::now();
     let end = started + window;
@@ -76,7 +76,7 @@ pub async fn observe<S: AsyncRead + AsyncWrite + Unpin>(
     let end_ms = conn.tl.now_ms();
     let expected = t.send_every_ms();
     let hb = &conn.tl.heartbeats;
-    Ok(Observed {
+    Ok(CadenceSeen {
         duration_ms: duration_ms(if interrupted {
             started.elapsed()
         } else {

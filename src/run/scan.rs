@@ -30,7 +30,7 @@ use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket, SocketAddr as NlAddr};
 use super::cancelled;
 use crate::observe::TcpInfo;
 use crate::target::redact_command_line;
-use crate::vocab::scan::{Owner, Sample, Track};
+use crate::vocab::scan::{Owner, SocketSample, Track};
 
 /// How often a watch samples.
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
@@ -142,7 +142,7 @@ impl Scanner {
         for s in socks.iter().filter(|s| wanted(s)) {
             let key = (s.local, s.remote, s.inode);
             seen.insert(key);
-            let sample = Sample {
+            let sample = SocketSample {
                 at_ms,
                 state: s.info.state,
                 bytes_acked: s.info.bytes_acked,

@@ -12,7 +12,7 @@ use crate::vocab::Heartbeat;
 
 /// One reading of a counter: its value at `at_ms` (ms since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sample {
+pub struct RateSample {
     pub at_ms: u64,
     pub value: u64,
 }
@@ -62,7 +62,7 @@ pub struct BrokerConnection {
     pub recv_rate: Option<f64>,
     pub send_rate: Option<f64>,
     /// `recv_oct` over the sampled window, in any order.
-    pub recv_samples: Vec<Sample>,
+    pub recv_samples: Vec<RateSample>,
 }
 
 impl BrokerConnection {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// One reading of a socket's `tcp_info`, `at_ms` after the scan began.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sample {
+pub struct SocketSample {
     pub at_ms: u64,
     /// Linux TCP state (1 ESTABLISHED, 8 CLOSE_WAIT, …).
     pub state: u8,
@@ -37,8 +37,8 @@ pub struct Track {
     pub local: SocketAddr,
     pub remote: SocketAddr,
     pub inode: u32,
-    pub first: Sample,
-    pub last: Sample,
+    pub first: SocketSample,
+    pub last: SocketSample,
     /// Bytes from the broker, newest last.
     pub received: VecDeque<Step>,
     /// Bytes from the application (as the broker acknowledged them).
@@ -55,7 +55,7 @@ pub struct Track {
 }
 
 impl Track {
-    pub fn new(local: SocketAddr, remote: SocketAddr, inode: u32, first: Sample) -> Self {
+    pub fn new(local: SocketAddr, remote: SocketAddr, inode: u32, first: SocketSample) -> Self {
         Track {
             local,
             remote,
@@ -73,7 +73,7 @@ impl Track {
 
     /// Add the next sample: a byte count that grew is a step, dated by
     /// `last_data_*` (the kernel's own clock of the last byte).
-    pub fn push(&mut self, s: Sample) {
+    pub fn push(&mut self, s: SocketSample) {
         let prev = self.last;
         if s.bytes_received > prev.bytes_received {
             let at = s.at_ms.saturating_sub(u64::from(s.last_data_recv_ms));

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::ConnectionReport;
+use super::AuditConnection;
 use crate::classify::audit::{Flag, Silence};
 use crate::report::style::clean;
 use crate::run::management::Overview;
@@ -77,7 +77,7 @@ pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The connection's facts in one line, after its peer.
-pub(super) fn facts_line(c: &ConnectionReport) -> String {
+pub(super) fn facts_line(c: &AuditConnection) -> String {
     let mut parts = Vec::new();
     if let Some(n) = &c.connection_name {
         parts.push(format!("\"{n}\""));

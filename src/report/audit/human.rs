@@ -8,7 +8,7 @@ use super::cells::{
     broker_line, cut, facts_line, flags_cell, heartbeat_cell, plural, silence_cell, CLIENT_CELL,
     NAME_CELL,
 };
-use super::{notes, AuditReport, ConnectionReport, JoinedReport};
+use super::{notes, AuditConnection, AuditReport, JoinedReport};
 use crate::report::style::{clean, wrap_with, Style, WIDTH};
 
 /// The human report: a line about the broker, one table row per
@@ -53,7 +53,7 @@ pub fn render_human(r: &AuditReport, style: Style) -> String {
 }
 
 /// One row per connection.
-fn table(connections: &[ConnectionReport], style: Style) -> String {
+fn table(connections: &[AuditConnection], style: Style) -> String {
     let mut table = comfy_table::Table::new();
     table
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
@@ -99,7 +99,7 @@ fn table(connections: &[ConnectionReport], style: Style) -> String {
 
 /// What is flagged on one connection and what to do, unless there is
 /// nothing to say beyond the notes said once at the end.
-fn details(out: &mut String, c: &ConnectionReport, shared: &notes::SharedNotes<'_>, style: Style) {
+fn details(out: &mut String, c: &AuditConnection, shared: &notes::SharedNotes<'_>, style: Style) {
     let own_notes = c.notes.iter().any(|n| !shared.contains(n));
     if c.flags.is_empty() && c.advice.is_empty() && !own_notes {
         return;

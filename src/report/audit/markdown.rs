@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::cells::{broker_line, flags_cell, heartbeat_cell, plural, silence_cell};
-use super::{AuditReport, ConnectionReport, JoinedReport};
+use super::{AuditConnection, AuditReport, JoinedReport};
 use crate::report::check::md_cell;
 
 /// Markdown for a job summary: a table, then what is flagged and why.
@@ -23,7 +23,7 @@ pub fn render_markdown(r: &AuditReport) -> String {
     if !r.connections.is_empty() {
         table(&mut out, &r.connections);
     }
-    let advised: Vec<&ConnectionReport> = r
+    let advised: Vec<&AuditConnection> = r
         .connections
         .iter()
         .filter(|c| !c.advice.is_empty())
@@ -46,7 +46,7 @@ pub fn render_markdown(r: &AuditReport) -> String {
 }
 
 /// One row per connection.
-fn table(out: &mut String, connections: &[ConnectionReport]) {
+fn table(out: &mut String, connections: &[AuditConnection]) {
     out.push_str("| peer | connection name | client | heartbeat | state | silent | flags |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
     for c in connections {

@@ -1,11 +1,11 @@
 //! Notes several connections share, said once at the end.
 
-use super::ConnectionReport;
+use super::AuditConnection;
 
 /// The notes more than one connection carries, in the order they first
 /// appear. Counted in one pass (issue 24 item 15: comparing every
 /// connection with every later one took 9.7 s for 40,000).
-pub(super) fn shared_notes(conns: &[ConnectionReport]) -> SharedNotes<'_> {
+pub(super) fn shared_notes(conns: &[AuditConnection]) -> SharedNotes<'_> {
     let mut count: std::collections::HashMap<&String, usize> = std::collections::HashMap::new();
     let mut order = Vec::new();
     for c in conns {

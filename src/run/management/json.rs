@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::Overview;
-use crate::classify::audit::{BrokerConnection, ClientProperties, Sample};
+use crate::classify::audit::{BrokerConnection, ClientProperties, RateSample};
 use crate::vocab::Heartbeat;
 
 // ---------------------------------------------------------------------------
@@ -333,7 +333,7 @@ impl ApiConnection {
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(|s| {
-                    Some(Sample {
+                    Some(RateSample {
                         at_ms: s.timestamp?,
                         value: s.sample?,
                     })
