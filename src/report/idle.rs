@@ -275,6 +275,7 @@ mod tests {
             false,
         );
         let text = render(&r, Style { color: false });
+        insta::assert_snapshot!("idle_timeout_human", text);
         assert!(
             text.contains("more than 1.810 s and at most 2.012 s"),
             "{text}"

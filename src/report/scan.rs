@@ -239,6 +239,67 @@ fn shorten(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::style::Style;
+    use crate::vocab::scan::{Owner, SocketSample, Track};
+
+    /// A connection from local port `port`, read every 250 ms for `ms`:
+    /// the broker sends every `broker_every` ms, the client every
+    /// `client_every` ms (0: never).
+    fn watched(port: u16, ms: u64, broker_every: u64, client_every: u64) -> Track {
+        let sample = |at_ms: u64| {
+            let since = |every: u64| {
+                if every == 0 {
+                    at_ms + 500
+                } else {
+                    at_ms % every
+                }
+            };
+            let count = |every: u64| if every == 0 { 0 } else { at_ms / every };
+            SocketSample {
+                at_ms,
+                state: 1,
+                bytes_acked: 1000 + 8 * count(client_every),
+                bytes_received: 2000 + 8 * count(broker_every),
+                last_data_sent_ms: since(client_every) as u32,
+                last_data_recv_ms: since(broker_every) as u32,
+            }
+        };
+        let local = format!("127.0.0.1:{port}").parse().unwrap();
+        let broker = "127.0.0.1:5672".parse().unwrap();
+        let mut t = Track::new(local, broker, u32::from(port), sample(0));
+        for at in (250..=ms).step_by(250) {
+            t.push(sample(at));
+        }
+        t
+    }
+
+    #[test]
+    fn human_snapshot() {
+        let tracks = vec![
+            watched(40001, 8000, 1000, 0),
+            watched(40002, 8000, 1000, 1000),
+        ];
+        let owners = tracks
+            .iter()
+            .map(|t| {
+                let owner = Owner {
+                    pid: 4242,
+                    command: "python3 app.py --url amqp://app:***@127.0.0.1/%2f".into(),
+                };
+                (t.inode, owner)
+            })
+            .collect();
+        let outcome = ScanOutcome {
+            tracks,
+            owners,
+            duration: std::time::Duration::from_secs(8),
+            samples: 33,
+            untracked: 0,
+            interrupted: false,
+        };
+        let r = ScanReport::new(vec![5672], None, 8000, 60_000, &outcome);
+        insta::assert_snapshot!("scan_human", render(&r, Style { color: false }));
+    }
 
     #[test]
     fn shorten_counts_characters() {

@@ -57,9 +57,10 @@ fn healthy(inf: &ScanInference, t: Option<Heartbeat>, silent: &str) -> String {
     let t = t.unwrap_or(Heartbeat::from_secs(0));
     if inf.client_heartbeats > 0 {
         format!(
-            "healthy: heartbeats both ways (T = {t}); the application sent {} during the \
-                     watch.",
-            inf.client_heartbeats
+            "healthy: heartbeats both ways (T = {t}); the application sent {} heartbeat{} during \
+             the watch.",
+            inf.client_heartbeats,
+            if inf.client_heartbeats == 1 { "" } else { "s" }
         )
     } else {
         format!("healthy: T = {t}, and the application sent a byte {silent} ago.")
