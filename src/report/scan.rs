@@ -254,7 +254,7 @@ mod tests {
                     at_ms % every
                 }
             };
-            let count = |every: u64| if every == 0 { 0 } else { at_ms / every };
+            let count = |every: u64| at_ms.checked_div(every).unwrap_or(0);
             SocketSample {
                 at_ms,
                 state: 1,
