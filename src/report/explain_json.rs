@@ -195,7 +195,7 @@ fn fields<'a>(topic: &Topic<'a>) -> Fields<'a> {
     }
 }
 
-fn explained<'a>(t: Topic<'a>) -> Box<Explained<'a>> {
+fn explained(t: Topic<'_>) -> Box<Explained<'_>> {
     Box::new(Explained {
         kind: t.kind(),
         topic: t.name(),

@@ -56,7 +56,7 @@ pub struct Style {
 impl Style {
     pub const PLAIN: Style = Style { color: false };
 
-    fn paint(&self, style: anstyle::Style, s: &str) -> String {
+    fn paint(self, style: anstyle::Style, s: &str) -> String {
         if self.color {
             format!("{}{s}{}", style.render(), style.render_reset())
         } else {

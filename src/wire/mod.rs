@@ -85,7 +85,7 @@ impl ConnectError {
 fn connect_hint(err: &io::Error) -> &'static str {
     match err.raw_os_error() {
         Some(libc::ECONNREFUSED) => " — is the broker listening there?",
-        Some(libc::EHOSTUNREACH) | Some(libc::ENETUNREACH) => " — no route to that host",
+        Some(libc::EHOSTUNREACH | libc::ENETUNREACH) => " — no route to that host",
         _ => "",
     }
 }
