@@ -2,19 +2,19 @@
 //! vocabulary, run, build a report, [`emit`](crate::report::emit) it) and
 //! nothing else. [`run`] dispatches.
 
-pub mod audit;
-pub mod check;
+pub(crate) mod audit;
+pub(crate) mod check;
 pub mod completions;
 pub mod explain;
-pub mod heartbeat;
-pub mod idle_timeout;
-pub mod logs;
+pub(crate) mod heartbeat;
+pub(crate) mod idle_timeout;
+pub(crate) mod logs;
 pub mod man;
-pub mod probe;
-pub mod proxy;
-pub mod scan;
-pub mod serve;
-pub mod tls;
+pub(crate) mod probe;
+pub(crate) mod proxy;
+pub(crate) mod scan;
+pub(crate) mod serve;
+pub(crate) mod tls;
 
 use crate::cli::{Cli, ColorArg, Command, ConnectArgs};
 use crate::error::{ExitStatus, UsageError};

@@ -18,15 +18,15 @@ mod brokers;
 mod clients;
 mod lookup;
 mod markdown;
-pub mod paste;
+pub(crate) mod paste;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_clients;
 #[cfg(test)]
 mod tests_lines;
-pub mod tls;
-pub mod tls_chain;
+pub(crate) mod tls;
+pub(crate) mod tls_chain;
 
 use std::sync::LazyLock;
 

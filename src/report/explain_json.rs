@@ -13,6 +13,7 @@ use crate::knowledge::{
 };
 
 /// Exactly one JSON document (pretty, with a final newline).
+#[cfg(test)]
 pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String> {
     render_json_paste(query, topic, None)
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::check::md_cell;
-use super::junit::{self, Case, CaseResult, Suite, Suites};
+use super::junit::{Case, CaseResult, Suite, Suites};
 use super::{Report, Run};
 
 /// How long a run took: its last event, in seconds.
@@ -71,8 +71,9 @@ pub fn outcomes(r: &Report) -> Suites {
 }
 
 /// The outcomes as JUnit XML.
+#[cfg(test)]
 pub fn render_junit(r: &Report) -> String {
-    junit::render(&outcomes(r))
+    super::junit::render(&outcomes(r))
 }
 
 pub fn render_markdown(r: &Report) -> String {

@@ -265,11 +265,6 @@ impl Summary {
             });
         }
     }
-
-    /// Whether any death other than a normal close was read.
-    pub fn any_abnormal(&self) -> bool {
-        self.by_cause.iter().any(|(c, n)| c.abnormal() && *n > 0)
-    }
 }
 
 #[cfg(test)]
