@@ -1,0 +1,193 @@
+//! `probe --client ID[@VERSION]`: which library row the run behaved as,
+//! the heartbeat its rule negotiated and how it dispatched, and what that
+//! library shows the application when such a connection dies (the
+//! report's `client` object, and its block in human output).
+
+use serde::Serialize;
+
+use super::style::{wrap, wrap_with, Style, WIDTH};
+use super::Run;
+use crate::knowledge::cadence::{Behaviour, Cadence, Emulation};
+use crate::knowledge::{ClientSpec, NegotiationRule};
+use crate::vocab::units::secs;
+use crate::vocab::{Heartbeat, Mode};
+
+/// The library the probe behaved as (JSON: the report's `client`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientRun {
+    /// `--client` as typed.
+    pub asked: String,
+    pub id: String,
+    pub name: String,
+    /// The label of the version row used ("≥ 1.0").
+    pub version: String,
+    /// Whether a version was given (without one the newest row is used).
+    pub pinned: bool,
+    /// Set when the version given is newer than what was read for the row.
+    pub newer_note: Option<String>,
+    /// How the application sets the heartbeat in this library.
+    pub setting: String,
+    pub negotiation: NegotiationRule,
+    pub negotiation_rule: &'static str,
+    pub server_heartbeat_s: u16,
+    /// The application's setting (`--heartbeat`, the URL's `heartbeat=`);
+    /// null: it leaves the library's default alone.
+    pub requested_heartbeat_s: Option<u16>,
+    /// The library's default; null: it accepts the server's proposal.
+    pub default_heartbeat_s: Option<u16>,
+    /// T as the library's rule gives it: what the probe sent in Tune-Ok.
+    pub negotiated_heartbeat_s: Heartbeat,
+    pub dispatch: String,
+    pub starves_when_idle: bool,
+    pub beats_every: Cadence,
+    /// `starves`, `beats` or `off`.
+    pub behaviour: &'static str,
+    /// With `beats`: the period the probe read and sent a heartbeat at.
+    pub beats_every_ms: Option<u64>,
+    /// The mode the run took to behave so (`starved`, pumped or not, or
+    /// `disabled`).
+    pub mode: Mode,
+    /// What the application sees when such a connection dies.
+    pub symptoms: Vec<String>,
+    pub remedy: Vec<String>,
+}
+
+impl ClientRun {
+    pub fn new(
+        asked: &str,
+        spec: &ClientSpec<'_>,
+        server_s: u16,
+        requested: Option<u16>,
+        em: &Emulation,
+        mode: Mode,
+    ) -> Self {
+        let row = spec.row();
+        ClientRun {
+            asked: asked.trim().to_string(),
+            id: spec.lib.id.clone(),
+            name: spec.lib.name.clone(),
+            version: row.label.clone(),
+            pinned: spec.pinned.is_some(),
+            newer_note: spec.newer_note(),
+            setting: row.setting.clone(),
+            negotiation: row.negotiation,
+            negotiation_rule: row.negotiation.describe(),
+            server_heartbeat_s: server_s,
+            requested_heartbeat_s: requested,
+            default_heartbeat_s: row.default_heartbeat_s,
+            negotiated_heartbeat_s: Heartbeat::from_secs(em.tune_ok_s),
+            dispatch: row.dispatch.clone(),
+            starves_when_idle: row.starves_when_idle,
+            beats_every: row.beats_every,
+            behaviour: em.behaviour.as_str(),
+            beats_every_ms: match em.behaviour {
+                Behaviour::Beats { every_ms } => Some(every_ms),
+                _ => None,
+            },
+            mode,
+            symptoms: row.symptoms.clone(),
+            remedy: row.remedy.clone(),
+        }
+    }
+
+    /// "pika-blocking ≥ 1.0".
+    fn title(&self) -> String {
+        format!("{} {}", self.id, self.version)
+    }
+
+    fn asked_words(&self) -> String {
+        match (self.requested_heartbeat_s, self.default_heartbeat_s) {
+            (Some(r), _) => format!("the application asks for {}", Heartbeat::from_secs(r)),
+            (None, Some(d)) => format!(
+                "the application sets nothing: the library's default, {}",
+                Heartbeat::from_secs(d)
+            ),
+            (None, None) => {
+                "the application sets nothing: the library accepts the server's proposal".into()
+            }
+        }
+    }
+
+    fn behaviour_words(&self) -> String {
+        match self.beats_every_ms {
+            _ if self.negotiated_heartbeat_s.is_off() => {
+                "heartbeats off (T = 0): probed as the disabled mode".into()
+            }
+            Some(ms) => format!(
+                "sends heartbeats on its own, {} ({} at T = {}): probed as the starved mode \
+                 read and answered every {}",
+                self.beats_every.describe(),
+                secs(ms),
+                self.negotiated_heartbeat_s,
+                secs(ms)
+            ),
+            None => "starves when the application idles (no heartbeat goes out until it calls \
+                     into the library): probed as the starved mode, never read or answered"
+                .into(),
+        }
+    }
+}
+
+/// The human block of a `--client` probe: how the library negotiated and
+/// behaved, and, next to the run's verdict, what its application sees.
+pub fn render(c: &ClientRun, run: Option<&Run>, style: Style) -> String {
+    let title = format!("── as {} ", c.title());
+    let mut out = style.bold(&format!(
+        "{title}{}",
+        "─".repeat(WIDTH.saturating_sub(title.chars().count()))
+    ));
+    out.push('\n');
+    let pad = "              ";
+    out.push_str(&wrap_with(
+        &format!(
+            "{} ({}): {}; the server proposed {} → T = {}, by its rule: {}",
+            c.name,
+            if c.pinned {
+                format!("row {} for {}", c.version, c.asked)
+            } else {
+                format!("no version given: the newest row, {}", c.version)
+            },
+            c.asked_words(),
+            Heartbeat::from_secs(c.server_heartbeat_s),
+            c.negotiated_heartbeat_s,
+            c.negotiation_rule
+        ),
+        WIDTH,
+        "  library     ",
+        pad,
+    ));
+    if let Some(n) = &c.newer_note {
+        out.push_str(&wrap(&format!("note: {n}"), WIDTH, pad));
+    }
+    out.push_str(&wrap_with(&c.dispatch, WIDTH, "  dispatch    ", pad));
+    out.push_str(&wrap_with(
+        &c.behaviour_words(),
+        WIDTH,
+        "  behaved     ",
+        pad,
+    ));
+    if let Some(r) = run {
+        out.push_str(&format!("  verdict     {}\n", r.verdict.code));
+    }
+    let died = run.is_some_and(|r| r.verdict.code != crate::vocab::VerdictCode::Healthy);
+    if !c.symptoms.is_empty() {
+        out.push_str(&if died {
+            format!("  what the application sees with {}\n", c.id)
+        } else {
+            format!(
+                "  what {} shows the application when such a connection dies\n",
+                c.id
+            )
+        });
+        for s in &c.symptoms {
+            out.push_str(&wrap_with(s, WIDTH, "    - ", "      "));
+        }
+    }
+    if died {
+        out.push_str(&format!("  remedy in {}\n", c.id));
+        for s in &c.remedy {
+            out.push_str(&wrap_with(s, WIDTH, "    - ", "      "));
+        }
+    }
+    out
+}
