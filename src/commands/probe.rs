@@ -280,7 +280,11 @@ pub async fn probe(mut cfg: ProbeConfig) -> anyhow::Result<Report> {
         IdleArg::Fixed(d) => d,
         IdleArg::Auto => starved_t.auto_idle(),
     };
-    let names: Vec<&str> = cfg.modes.iter().map(|m| m.as_str()).collect();
+    let names: Vec<String> = match &client {
+        Some(c) => vec![c.plan_name()],
+        None => cfg.modes.iter().map(|m| m.as_str().to_string()).collect(),
+    };
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     report::notice(&plan_line(&cfg, &names, idle, starved_t));
     let countdown = Countdown::start(&format!("idling {}", names.join(", ")), idle);
     let handles: Vec<_> = cfg

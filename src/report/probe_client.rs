@@ -90,6 +90,16 @@ impl ClientRun {
         }
     }
 
+    /// What the plan line before the idle calls the run: "pika-blocking
+    /// ≥ 1.0 (as the starved mode, read every 500 ms)".
+    pub fn plan_name(&self) -> String {
+        let how = match self.beats_every_ms {
+            Some(ms) => format!(", read and answered every {}", secs(ms)),
+            None => String::new(),
+        };
+        format!("{} (as the {} mode{how})", self.title(), self.mode)
+    }
+
     /// "pika-blocking ≥ 1.0".
     fn title(&self) -> String {
         format!("{} {}", self.id, self.version)
@@ -190,4 +200,57 @@ pub fn render(c: &ClientRun, run: Option<&Run>, style: Style) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::{cadence, client_spec};
+
+    fn client_run(spec: &str, server_s: u16, requested: Option<u16>) -> ClientRun {
+        let spec_v = client_spec(spec).expect("a known library");
+        let em = cadence::emulate(spec_v.row(), server_s, requested);
+        let mode = match em.behaviour {
+            Behaviour::Off => Mode::Disabled,
+            _ => Mode::Starved,
+        };
+        ClientRun::new(spec, &spec_v, server_s, requested, &em, mode)
+    }
+
+    /// The block with its wrapping undone, to look for phrases in.
+    fn words(c: &ClientRun) -> String {
+        let text = render(c, None, Style::PLAIN);
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn the_block_names_the_row_the_rule_and_the_symptoms() {
+        let c = client_run("pika-blocking@1.3", 60, Some(1));
+        let text = words(&c);
+        for want in [
+            "── as pika-blocking ≥ 1.0 ",
+            "row ≥ 1.0 for pika-blocking@1.3",
+            "the application asks for 1 s",
+            "the server proposed 60 s → T = 1 s",
+            "starves when the application idles",
+            "StreamLostError",
+        ] {
+            assert!(text.contains(want), "{want:?} not in:\n{text}");
+        }
+        assert_eq!(c.plan_name(), "pika-blocking ≥ 1.0 (as the starved mode)");
+    }
+
+    #[test]
+    fn a_beating_library_says_its_period_and_a_default_says_so() {
+        let c = client_run("java", 60, None);
+        assert_eq!((c.behaviour, c.beats_every_ms), ("beats", Some(30_000)));
+        let text = words(&c);
+        assert!(text.contains("no version given: the newest row"), "{text}");
+        assert!(text.contains("the library's default, 60 s"), "{text}");
+        assert!(text.contains("every T/2 (30 s at T = 60 s)"), "{text}");
+        assert!(c.plan_name().ends_with("read and answered every 30 s)"));
+        let off = client_run("kombu", 60, None);
+        assert_eq!((off.behaviour, off.mode), ("off", Mode::Disabled));
+        assert!(words(&off).contains("heartbeats off (T = 0)"));
+    }
 }
