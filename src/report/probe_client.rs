@@ -93,11 +93,19 @@ impl ClientRun {
     /// What the plan line before the idle calls the run: "pika-blocking
     /// ≥ 1.0 (as the starved mode, read every 500 ms)".
     pub fn plan_name(&self) -> String {
-        let how = match self.beats_every_ms {
-            Some(ms) => format!(", read and answered every {}", secs(ms)),
-            None => String::new(),
-        };
-        format!("{} (as the {} mode{how})", self.title(), self.mode)
+        format!("{} ({})", self.title(), self.how())
+    }
+
+    /// "as the starved mode, read and answered every 500 ms".
+    pub fn how(&self) -> String {
+        match self.beats_every_ms {
+            Some(ms) => format!(
+                "as the {} mode, read and answered every {}",
+                self.mode,
+                secs(ms)
+            ),
+            None => format!("as the {} mode", self.mode),
+        }
     }
 
     /// "pika-blocking ≥ 1.0".
