@@ -358,7 +358,8 @@ pub struct ProbeArgs {
     /// default negotiate the heartbeat against the broker's proposal (--heartbeat is the
     /// application's setting for it), then it starves, or reads and beats at its own cadence
     /// (pika-blocking@1.3, java, celery@5.4; `amqpdoctor explain --list` names them all).
-    #[arg(long, value_name = "ID[@VERSION]", conflicts_with_all = ["mode", "pump_every"])]
+    /// With --pump-every, an application that calls into a starving library every DUR.
+    #[arg(long, value_name = "ID[@VERSION]", conflicts_with = "mode")]
     pub client: Option<String>,
 
     /// Messages to publish after the idle.

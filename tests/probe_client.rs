@@ -160,6 +160,32 @@ fn pika_select_and_the_probe_as_it_beat_through_the_idle() {
 }
 
 #[test]
+fn pika_blocking_pumped_by_its_application_and_the_probe_pumped_alike_both_survive() {
+    let ((code, doc, stderr), app) = side_by_side(
+        &[
+            "--client",
+            "pika-blocking@1.3",
+            "--heartbeat",
+            "1s",
+            "--pump-every",
+            "500ms",
+        ],
+        "pumped",
+    );
+    let run = only_run(&doc);
+    let client = &doc["client"];
+    assert_eq!(app["negotiated_heartbeat_s"], 1, "{app}");
+    assert_eq!(client["negotiated_heartbeat_s"], 1, "{client:#}");
+    assert_eq!(client["behaviour"], "starves");
+    assert_eq!(client["application_pumps_every_ms"], 500);
+    assert_eq!(run["pump_every_ms"], 500);
+    assert_eq!(app["publish"], "ok", "{app}");
+    assert_eq!(run["verdict"]["code"], "healthy", "{run:#}\n{stderr}");
+    assert_eq!(run["end"]["kind"], "alive", "{run:#}");
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn a_library_that_turns_heartbeats_off_runs_as_the_disabled_mode() {
     // kombu's default heartbeat is 0 and its rule lets 0 win.
     let (code, doc, stderr) = probe(&["--client", "kombu", "--idle", "1s"]);
@@ -196,10 +222,6 @@ fn bad_client_input_is_one_line_and_exit_2() {
         (&["--client", "pika@x.y"], "`x.y` is not a version"),
         (
             &["--client", "pika", "--mode", "starved"],
-            "cannot be used with",
-        ),
-        (
-            &["--client", "pika", "--pump-every", "1s"],
             "cannot be used with",
         ),
     ];

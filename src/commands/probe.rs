@@ -96,23 +96,31 @@ impl ProbeConfig {
         let requested = self.heartbeat.requested_s();
         let em = cadence::emulate(spec.row(), proposal.secs(), requested);
         let (mode, pump_every) = match em.behaviour {
-            Behaviour::Starves => (Mode::Starved, None),
+            // --pump-every: the application calls into the library.
+            Behaviour::Starves => (Mode::Starved, self.pump_every),
             Behaviour::Beats { every_ms } => (Mode::Starved, Some(Duration::from_millis(every_ms))),
             Behaviour::Off => (Mode::Disabled, None),
         };
+        if self.pump_every.is_some() && em.behaviour != Behaviour::Starves {
+            report::notice(&format!(
+                "--pump-every ignored: {} {}",
+                spec.lib.id,
+                match em.behaviour {
+                    Behaviour::Off => "negotiates heartbeats off here: there is nothing to pump",
+                    _ => "sends its own heartbeats; the run beats at its cadence",
+                }
+            ));
+        }
         self.modes = vec![mode];
         self.emulated = Some(Emulated {
             tune_ok: HeartbeatRequest::Seconds(em.tune_ok_s),
             pump_every,
         });
-        Some(ClientRun::new(
-            asked,
-            spec,
-            proposal.secs(),
-            requested,
-            &em,
-            mode,
-        ))
+        let mut run = ClientRun::new(asked, spec, proposal.secs(), requested, &em, mode);
+        if em.behaviour == Behaviour::Starves {
+            run.application_pumps_every_ms = pump_every.map(duration_ms);
+        }
+        Some(run)
     }
 
     pub fn from_args(a: &ProbeArgs) -> anyhow::Result<Self> {

@@ -44,6 +44,10 @@ pub struct ClientRun {
     pub behaviour: &'static str,
     /// With `beats`: the period the probe read and sent a heartbeat at.
     pub beats_every_ms: Option<u64>,
+    /// With `starves` and `--pump-every`: the application calls into the
+    /// library (pika's `process_data_events()`) this often, and the run
+    /// was read and answered at that period.
+    pub application_pumps_every_ms: Option<u64>,
     /// The mode the run took to behave so (`starved`, pumped or not, or
     /// `disabled`).
     pub mode: Mode,
@@ -84,6 +88,7 @@ impl ClientRun {
                 Behaviour::Beats { every_ms } => Some(every_ms),
                 _ => None,
             },
+            application_pumps_every_ms: None,
             mode,
             symptoms: row.symptoms.clone(),
             remedy: row.remedy.clone(),
@@ -98,7 +103,7 @@ impl ClientRun {
 
     /// "as the starved mode, read and answered every 500 ms".
     pub fn how(&self) -> String {
-        match self.beats_every_ms {
+        match self.beats_every_ms.or(self.application_pumps_every_ms) {
             Some(ms) => format!(
                 "as the {} mode, read and answered every {}",
                 self.mode,
@@ -139,9 +144,19 @@ impl ClientRun {
                 self.negotiated_heartbeat_s,
                 secs(ms)
             ),
-            None => "starves when the application idles (no heartbeat goes out until it calls \
-                     into the library): probed as the starved mode, never read or answered"
-                .into(),
+            None => match self.application_pumps_every_ms {
+                Some(ms) => format!(
+                    "starves when the application idles, and the application calls into it \
+                     every {} (--pump-every): probed as the starved mode read and answered \
+                     every {}",
+                    secs(ms),
+                    secs(ms)
+                ),
+                None => "starves when the application idles (no heartbeat goes out until it \
+                         calls into the library): probed as the starved mode, never read or \
+                         answered"
+                    .into(),
+            },
         }
     }
 }
@@ -246,6 +261,12 @@ mod tests {
             assert!(text.contains(want), "{want:?} not in:\n{text}");
         }
         assert_eq!(c.plan_name(), "pika-blocking ≥ 1.0 (as the starved mode)");
+        let mut pumped = c.clone();
+        pumped.application_pumps_every_ms = Some(500);
+        assert!(words(&pumped).contains("the application calls into it every 500 ms"));
+        assert!(pumped
+            .plan_name()
+            .ends_with("read and answered every 500 ms)"));
     }
 
     #[test]

@@ -6,6 +6,8 @@ with a heartbeat, idle, then publish once, and say what happened.
 ADAPTER:
   blocking  BlockingConnection, idling in time.sleep() without calling into
             pika: the publish-only application whose heartbeats starve
+  pumped    BlockingConnection whose application calls
+            process_data_events(time_limit=0.5) through the idle: pika's remedy
   select    SelectConnection: the idle is a timer on pika's own I/O loop,
             which keeps sending heartbeats meanwhile
 
@@ -33,11 +35,16 @@ def failed(e):
     result.update(publish="failed", error=type(e).__name__, message=str(e))
 
 
-def blocking():
+def blocking(pumped=False):
     conn = pika.BlockingConnection(params)
     ch = conn.channel()
     result["negotiated_heartbeat_s"] = conn._impl.params.heartbeat
-    time.sleep(idle)  # the application does other work; pika is not called
+    if pumped:
+        end = time.monotonic() + idle
+        while time.monotonic() < end:
+            conn.process_data_events(time_limit=0.5)
+    else:
+        time.sleep(idle)  # the application does other work; pika is not called
     try:
         ch.basic_publish(exchange="", routing_key=ROUTING_KEY, body=b"hello")
         conn.process_data_events(time_limit=0)
@@ -77,5 +84,5 @@ def select():
     conn.ioloop.start()
 
 
-{"blocking": blocking, "select": select}[adapter]()
+{"blocking": blocking, "pumped": lambda: blocking(pumped=True), "select": select}[adapter]()
 print(json.dumps(result), flush=True)
