@@ -255,7 +255,8 @@ impl<'a> ClientSpec<'a> {
         let v = format!("{major}.{minor}.{patch}");
         let row = self.row();
         Some(format!(
-            "{} {v} is newer than what amqpdoctor read for this row ({}, read up to {}): it is              assumed to behave the same; check its changelog",
+            "{} {v} is newer than what amqpdoctor read for this row ({}, read up to {}): it is \
+             assumed to behave the same; check its changelog",
             self.lib.id,
             row.label,
             row.read_up_to.as_deref().unwrap_or("?")
