@@ -139,6 +139,13 @@ impl ProbeConfig {
                 ModeArg::All => None,
             })
             .collect();
+        // With --client the mode is chosen after the preflight; until then
+        // (and in a preflight failure's report) the run is a starved one.
+        let modes = if client.is_some() {
+            vec![Mode::Starved]
+        } else {
+            modes
+        };
         if a.pump_every.is_some() && !modes.contains(&Mode::Starved) {
             return Err(UsageError(
                 "--pump-every applies to the starved mode; add --mode starved".into(),
