@@ -67,6 +67,7 @@ fn probe_help_mentions_key_flags() {
         "--mode",
         "--heartbeat",
         "--pump-every",
+        "--client",
         "--publishes",
         "--confirm-timeout",
         "--format",

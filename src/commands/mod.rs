@@ -66,6 +66,21 @@ pub fn connect_timeout(flag: Option<std::time::Duration>, t: &Target) -> std::ti
 
 /// The heartbeat to ask `t` for: the flag beats the URL's `heartbeat=`,
 /// which beats accepting the server's proposal.
+/// `--client ID[@VERSION]` resolved, or a usage error naming the known
+/// libraries (`heartbeat --client`, `probe --client`).
+pub fn client_arg(name: &str) -> Result<crate::knowledge::ClientSpec<'static>, UsageError> {
+    crate::knowledge::client_spec(name).map_err(|why| {
+        let ids: Vec<&str> = crate::knowledge::clients()
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        UsageError(format!(
+            "{why}; known libraries: {} (add @VERSION for one version, e.g. pika@0.13)",
+            ids.join(", ")
+        ))
+    })
+}
+
 pub fn heartbeat_request(
     flag: Option<crate::vocab::HeartbeatRequest>,
     t: &Target,

@@ -15,6 +15,7 @@
 //! docs/heartbeats.md (tests/docs_drift.rs keeps the documents in step).
 
 mod brokers;
+pub(crate) mod cadence;
 mod clients;
 mod lookup;
 mod markdown;

@@ -18,6 +18,7 @@ pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod logs;
 pub(crate) mod probe_ci;
+pub(crate) mod probe_client;
 pub(crate) mod progress;
 pub(crate) mod proxy;
 pub(crate) mod scan;
@@ -316,6 +317,9 @@ pub struct Report {
     pub header: Header,
     pub server: Option<ServerSummary>,
     pub settings: ProbeSettings,
+    /// `--client ID[@VERSION]`: the library the run behaved as; null
+    /// without `--client` (or when the preflight failed).
+    pub client: Option<probe_client::ClientRun>,
     pub runs: Vec<Run>,
     /// Set when the preflight connection failed and no run could start.
     pub setup_failure: Option<SetupFailure>,
@@ -341,6 +345,7 @@ impl Report {
             header,
             server,
             settings,
+            client: None,
             interrupted: runs.iter().any(Run::interrupted),
             runs,
             setup_failure,

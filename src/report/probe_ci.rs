@@ -92,6 +92,17 @@ pub fn render_markdown(r: &Report) -> String {
             r.settings.idle_ms
         );
     }
+    if let Some(c) = &r.client {
+        let _ = writeln!(
+            out,
+            "As {} {} (`--client {}`): T = {} by its rule, {}.\n",
+            md_cell(&c.id),
+            md_cell(&c.version),
+            md_cell(&c.asked).replace('`', "'"),
+            c.negotiated_heartbeat_s,
+            c.how()
+        );
+    }
     out.push_str(
         "| mode | verdict | as predicted | heartbeat | summary |\n|---|---|---|---|---|\n",
     );
