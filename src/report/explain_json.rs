@@ -91,8 +91,6 @@ struct ClientFields<'a> {
     id: &'a str,
     name: &'a str,
     aliases: &'a [String],
-    /// The label of the version row shown (the pinned one, else the newest).
-    version: &'a str,
     /// Whether the user named a version (`pika@0.13`).
     pinned: bool,
     #[serde(flatten)]
@@ -184,7 +182,6 @@ fn fields<'a>(topic: &Topic<'a>) -> Fields<'a> {
             id: &c.lib.id,
             name: &c.lib.name,
             aliases: &c.lib.aliases,
-            version: &c.row().label,
             pinned: c.pinned.is_some(),
             row: row_fields(c.row()),
             all_versions: c.rows().iter().map(row_fields).collect(),

@@ -259,3 +259,34 @@ fn every_topic_renders_both_ways() {
         assert!(v["kind"].is_string() && v["topic"].is_string(), "{q}");
     }
 }
+
+#[test]
+fn every_topic_has_one_of_each_key_at_the_top() {
+    // A flattened field named like an envelope field (`version`) printed
+    // the key twice; a JSON reader then kept the second and lost ours.
+    for q in [
+        "pika@1.3",
+        "pika",
+        "104",
+        "320",
+        "broker_heartbeat_timeout",
+        "heartbeat",
+    ] {
+        let t = lookup(q).unwrap_or_else(|_| panic!("{q}"));
+        let s = render_json(q, &t).unwrap_or_default();
+        let top: Vec<&str> = s
+            .lines()
+            .filter(|l| l.starts_with("  \"") && !l.starts_with("   "))
+            .filter_map(|l| l.trim_start().split('"').nth(1))
+            .collect();
+        let mut unique = top.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            top.len(),
+            "{q}: a key printed twice in {top:?}"
+        );
+        assert_eq!(json(q)["version"], env!("CARGO_PKG_VERSION"), "{q}");
+    }
+}
