@@ -15,7 +15,7 @@ use crate::cli::{IdleArg, ModeArg, ProbeArgs};
 use crate::error::{ExitStatus, Interrupted, UsageError};
 use crate::knowledge::cadence::{self, Behaviour};
 use crate::knowledge::ClientSpec;
-use crate::report::probe_client::ClientRun;
+use crate::report::probe::client::ClientRun;
 use crate::report::progress::Countdown;
 use crate::report::{self, Header, ProbeSettings, Report, Run, ServerSummary, Tune};
 use crate::run::{self, RunOutcome, RunSpec};

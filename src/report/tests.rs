@@ -6,12 +6,16 @@
 //! a deliberate change; review the diff.
 
 use super::heartbeat::{client_rows, timings_and_warnings, HeartbeatReport};
+use super::probe::{ci as probe_ci, human};
 use super::*;
-use crate::classify::cadence;
+use crate::classify::{cadence, SetupFailure};
+use crate::error::ExitStatus;
 use crate::run::cadence::CadenceSeen;
 use crate::run::RunOutcome;
 use crate::timeline::{EventKind as K, PublishAttempt, Settled, TcpEnd, Timeline};
-use crate::vocab::{Awaiting, CloseInfo, FailureKind, HeartbeatRequest, SetupError, Stage};
+use crate::vocab::{
+    Awaiting, CloseInfo, FailureKind, HeartbeatRequest, Mode, Negotiation, SetupError, Stage,
+};
 
 fn hb(s: u16) -> Heartbeat {
     Heartbeat::from_secs(s)

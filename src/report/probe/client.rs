@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 
-use super::style::{wrap, wrap_with, Style, WIDTH};
 use super::Run;
 use crate::knowledge::cadence::{Behaviour, Cadence, Emulation};
 use crate::knowledge::{ClientSpec, NegotiationRule};
+use crate::report::style::{wrap, wrap_with, Style, WIDTH};
 use crate::vocab::units::secs;
 use crate::vocab::{Heartbeat, Mode};
 

@@ -2,10 +2,11 @@
 //! its prediction, explanation and remedy; then a comparison table of the
 //! runs and the overall result, last, where the terminal leaves the eye.
 
-use super::style::{clean, indent, table, table_unwrapped, wrap, Style, WIDTH};
 use super::{Report, Run};
 use crate::classify::{EndKind, Outcome};
 use crate::error::ExitStatus;
+use crate::report::style::{clean, indent, table, table_unwrapped, wrap, Style, WIDTH};
+use crate::report::{ServerSummary, TlsInfo};
 use crate::timeline::{EventKind, TcpEnd};
 use crate::vocab::units::secs;
 use crate::vocab::{Op, VerdictCode};
@@ -21,7 +22,7 @@ fn tls_failed(report: &Report) -> bool {
 }
 
 /// The `tls` lines of a probe's header: how the certificate was judged.
-fn tls_lines(report: &Report, t: &super::TlsInfo) -> String {
+fn tls_lines(report: &Report, t: &TlsInfo) -> String {
     let mut out = format!(
         "tls      certificate {}{}{}\n",
         if let Some(l) = &t.accepted {
@@ -53,9 +54,9 @@ fn tls_lines(report: &Report, t: &super::TlsInfo) -> String {
         }
     );
     if let Some(l) = &t.accepted {
-        out.push_str(&super::style::wrap(
+        out.push_str(&crate::report::style::wrap(
             &l.note(),
-            super::style::WIDTH,
+            crate::report::style::WIDTH,
             "         ",
         ));
     }
@@ -63,7 +64,7 @@ fn tls_lines(report: &Report, t: &super::TlsInfo) -> String {
 }
 
 /// The `server` line and its capabilities.
-fn server_lines(s: &super::ServerSummary) -> String {
+fn server_lines(s: &ServerSummary) -> String {
     let mut out = String::new();
     let name = [s.product.as_deref(), s.version.as_deref()]
         .into_iter()
@@ -85,13 +86,13 @@ fn server_lines(s: &super::ServerSummary) -> String {
     }
     out.push_str(&clean(&line));
     out.push('\n');
-    out.push_str(&super::style::wrap_with(
+    out.push_str(&crate::report::style::wrap_with(
         &if s.capabilities.is_empty() {
             "none announced: amqpdoctor uses only what the 0-9-1 spec requires".to_string()
         } else {
             s.capabilities.join(", ")
         },
-        super::style::WIDTH,
+        crate::report::style::WIDTH,
         "         capabilities: ",
         "           ",
     ));
@@ -152,7 +153,7 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     if let Some(c) = &report.client {
         out.push('\n');
-        out.push_str(&super::probe_client::render(c, report.runs.first(), style));
+        out.push_str(&super::client::render(c, report.runs.first(), style));
     }
     if !report.runs.is_empty() {
         out.push('\n');

@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use super::check::md_cell;
-use super::junit::{Case, CaseResult, Suite, Suites};
 use super::{Report, Run};
+use crate::report::check::md_cell;
+use crate::report::junit::{Case, CaseResult, Suite, Suites};
 
 /// How long a run took: its last event, in seconds.
 fn run_secs(run: &Run) -> f64 {
@@ -73,7 +73,7 @@ pub fn outcomes(r: &Report) -> Suites {
 /// The outcomes as JUnit XML.
 #[cfg(test)]
 pub fn render_junit(r: &Report) -> String {
-    super::junit::render(&outcomes(r))
+    crate::report::junit::render(&outcomes(r))
 }
 
 pub fn render_markdown(r: &Report) -> String {
