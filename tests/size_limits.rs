@@ -28,7 +28,6 @@ const ALLOWED_FNS: &[(&str, &str, usize)] = &[
     ("report/human.rs", "event_text", 93),
     ("report/human.rs", "render", 89),
     ("report/human.rs", "render_run", 85),
-    ("run/check.rs", "run_steps", 139),
     ("run/driver.rs", "drive", 82),
     ("run/idle.rs", "idle_then_round_trip", 81),
     ("run/lapin_client.rs", "open", 189),
