@@ -679,7 +679,7 @@ _amqpdoctor() {
             return 0
             ;;
         amqpdoctor__subcmd__probe)
-            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --idle --mode --interval --heartbeat --pump-every --publishes --confirm-timeout --exchange --routing-key --consume --hold --trace --format --color --help --version"
+            opts="-h -V --connect-timeout --password-file --cacert --cert --key --tls-server-name --insecure --tls-as --idle --mode --interval --heartbeat --pump-every --client --publishes --confirm-timeout --exchange --routing-key --consume --hold --trace --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,6 +730,10 @@ _amqpdoctor() {
                     return 0
                     ;;
                 --pump-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

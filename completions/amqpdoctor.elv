@@ -50,6 +50,7 @@ set edit:completion:arg-completer[amqpdoctor] = {|@words|
             cand --heartbeat 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
             cand --interval 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker''s proposal [default: the URL''s heartbeat=, else server]'
             cand --pump-every 'starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy'
+            cand --client 'Behave as this client library would here instead of running the modes: its rule and default negotiate the heartbeat against the broker''s proposal (--heartbeat is the application''s setting for it), then it starves, or reads and beats at its own cadence (pika-blocking@1.3, java, celery@5.4; `amqpdoctor explain --list` names them all). With --pump-every, an application that calls into a starving library every DUR'
             cand --publishes 'Messages to publish after the idle'
             cand --confirm-timeout 'How long to wait for publisher confirms after publishing'
             cand --exchange 'Publish to this exchange instead of the probe''s own temporary queue (touches user data)'

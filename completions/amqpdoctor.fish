@@ -54,6 +54,7 @@ disabled\t'Heartbeat turned off in Tune-Ok (0)'
 all\t'All three, concurrently'"
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l heartbeat -l interval -d 'Heartbeat to request: whole seconds (e.g. 2s, 1m), 0 to disable, or "server" to accept the broker\'s proposal [default: the URL\'s heartbeat=, else server]' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l pump-every -d 'starved mode only: service the connection (read, answer with a heartbeat) every DUR, to show the remedy' -r
+complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l client -d 'Behave as this client library would here instead of running the modes: its rule and default negotiate the heartbeat against the broker\'s proposal (--heartbeat is the application\'s setting for it), then it starves, or reads and beats at its own cadence (pika-blocking@1.3, java, celery@5.4; `amqpdoctor explain --list` names them all). With --pump-every, an application that calls into a starving library every DUR' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l publishes -d 'Messages to publish after the idle' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l confirm-timeout -d 'How long to wait for publisher confirms after publishing' -r
 complete -c amqpdoctor -n "__fish_amqpdoctor_using_subcommand probe" -l exchange -d 'Publish to this exchange instead of the probe\'s own temporary queue (touches user data)' -r

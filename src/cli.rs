@@ -354,6 +354,14 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
     pub pump_every: Option<Duration>,
 
+    /// Behave as this client library would here instead of running the modes: its rule and
+    /// default negotiate the heartbeat against the broker's proposal (--heartbeat is the
+    /// application's setting for it), then it starves, or reads and beats at its own cadence
+    /// (pika-blocking@1.3, java, celery@5.4; `amqpdoctor explain --list` names them all).
+    /// With --pump-every, an application that calls into a starving library every DUR.
+    #[arg(long, value_name = "ID[@VERSION]", conflicts_with = "mode")]
+    pub client: Option<String>,
+
     /// Messages to publish after the idle.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000), allow_negative_numbers = true)]
     pub publishes: u32,

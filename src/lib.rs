@@ -40,7 +40,7 @@ pub mod error;
 pub mod knowledge;
 pub mod observe;
 pub mod report;
-pub mod run;
+pub(crate) mod run;
 pub mod target;
 pub mod timeline;
 pub mod vocab;

@@ -215,7 +215,7 @@ pub fn open_files_limit() -> Option<u64> {
     };
     // SAFETY: getrlimit only writes into the struct we own and pass by
     // pointer; a failure is its return value.
-    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0).then_some(lim.rlim_cur)
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut lim) } == 0).then_some(lim.rlim_cur)
 }
 
 /// Whether the process runs as root (it can then see every process's sockets).
@@ -240,9 +240,7 @@ mod tests {
         raw.tcpi_bytes_acked = 1234;
         raw.tcpi_bytes_received = 987_654_321_000;
         let size = std::mem::size_of::<libc::tcp_info>();
-        let bytes = unsafe {
-            std::slice::from_raw_parts((&raw as *const libc::tcp_info).cast::<u8>(), size)
-        };
+        let bytes = unsafe { std::slice::from_raw_parts((&raw const raw).cast::<u8>(), size) };
         let info = TcpInfo::from_diag_bytes(bytes).unwrap();
         assert_eq!(
             info,

@@ -5,6 +5,7 @@
 //! 127.0.0.1:0 answers three pages of one connection each.
 
 mod common;
+use common::run::json_of;
 
 use std::io::{Read, Write};
 use std::thread;
@@ -67,13 +68,7 @@ fn every_page_of_connections_is_read() {
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let v = json_of(&out);
     let conns = v["connections"].as_array().unwrap();
     assert_eq!(conns.len(), 3, "{v}");
     let peers: Vec<&str> = conns.iter().filter_map(|c| c["peer"].as_str()).collect();

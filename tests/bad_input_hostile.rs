@@ -82,7 +82,7 @@ fn run(args: &[&str]) -> Ran {
         // is not seen, a bound the flood rows leave far behind.
         max_rss_kib = max_rss_kib.max(vm_hwm_kib(pid).unwrap_or(0));
         // SAFETY: plain syscall on our own child; the pointers are valid.
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        let r = unsafe { libc::wait4(pid, &raw mut status, libc::WNOHANG, &raw mut usage) };
         if r == pid {
             break;
         }

@@ -282,7 +282,7 @@ fn repeated_targets_are_checked_once_and_distinct_ones_at_once() {
         .iter()
         .map(|t| t["queue"].as_str().unwrap())
         .collect();
-    queues.sort();
+    queues.sort_unstable();
     queues.dedup();
     assert_eq!(queues.len(), distinct);
 }

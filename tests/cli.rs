@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::amqpdoctor;
+use common::run::json_of;
 use predicates::prelude::*;
 
 /// Every bad-input case must fail before any network step; if one ever
@@ -66,6 +67,7 @@ fn probe_help_mentions_key_flags() {
         "--mode",
         "--heartbeat",
         "--pump-every",
+        "--client",
         "--publishes",
         "--confirm-timeout",
         "--format",
@@ -209,8 +211,7 @@ fn explain_list_json_is_one_document() {
         .timeout(NO_NETWORK_TIMEOUT)
         .assert()
         .success();
-    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document: {e}"));
+    let doc = json_of(out.get_output());
     assert_eq!(doc["tool"], "amqpdoctor");
     assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(doc["command"], "explain");

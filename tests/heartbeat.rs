@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::run::json_of;
 use common::{amqpdoctor, broker_url, require_broker};
 use serde_json::Value;
 
@@ -154,8 +155,7 @@ fn ctrl_c_during_observe_prints_what_was_observed() {
         .status();
     let out = child.wait_with_output().unwrap();
     let elapsed = started.elapsed();
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let doc: Value = json_of(&out);
     assert_eq!(out.status.code(), Some(130), "{doc}");
     assert_eq!(doc["exit_code"], 130);
     assert_eq!(doc["observed"]["interrupted"], true, "{doc}");

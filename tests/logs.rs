@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::pika::PikaApp;
+use common::run::json_of;
 use serde_json::Value;
 
 fn log_dir() -> String {
@@ -53,13 +54,7 @@ fn logs(since: &str, args: &[&str]) -> (i32, Value) {
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "logs printed no JSON ({e}): {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let v: Value = json_of(&out);
     (out.status.code().unwrap_or(-1), v)
 }
 
@@ -370,7 +365,7 @@ fn hostile_files_are_read_in_bounded_memory_without_a_panic() {
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = json_of(&out);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         v["deaths"][0]["peer"], "127.0.0.1:1007",
@@ -414,7 +409,7 @@ fn client_library_lines_are_recognised_through_the_knowledge_base() {
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = json_of(&out);
     let found = v["app_lines"].as_array().unwrap();
     let total: u64 = found.iter().map(|f| f["count"].as_u64().unwrap()).sum();
     assert!(

@@ -241,7 +241,7 @@ fn frames_are_logged_with_direction_and_method() {
         assert!(log.contains(want), "no {want:?} in:\n{log}");
     }
     // The client saw no server heartbeats: they were swallowed.
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = json_of(&out);
     assert_eq!(doc["observed"]["server_to_client"]["count"], 0, "{doc:#}");
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use common::pika::PikaApp;
 use common::require_broker;
+use common::run::json_of;
 use serde_json::Value;
 
 /// `scan ARGS --format json`: exit code and report.
@@ -112,7 +113,7 @@ fn our_own_starved_probe_is_classified_the_same_way() {
     assert_eq!(c["inferred_heartbeat_s"], 2, "{c:#}");
     assert_eq!(c["drop_window_s"], serde_json::json!([4, 6]), "{c:#}");
     // And the probe agrees: the broker dropped it for missed heartbeats.
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = json_of(&out);
     assert_eq!(
         report["runs"][0]["verdict"]["code"], "broker_heartbeat_timeout",
         "{report:#}"
@@ -142,7 +143,7 @@ fn every_field_is_documented_and_audit_joins_the_scan() {
         .args(["--pid", &app.pid().to_string()])
         .output()
         .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = json_of(&out);
     let c = conn(&doc, app.local_port);
     assert_eq!(c["classification"], "starving", "{c:#}");
 
@@ -162,8 +163,7 @@ fn every_field_is_documented_and_audit_joins_the_scan() {
             .arg(&file)
             .output()
             .unwrap();
-        let report: Value = serde_json::from_slice(&audit.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&audit.stderr)));
+        let report: Value = json_of(&audit);
         let found = report["joined"]
             .as_array()
             .unwrap()

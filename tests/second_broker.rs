@@ -253,7 +253,7 @@ impl Amqp {
         self.send_method(1, 50, 10, &args);
         let ok = self.reply(1, (50, 11))?;
         let len = ok[0] as usize;
-        let name = String::from_utf8_lossy(&ok[1..1 + len]).to_string();
+        let name = String::from_utf8_lossy(&ok[1..=len]).to_string();
         let count = u32::from_be_bytes(ok[1 + len..5 + len].try_into().unwrap());
         Ok((name, count))
     }

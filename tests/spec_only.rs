@@ -5,6 +5,7 @@
 mod common;
 
 use common::fake::{plain_spec_broker, serve_many};
+use common::run::json_of;
 use serde_json::Value;
 
 #[test]
@@ -29,8 +30,7 @@ fn a_probe_without_publisher_confirms_degrades_with_a_note() {
         ])
         .output()
         .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc: Value = json_of(&out);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert!(
         doc["server"]["capabilities"].as_array().unwrap().is_empty(),

@@ -12,6 +12,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::fixture::{self, run_python, tls_file};
+use common::run::json_of;
 use common::tls_server::{make, Terminator};
 
 /// pika's BlockingConnection over TLS, as an application makes it
@@ -126,8 +127,7 @@ fn predicted(host: &str, port: u16, ca: &str, family: &str) -> Option<bool> {
         .args(["--format", "json", "--connect-timeout", "3s"])
         .output()
         .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc = json_of(&out);
     doc["acceptance"]
         .as_array()
         .and_then(|a| a.iter().find(|f| f["family"] == family))

@@ -20,9 +20,9 @@ pub use crate::vocab::audit::{
     ScanRecord, Silence,
 };
 pub use api::{ApiFailure, ApiFailureKind};
-pub use join::{join, joined_summary, quiet_first, Join};
-pub use judge::{judge, talking, Judgement};
-pub use library::{library, library_id, Library};
+pub use join::{join, joined_summary, quiet_first};
+pub use judge::judge;
+pub use library::{library, Library};
 
 /// The management plugin's default statistics interval
 /// (`collect_statistics_interval`, 5000 ms): the spacing of its samples.
@@ -80,6 +80,8 @@ pub fn silence(
 
 #[cfg(test)]
 mod tests {
+    use super::judge::talking;
+    use super::library::library_id;
     use super::*;
     use crate::knowledge;
     use crate::vocab::Heartbeat;

@@ -19,19 +19,19 @@
 //! | [`narrate`] | every sentence: predictions, summaries, explanations, remedies |
 
 pub mod attribute;
-pub mod audit;
-pub mod cadence;
-pub mod check;
+pub(crate) mod audit;
+pub(crate) mod cadence;
+pub(crate) mod check;
 pub mod end;
-pub mod errno;
-pub mod fault;
-pub mod idle;
-pub mod logs;
+pub(crate) mod errno;
+pub(crate) mod fault;
+pub(crate) mod idle;
+pub(crate) mod logs;
 pub mod narrate;
-pub mod predict;
-pub mod publish;
-pub mod scan;
-pub mod setup;
+pub(crate) mod predict;
+pub(crate) mod publish;
+pub(crate) mod scan;
+pub(crate) mod setup;
 
 use serde::Serialize;
 

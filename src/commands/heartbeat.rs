@@ -11,8 +11,8 @@ use anyhow::Context;
 
 use crate::classify::SetupFailure;
 use crate::cli::HeartbeatArgs;
-use crate::error::{ExitStatus, UsageError};
-use crate::knowledge::{self, Broker, ClientSpec};
+use crate::error::ExitStatus;
+use crate::knowledge::{Broker, ClientSpec};
 use crate::report::heartbeat::{
     client_rows, heartbeat_exit, timings_and_warnings, HeartbeatReport,
 };
@@ -27,13 +27,7 @@ use crate::wire::{self, HandshakeParams};
 pub fn run(args: HeartbeatArgs) -> anyhow::Result<ExitStatus> {
     let target = super::target(&args.connect)?;
     let only = match &args.client {
-        Some(name) => Some(knowledge::client_spec(name).map_err(|why| {
-            let ids: Vec<&str> = knowledge::clients().iter().map(|c| c.id.as_str()).collect();
-            UsageError(format!(
-                "{why}; known libraries: {} (add @VERSION for one version, e.g. pika@0.13)",
-                ids.join(", ")
-            ))
-        })?),
+        Some(name) => Some(super::client_arg(name)?),
         None => None,
     };
     let report = super::runtime()?.block_on(heartbeat(&target, &args, only));

@@ -2,19 +2,19 @@
 //! vocabulary, run, build a report, [`emit`](crate::report::emit) it) and
 //! nothing else. [`run`] dispatches.
 
-pub mod audit;
-pub mod check;
+pub(crate) mod audit;
+pub(crate) mod check;
 pub mod completions;
 pub mod explain;
-pub mod heartbeat;
-pub mod idle_timeout;
-pub mod logs;
+pub(crate) mod heartbeat;
+pub(crate) mod idle_timeout;
+pub(crate) mod logs;
 pub mod man;
-pub mod probe;
-pub mod proxy;
-pub mod scan;
-pub mod serve;
-pub mod tls;
+pub(crate) mod probe;
+pub(crate) mod proxy;
+pub(crate) mod scan;
+pub(crate) mod serve;
+pub(crate) mod tls;
 
 use crate::cli::{Cli, ColorArg, Command, ConnectArgs};
 use crate::error::{ExitStatus, UsageError};
@@ -66,6 +66,21 @@ pub fn connect_timeout(flag: Option<std::time::Duration>, t: &Target) -> std::ti
 
 /// The heartbeat to ask `t` for: the flag beats the URL's `heartbeat=`,
 /// which beats accepting the server's proposal.
+/// `--client ID[@VERSION]` resolved, or a usage error naming the known
+/// libraries (`heartbeat --client`, `probe --client`).
+pub fn client_arg(name: &str) -> Result<crate::knowledge::ClientSpec<'static>, UsageError> {
+    crate::knowledge::client_spec(name).map_err(|why| {
+        let ids: Vec<&str> = crate::knowledge::clients()
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        UsageError(format!(
+            "{why}; known libraries: {} (add @VERSION for one version, e.g. pika@0.13)",
+            ids.join(", ")
+        ))
+    })
+}
+
 pub fn heartbeat_request(
     flag: Option<crate::vocab::HeartbeatRequest>,
     t: &Target,

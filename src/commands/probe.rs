@@ -13,6 +13,9 @@ use anyhow::Context;
 use crate::classify::SetupFailure;
 use crate::cli::{IdleArg, ModeArg, ProbeArgs};
 use crate::error::{ExitStatus, Interrupted, UsageError};
+use crate::knowledge::cadence::{self, Behaviour};
+use crate::knowledge::ClientSpec;
+use crate::report::probe_client::ClientRun;
 use crate::report::progress::Countdown;
 use crate::report::{self, Header, ProbeSettings, Report, Run, ServerSummary, Tune};
 use crate::run::{self, RunOutcome, RunSpec};
@@ -37,6 +40,18 @@ pub struct ProbeConfig {
     /// `--consume --hold DUR`.
     pub hold: Option<Duration>,
     pub trace: bool,
+    /// `--client ID[@VERSION]` as typed, and the library row it names.
+    pub client: Option<(String, ClientSpec<'static>)>,
+    /// With `--client`, once the server's proposal is known: what the run
+    /// sends in Tune-Ok and how often it is pumped.
+    pub emulated: Option<Emulated>,
+}
+
+/// How a `--client` run behaves as its library (see [`cadence::emulate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Emulated {
+    pub tune_ok: HeartbeatRequest,
+    pub pump_every: Option<Duration>,
 }
 
 impl ProbeConfig {
@@ -51,9 +66,12 @@ impl ProbeConfig {
         RunSpec {
             mode,
             target: self.target.clone(),
-            heartbeat: self.heartbeat,
+            heartbeat: self.tune_ok(),
             idle,
-            pump_every: self.pump_every.filter(|_| mode == Mode::Starved),
+            pump_every: self
+                .emulated
+                .map_or(self.pump_every, |e| e.pump_every)
+                .filter(|_| mode == Mode::Starved),
             publishes: self.publishes,
             confirm_timeout: self.confirm_timeout,
             step_timeout: self.step_timeout,
@@ -65,8 +83,52 @@ impl ProbeConfig {
         }
     }
 
+    /// What the runs ask for in Tune-Ok: the library's value with
+    /// `--client`, else `--heartbeat`.
+    fn tune_ok(&self) -> HeartbeatRequest {
+        self.emulated.map_or(self.heartbeat, |e| e.tune_ok)
+    }
+
+    /// With `--client`, once the server proposed `proposal`: behave as the
+    /// library (one run, in the mode that does what it does) and say so.
+    fn emulate(&mut self, proposal: Heartbeat) -> Option<ClientRun> {
+        let (asked, spec) = self.client.as_ref()?;
+        let requested = self.heartbeat.requested_s();
+        let em = cadence::emulate(spec.row(), proposal.secs(), requested);
+        let (mode, pump_every) = match em.behaviour {
+            // --pump-every: the application calls into the library.
+            Behaviour::Starves => (Mode::Starved, self.pump_every),
+            Behaviour::Beats { every_ms } => (Mode::Starved, Some(Duration::from_millis(every_ms))),
+            Behaviour::Off => (Mode::Disabled, None),
+        };
+        if self.pump_every.is_some() && em.behaviour != Behaviour::Starves {
+            report::notice(&format!(
+                "--pump-every ignored: {} {}",
+                spec.lib.id,
+                match em.behaviour {
+                    Behaviour::Off => "negotiates heartbeats off here: there is nothing to pump",
+                    _ => "sends its own heartbeats; the run beats at its cadence",
+                }
+            ));
+        }
+        self.modes = vec![mode];
+        self.emulated = Some(Emulated {
+            tune_ok: HeartbeatRequest::Seconds(em.tune_ok_s),
+            pump_every,
+        });
+        let mut run = ClientRun::new(asked, spec, proposal.secs(), requested, &em, mode);
+        if em.behaviour == Behaviour::Starves {
+            run.application_pumps_every_ms = pump_every.map(duration_ms);
+        }
+        Some(run)
+    }
+
     pub fn from_args(a: &ProbeArgs) -> anyhow::Result<Self> {
         let target = super::target(&a.connect)?;
+        let client = match &a.client {
+            Some(name) => Some((name.clone(), super::client_arg(name)?)),
+            None => None,
+        };
         let modes: Vec<Mode> = a
             .modes()
             .into_iter()
@@ -77,6 +139,13 @@ impl ProbeConfig {
                 ModeArg::All => None,
             })
             .collect();
+        // With --client the mode is chosen after the preflight; until then
+        // (and in a preflight failure's report) the run is a starved one.
+        let modes = if client.is_some() {
+            vec![Mode::Starved]
+        } else {
+            modes
+        };
         if a.pump_every.is_some() && !modes.contains(&Mode::Starved) {
             return Err(UsageError(
                 "--pump-every applies to the starved mode; add --mode starved".into(),
@@ -104,6 +173,8 @@ impl ProbeConfig {
             destination,
             hold: a.consume.then_some(a.hold).flatten(),
             trace: a.trace,
+            client,
+            emulated: None,
         })
     }
 
@@ -141,12 +212,21 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitStatus> {
     Ok(report.exit_code)
 }
 
-/// Run the whole probe and build its report.
-pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
-    let mut cancel = super::interrupt_flag();
-    let mut header = Header::for_target("probe", &cfg.target);
+/// What the preflight learned: who the server is, its heartbeat proposal,
+/// whether it confirms publishes.
+struct Preflight {
+    server: ServerSummary,
+    proposal: Heartbeat,
+    confirms: bool,
+}
 
-    // Preflight: who is the server, what does it propose, can we log in?
+/// The preflight handshake: the server, or the report that says why
+/// there is no diagnosis.
+async fn preflight(
+    cfg: &ProbeConfig,
+    header: &mut Header,
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Result<Preflight, Report>> {
     let params = HandshakeParams::for_target(
         &cfg.target,
         HeartbeatRequest::Server,
@@ -160,12 +240,12 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
     );
     let opened = tokio::select! {
         o = preflight => o,
-        _ = run::cancelled(&mut cancel) => {
+        _ = run::cancelled(cancel) => {
             return Err(Interrupted("before the preflight handshake finished").into());
         }
     };
     header.accept_tls(wire::timeline_of(&opened));
-    let (server, proposal, confirms) = match opened {
+    match opened {
         Ok((mut conn, hs)) => {
             let _ = conn.close().await;
             let tune = Tune {
@@ -173,32 +253,53 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
                 frame_max: hs.server_frame_max,
                 channel_max: hs.server_channel_max,
             };
-            (
-                ServerSummary::new(&hs.server, Some(tune)),
-                hs.server_heartbeat,
-                hs.server.has_capability("publisher_confirms"),
-            )
+            Ok(Ok(Preflight {
+                server: ServerSummary::new(&hs.server, Some(tune)),
+                proposal: hs.server_heartbeat,
+                confirms: hs.server.has_capability("publisher_confirms"),
+            }))
         }
         Err(f) => {
             let OpenFailure { timeline, error } = *f;
             let failure = SetupFailure::classify(&error);
-            let run = preflight_run(&cfg, timeline, failure.clone());
-            return Ok(Report::new(
-                header,
+            let run = preflight_run(cfg, timeline, failure.clone());
+            Ok(Err(Report::new(
+                header.clone(),
                 None,
                 cfg.settings(Duration::ZERO),
                 vec![run],
                 Some(failure),
-            ));
+            )))
         }
-    };
+    }
+}
 
-    let starved_t = cfg.heartbeat.tune_ok(proposal);
+/// Run the whole probe and build its report.
+pub async fn probe(mut cfg: ProbeConfig) -> anyhow::Result<Report> {
+    let mut cancel = super::interrupt_flag();
+    let mut header = Header::for_target("probe", &cfg.target);
+
+    // Preflight: who is the server, what does it propose, can we log in?
+    let Preflight {
+        server,
+        proposal,
+        confirms,
+    } = match preflight(&cfg, &mut header, &mut cancel).await? {
+        Ok(p) => p,
+        Err(report) => return Ok(report),
+    };
+    let client = cfg.emulate(proposal);
+
+    let starved_t = cfg.tune_ok().tune_ok(proposal);
     let idle = match cfg.idle {
         IdleArg::Fixed(d) => d,
         IdleArg::Auto => starved_t.auto_idle(),
     };
-    let names: Vec<&str> = cfg.modes.iter().map(|m| m.as_str()).collect();
+    let names: Vec<String> = match &client {
+        Some(c) => vec![c.plan_name()],
+        None => cfg.modes.iter().map(|m| m.as_str().to_string()).collect(),
+    };
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     report::notice(&plan_line(&cfg, &names, idle, starved_t));
     let countdown = Countdown::start(&format!("idling {}", names.join(", ")), idle);
     let handles: Vec<_> = cfg
@@ -216,13 +317,9 @@ pub async fn probe(cfg: ProbeConfig) -> anyhow::Result<Report> {
         runs.push(Run::classify(outcome, duration_ms(cfg.confirm_timeout)));
     }
     countdown.finish();
-    Ok(Report::new(
-        header,
-        Some(server),
-        cfg.settings(idle),
-        runs,
-        None,
-    ))
+    let mut report = Report::new(header, Some(server), cfg.settings(idle), runs, None);
+    report.client = client;
+    Ok(report)
 }
 
 /// The run that stands for a preflight that failed or was interrupted.

@@ -197,6 +197,9 @@ pub struct ClientVersion {
     pub dispatch: String,
     /// true when heartbeats stop as soon as the application stops pumping I/O.
     pub starves_when_idle: bool,
+    /// How often it sends a heartbeat while its I/O runs (for a library
+    /// that starves: while the application pumps it); `probe --client` pumps at this cadence.
+    pub beats_every: super::cadence::Cadence,
     pub remedy: Vec<String>,
     /// What the application sees when such a connection dies (messages the
     /// library prints or raises).
@@ -252,7 +255,8 @@ impl<'a> ClientSpec<'a> {
         let v = format!("{major}.{minor}.{patch}");
         let row = self.row();
         Some(format!(
-            "{} {v} is newer than what amqpdoctor read for this row ({}, read up to {}): it is              assumed to behave the same; check its changelog",
+            "{} {v} is newer than what amqpdoctor read for this row ({}, read up to {}): it is \
+             assumed to behave the same; check its changelog",
             self.lib.id,
             row.label,
             row.read_up_to.as_deref().unwrap_or("?")

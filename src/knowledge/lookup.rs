@@ -26,7 +26,7 @@ pub enum Topic<'a> {
     Eof,
 }
 
-impl<'a> Topic<'a> {
+impl Topic<'_> {
     /// The JSON `kind`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -15,16 +15,19 @@
 //! docs/heartbeats.md (tests/docs_drift.rs keeps the documents in step).
 
 mod brokers;
+pub(crate) mod cadence;
 mod clients;
 mod lookup;
 mod markdown;
-pub mod paste;
+pub(crate) mod paste;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_clients;
+#[cfg(test)]
 mod tests_lines;
-pub mod tls;
-pub mod tls_chain;
+pub(crate) mod tls;
+pub(crate) mod tls_chain;
 
 use std::sync::LazyLock;
 
@@ -465,9 +468,8 @@ pub fn heartbeat_warnings(t_s: u16) -> Vec<String> {
     if t_s == 0 {
         out.push(format!(
             "heartbeats are off: a dead peer or a middlebox that forgot the connection is only \
-             noticed by TCP keepalive, after {} s idle + {} × {} s probes (over 2 h) with Linux \
-             defaults, and a publish into a silently dropped connection is lost",
-            TCP_KEEPALIVE_IDLE_S, TCP_KEEPALIVE_PROBES, TCP_KEEPALIVE_INTERVAL_S
+             noticed by TCP keepalive, after {TCP_KEEPALIVE_IDLE_S} s idle + {TCP_KEEPALIVE_PROBES} × {TCP_KEEPALIVE_INTERVAL_S} s probes (over 2 h) with Linux \
+             defaults, and a publish into a silently dropped connection is lost"
         ));
         return out;
     }

@@ -104,7 +104,7 @@ pub fn class_of(m: &LogMatch<'_>) -> CauseClass {
     let Some(p) = m.pattern else {
         return match target {
             Some(Topic::Reply(_)) => CauseClass::Reply,
-            Some(Topic::Errno(_)) | Some(Topic::Eof) => CauseClass::Loss,
+            Some(Topic::Errno(_) | Topic::Eof) => CauseClass::Loss,
             _ => CauseClass::Library,
         };
     };
@@ -113,7 +113,7 @@ pub fn class_of(m: &LogMatch<'_>) -> CauseClass {
         return CauseClass::Wrapper;
     }
     match target {
-        Some(Topic::Errno(_)) | Some(Topic::Eof) => CauseClass::Loss,
+        Some(Topic::Errno(_) | Topic::Eof) => CauseClass::Loss,
         Some(Topic::Reply(_)) => CauseClass::Reply,
         Some(Topic::Verdict(v)) => verdict_class(v.code),
         Some(Topic::Client(_)) => CauseClass::Heartbeat,

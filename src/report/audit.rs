@@ -31,7 +31,9 @@ use cells::cut;
 use cells::{facts_line, flags_cell};
 pub use human::render_human;
 pub use markdown::render_markdown;
-pub use outcomes::{outcomes, render_junit};
+pub use outcomes::outcomes;
+#[cfg(test)]
+pub use outcomes::render_junit;
 
 /// One client connection, as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -11,6 +11,7 @@
 //! topic) one compact line per kind.
 
 use super::explain_json::client_examples;
+#[cfg(test)]
 pub use super::explain_json::{render_json, render_list_json};
 use super::style::{indent, table_unwrapped, wrap_with, Style};
 use crate::knowledge::{

@@ -13,6 +13,7 @@ use crate::knowledge::{
 };
 
 /// Exactly one JSON document (pretty, with a final newline).
+#[cfg(test)]
 pub fn render_json(query: &str, topic: &Topic<'_>) -> serde_json::Result<String> {
     render_json_paste(query, topic, None)
 }
@@ -195,7 +196,7 @@ fn fields<'a>(topic: &Topic<'a>) -> Fields<'a> {
     }
 }
 
-fn explained<'a>(t: Topic<'a>) -> Box<Explained<'a>> {
+fn explained(t: Topic<'_>) -> Box<Explained<'_>> {
     Box::new(Explained {
         kind: t.kind(),
         topic: t.name(),

@@ -95,15 +95,6 @@ pub fn render(report: &dyn Render, format: Format, style: Style) -> Result<Strin
     })
 }
 
-/// Which formats `report` renders (the test of the seam compares this with
-/// what the command line offers).
-pub fn rendered(report: &dyn Render) -> Vec<Format> {
-    Format::ALL
-        .into_iter()
-        .filter(|f| render(report, *f, Style::PLAIN).is_ok())
-        .collect()
-}
-
 impl Render for Report {
     fn command(&self) -> &'static str {
         "probe"

@@ -62,6 +62,42 @@ fn tls_lines(report: &Report, t: &super::TlsInfo) -> String {
     out
 }
 
+/// The `server` line and its capabilities.
+fn server_lines(s: &super::ServerSummary) -> String {
+    let mut out = String::new();
+    let name = [s.product.as_deref(), s.version.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut line = format!(
+        "server   {}",
+        if name.is_empty() { "unknown" } else { &name }
+    );
+    if let Some(p) = &s.platform {
+        line.push_str(&format!(" on {p}"));
+    }
+    if let Some(h) = s.proposed_heartbeat_s {
+        line.push_str(&format!(" — proposes heartbeat {h}"));
+    }
+    if let (Some(f), Some(c)) = (s.frame_max, s.channel_max) {
+        line.push_str(&format!(", frame_max {f}, channel_max {c}"));
+    }
+    out.push_str(&clean(&line));
+    out.push('\n');
+    out.push_str(&super::style::wrap_with(
+        &if s.capabilities.is_empty() {
+            "none announced: amqpdoctor uses only what the 0-9-1 spec requires".to_string()
+        } else {
+            s.capabilities.join(", ")
+        },
+        super::style::WIDTH,
+        "         capabilities: ",
+        "           ",
+    ));
+    out
+}
+
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     out.push_str(&format!(
@@ -70,36 +106,7 @@ pub fn render(report: &Report, style: Style) -> String {
         clean(&report.header.target)
     ));
     if let Some(s) = &report.server {
-        let name = [s.product.as_deref(), s.version.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut line = format!(
-            "server   {}",
-            if name.is_empty() { "unknown" } else { &name }
-        );
-        if let Some(p) = &s.platform {
-            line.push_str(&format!(" on {p}"));
-        }
-        if let Some(h) = s.proposed_heartbeat_s {
-            line.push_str(&format!(" — proposes heartbeat {h}"));
-        }
-        if let (Some(f), Some(c)) = (s.frame_max, s.channel_max) {
-            line.push_str(&format!(", frame_max {f}, channel_max {c}"));
-        }
-        out.push_str(&clean(&line));
-        out.push('\n');
-        out.push_str(&super::style::wrap_with(
-            &if s.capabilities.is_empty() {
-                "none announced: amqpdoctor uses only what the 0-9-1 spec requires".to_string()
-            } else {
-                s.capabilities.join(", ")
-            },
-            super::style::WIDTH,
-            "         capabilities: ",
-            "           ",
-        ));
+        out.push_str(&server_lines(s));
     }
     if let Some(t) = &report.header.tls {
         out.push_str(&tls_lines(report, t));
@@ -142,6 +149,10 @@ pub fn render(report: &Report, style: Style) -> String {
     for run in &report.runs {
         out.push('\n');
         out.push_str(&render_run(run, style));
+    }
+    if let Some(c) = &report.client {
+        out.push('\n');
+        out.push_str(&super::probe_client::render(c, report.runs.first(), style));
     }
     if !report.runs.is_empty() {
         out.push('\n');

@@ -5,25 +5,26 @@
 //! renders the same data for a terminal. Apart from [`emit`] and
 //! [`progress`] (stderr), nothing here does I/O.
 
-pub mod audit;
-pub mod check;
-pub mod explain;
-pub mod explain_json;
-pub mod explain_paste;
-pub mod format;
-pub mod heartbeat;
-pub mod human;
-pub mod idle;
-pub mod json;
-pub mod junit;
-pub mod logs;
-pub mod probe_ci;
-pub mod progress;
-pub mod proxy;
-pub mod scan;
-pub mod serve;
-pub mod style;
-pub mod tls;
+pub(crate) mod audit;
+pub(crate) mod check;
+pub(crate) mod explain;
+pub(crate) mod explain_json;
+pub(crate) mod explain_paste;
+pub(crate) mod format;
+pub(crate) mod heartbeat;
+pub(crate) mod human;
+pub(crate) mod idle;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod logs;
+pub(crate) mod probe_ci;
+pub(crate) mod probe_client;
+pub(crate) mod progress;
+pub(crate) mod proxy;
+pub(crate) mod scan;
+pub(crate) mod serve;
+pub(crate) mod style;
+pub(crate) mod tls;
 
 use std::io::Write;
 
@@ -316,6 +317,9 @@ pub struct Report {
     pub header: Header,
     pub server: Option<ServerSummary>,
     pub settings: ProbeSettings,
+    /// `--client ID[@VERSION]`: the library the run behaved as; null
+    /// without `--client` (or when the preflight failed).
+    pub client: Option<probe_client::ClientRun>,
     pub runs: Vec<Run>,
     /// Set when the preflight connection failed and no run could start.
     pub setup_failure: Option<SetupFailure>,
@@ -341,6 +345,7 @@ impl Report {
             header,
             server,
             settings,
+            client: None,
             interrupted: runs.iter().any(Run::interrupted),
             runs,
             setup_failure,

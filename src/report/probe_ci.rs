@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::check::md_cell;
-use super::junit::{self, Case, CaseResult, Suite, Suites};
+use super::junit::{Case, CaseResult, Suite, Suites};
 use super::{Report, Run};
 
 /// How long a run took: its last event, in seconds.
@@ -71,8 +71,9 @@ pub fn outcomes(r: &Report) -> Suites {
 }
 
 /// The outcomes as JUnit XML.
+#[cfg(test)]
 pub fn render_junit(r: &Report) -> String {
-    junit::render(&outcomes(r))
+    super::junit::render(&outcomes(r))
 }
 
 pub fn render_markdown(r: &Report) -> String {
@@ -89,6 +90,17 @@ pub fn render_markdown(r: &Report) -> String {
             s.proposed_heartbeat_s
                 .map_or_else(|| "?".to_string(), |h| h.to_string()),
             r.settings.idle_ms
+        );
+    }
+    if let Some(c) = &r.client {
+        let _ = writeln!(
+            out,
+            "As {} {} (`--client {}`): T = {} by its rule, {}.\n",
+            md_cell(&c.id),
+            md_cell(&c.version),
+            md_cell(&c.asked).replace('`', "'"),
+            c.negotiated_heartbeat_s,
+            c.how()
         );
     }
     out.push_str(

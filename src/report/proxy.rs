@@ -117,9 +117,8 @@ pub fn limits(events_dropped: u64, parsing: bool) -> String {
     let mut out = String::new();
     if events_dropped > 0 {
         out.push_str(&format!(
-            "{events_dropped} events were not printed: the output fell behind (at most {} wait \
-             for it)\n",
-            EVENT_QUEUE
+            "{events_dropped} events were not printed: the output fell behind (at most {EVENT_QUEUE} wait \
+             for it)\n"
         ));
     }
     if parsing {

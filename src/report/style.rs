@@ -56,29 +56,29 @@ pub struct Style {
 impl Style {
     pub const PLAIN: Style = Style { color: false };
 
-    fn paint(&self, style: anstyle::Style, s: &str) -> String {
+    fn paint(self, style: anstyle::Style, s: &str) -> String {
         if self.color {
             format!("{}{s}{}", style.render(), style.render_reset())
         } else {
             s.to_string()
         }
     }
-    pub fn bold(&self, s: &str) -> String {
+    pub fn bold(self, s: &str) -> String {
         self.paint(anstyle::Style::new().effects(Effects::BOLD), s)
     }
-    pub fn heading(&self, s: &str) -> String {
+    pub fn heading(self, s: &str) -> String {
         self.paint(
             anstyle::Style::new().effects(Effects::BOLD | Effects::UNDERLINE),
             s,
         )
     }
-    pub fn good(&self, s: &str) -> String {
+    pub fn good(self, s: &str) -> String {
         self.paint(AnsiColor::Green.on_default(), s)
     }
-    pub fn bad(&self, s: &str) -> String {
+    pub fn bad(self, s: &str) -> String {
         self.paint(AnsiColor::Red.on_default().effects(Effects::BOLD), s)
     }
-    pub fn dim(&self, s: &str) -> String {
+    pub fn dim(self, s: &str) -> String {
         self.paint(anstyle::Style::new().effects(Effects::DIMMED), s)
     }
 }

@@ -161,7 +161,7 @@ impl Scanner {
                 None => self.untracked += 1,
             }
         }
-        for (key, t) in self.tracks.iter_mut() {
+        for (key, t) in &mut self.tracks {
             if t.gone_at_ms.is_none() && !seen.contains(key) {
                 t.gone_at_ms = Some(at_ms);
             }
@@ -334,7 +334,7 @@ fn dump_family(socket: &Socket, family: u8, out: &mut Vec<DiagSocket>) -> Result
 fn unmap(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
+        v4 @ IpAddr::V4(_) => v4,
     }
 }
 

@@ -245,7 +245,7 @@ mod classification_tests {
             ),
             (r#"{"classification":"zombie"}"#, None),
             (r#"{"classification":5}"#, None),
-            (r#"{}"#, None),
+            (r"{}", None),
         ] {
             let r: ScanRecord = serde_json::from_str(json).unwrap();
             assert_eq!(r.classification, want, "{json}");

@@ -21,15 +21,15 @@
 //! | [`units`] | durations and errno names as people read them |
 
 mod answer;
-pub mod audit;
-pub mod check;
+pub(crate) mod audit;
+pub(crate) mod check;
 pub mod format;
 mod heartbeat;
-pub mod idle;
-pub mod proxy;
-pub mod scan;
-pub mod tls;
-pub mod units;
+pub(crate) mod idle;
+pub(crate) mod proxy;
+pub(crate) mod scan;
+pub(crate) mod tls;
+pub(crate) mod units;
 
 use std::fmt;
 

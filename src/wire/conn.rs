@@ -352,8 +352,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             AMQPFrame::Method(ch, AMQPClass::Channel(channel::AMQPMethod::Close(c))) => {
                 Err(self.on_channel_close(*ch, c).await)
             }
-            AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Ack(_)))
-            | AMQPFrame::Method(_, AMQPClass::Basic(basic::AMQPMethod::Nack(_))) => {
+            AMQPFrame::Method(
+                _,
+                AMQPClass::Basic(basic::AMQPMethod::Ack(_) | basic::AMQPMethod::Nack(_)),
+            ) => {
                 // Recorded by the publisher with its sequence number.
                 Ok(Some(frame))
             }

@@ -16,14 +16,14 @@
 //! decides a verdict. The classifier reads those facts.
 
 pub mod codec;
-pub mod conn;
-pub mod consume;
-pub mod small_file;
-pub mod tls;
+pub(crate) mod conn;
+pub(crate) mod consume;
+pub(crate) mod small_file;
+pub(crate) mod tls;
 mod tls_files;
-pub mod tls_probe;
-pub mod tls_verify;
-pub mod tls_words;
+pub(crate) mod tls_probe;
+pub(crate) mod tls_verify;
+pub(crate) mod tls_words;
 
 use std::io;
 use std::net::SocketAddr;
@@ -85,7 +85,7 @@ impl ConnectError {
 fn connect_hint(err: &io::Error) -> &'static str {
     match err.raw_os_error() {
         Some(libc::ECONNREFUSED) => " — is the broker listening there?",
-        Some(libc::EHOSTUNREACH) | Some(libc::ENETUNREACH) => " — no route to that host",
+        Some(libc::EHOSTUNREACH | libc::ENETUNREACH) => " — no route to that host",
         _ => "",
     }
 }

@@ -230,14 +230,13 @@ pub fn rabbitmqctl(args: &[&str]) -> String {
             )
         });
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    if !output.status.success() {
-        panic!(
-            "`rabbitmqctl {}` failed ({}):\nstderr: {}\nstdout: {stdout}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    assert!(
+        output.status.success(),
+        "`rabbitmqctl {}` failed ({}):\nstderr: {}\nstdout: {stdout}",
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
 }
 

@@ -128,9 +128,8 @@ pub fn addrs(block: &str) -> Addrs<'_> {
     let mut a = Addrs::default();
     let mut body = block;
     while let Some(i) = body.rfind(", ") {
-        let (k, v) = match body[i + 2..].split_once(": ") {
-            Some(kv) => kv,
-            None => break,
+        let Some((k, v)) = body[i + 2..].split_once(": ") else {
+            break;
         };
         let v = v.trim_matches('\'');
         match k {

@@ -21,7 +21,8 @@ pub mod record;
 pub mod summary;
 pub mod time;
 
-pub use cause::{cause_of, Cause};
-pub use lifecycle::{host_of, Closed, Step, Tracker};
+pub use cause::Cause;
+#[cfg(test)]
+pub use lifecycle::Tracker;
 pub use patterns::{patterns, Pattern};
 pub use summary::Summary;

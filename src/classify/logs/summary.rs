@@ -48,7 +48,7 @@ impl Hist {
         for (b, n) in &self.buckets {
             seen += n;
             if seen > rank {
-                return Some((GROWTH.powf(*b as f64 + 0.5) - 1.0).max(0.0) as u64);
+                return Some((GROWTH.powf(f64::from(*b) + 0.5) - 1.0).max(0.0) as u64);
             }
         }
         None
@@ -163,7 +163,7 @@ impl Summary {
     fn closed(&mut self, c: Closed) {
         self.closed += 1;
         *self.by_cause.entry(c.cause).or_default() += 1;
-        let abnormal = c.cause.abnormal() as u64;
+        let abnormal = u64::from(c.cause.abnormal());
         let life = c.lifetime_ms();
         if let Some(l) = life {
             self.lifetimes.add(l);
@@ -264,11 +264,6 @@ impl Summary {
                 by_cause: BTreeMap::from([(cause, self.window.len() as u64)]),
             });
         }
-    }
-
-    /// Whether any death other than a normal close was read.
-    pub fn any_abnormal(&self) -> bool {
-        self.by_cause.iter().any(|(c, n)| c.abnormal() && *n > 0)
     }
 }
 

@@ -9,8 +9,8 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
@@ -20,7 +20,7 @@ fn num(b: &[u8]) -> Option<u32> {
         return None;
     }
     b.iter().try_fold(0u32, |n, d| {
-        n.checked_mul(10)?.checked_add((d - b'0') as u32)
+        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
     })
 }
 
@@ -28,8 +28,8 @@ fn civil_ms(y: u32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let days = days_from_civil(y as i64, mo, d);
-    Some(((days * 24 + h as i64) * 60 + mi as i64) * 60_000 + s as i64 * 1000)
+    let days = days_from_civil(i64::from(y), mo, d);
+    Some(((days * 24 + i64::from(h)) * 60 + i64::from(mi)) * 60_000 + i64::from(s) * 1000)
 }
 
 /// `YYYY-MM-DD[ T]HH:MM:SS[.frac][Z|±HH:MM|±HHMM]` at the start of `s`:
@@ -58,7 +58,7 @@ pub fn parse_iso(s: &str) -> Option<(i64, usize)> {
             i += 1;
         }
         let frac = &b[start..i.min(start + 3)];
-        let mut f = num(frac).unwrap_or(0) as i64;
+        let mut f = i64::from(num(frac).unwrap_or(0));
         for _ in frac.len()..3 {
             f *= 10;
         }
@@ -75,7 +75,7 @@ pub fn parse_iso(s: &str) -> Option<(i64, usize)> {
             } else {
                 return None;
             };
-            let o = (hh as i64 * 60 + mm as i64) * 60_000;
+            let o = (i64::from(hh) * 60 + i64::from(mm)) * 60_000;
             ms += if c == b'+' { -o } else { o };
             i += 1 + used;
         }

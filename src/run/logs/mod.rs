@@ -141,7 +141,7 @@ pub fn read(
         .spawn(move || merge(plan, &tx))
         .map_err(|e| format!("starting the log reader: {e}"))?;
     let mut tracker = Tracker::default();
-    'batches: for batch in rx.iter() {
+    'batches: for batch in &rx {
         for (node, at_ms, text) in batch {
             if out.records.is_multiple_of(1024) && (spec.cancelled)() {
                 out.interrupted = true;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use amq_protocol::frame::{AMQPFrame, ProtocolVersion};
 use amq_protocol::protocol::{connection, AMQPClass};
-use amq_protocol::types::ShortString;
+use amq_protocol::types::{LongString, ShortString};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{WireConn, WireError};
@@ -227,8 +227,8 @@ fn start_ok(p: &HandshakeParams, server: &ServerInfo) -> Result<connection::Star
             .sasl_auth_string(amq_protocol::auth::SASLMechanism::AMQPlain),
             // The identity is the TLS client certificate: an empty
             // response (RabbitMQ's rabbit_auth_mechanism_ssl).
-            AuthMechanism::External => Default::default(),
-            _ => codec::plain_response(&p.user, &p.password),
+            AuthMechanism::External => LongString::default(),
+            AuthMechanism::Plain => codec::plain_response(&p.user, &p.password),
         },
         locale: "en_US".into(),
     })

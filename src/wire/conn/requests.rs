@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use amq_protocol::frame::{AMQPContentHeader, AMQPFrame};
 use amq_protocol::protocol::{basic, channel, confirm, queue, AMQPClass};
-use amq_protocol::types::ShortString;
+use amq_protocol::types::{FieldTable, ShortString};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{WireConn, WireError};
@@ -84,7 +84,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WireConn<S> {
             exchange: short(exchange, "the exchange name")?,
             routing_key: short(routing_key, "the routing key")?,
             nowait: false,
-            arguments: Default::default(),
+            arguments: FieldTable::default(),
         };
         self.send_method(ch, AMQPClass::Queue(queue::AMQPMethod::Bind(bind)))
             .await?;
