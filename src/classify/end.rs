@@ -84,101 +84,26 @@ pub fn end_of(tl: &Timeline) -> End {
     let mut timeout = None;
     let mut interrupted = None;
     for ev in &tl.events {
-        let at = ev.at_ms;
-        let found = match &ev.kind {
-            EventKind::ServerClose {
-                reply_code,
-                reply_text,
-                class_id,
-                method_id,
-            } => {
-                let mut e = End::new(EndKind::ServerClose, at, SeenBy::CloseFrame);
-                e.reply_code = Some(*reply_code);
-                e.reply_text = Some(reply_text.clone());
-                e.class_id = Some(*class_id);
-                e.method_id = Some(*method_id);
-                Some(e)
-            }
-            EventKind::PeerEnded {
-                how,
-                since_last_client_byte_ms,
-                since_last_server_byte_ms,
-                ..
-            } => {
-                let kind = match how {
-                    TcpEnd::Reset => EndKind::Reset,
-                    TcpEnd::Fin => EndKind::Fin,
-                };
-                let mut e = End::new(kind, at, SeenBy::Observer);
-                e.since_last_client_byte_ms = Some(*since_last_client_byte_ms);
-                e.since_last_server_byte_ms = Some(*since_last_server_byte_ms);
-                Some(e)
-            }
-            EventKind::IoError {
-                op,
-                errno,
-                errno_name,
-            } => {
-                let kind = match ErrnoClass::from_raw(*errno) {
-                    ErrnoClass::BrokenPipe | ErrnoClass::Eof => EndKind::Fin,
-                    ErrnoClass::TimedOut | ErrnoClass::Unreachable => EndKind::Silence,
-                    _ => EndKind::Reset,
-                };
-                let seen_by = if op.is_write() {
-                    SeenBy::Write
-                } else {
-                    SeenBy::Read
-                };
-                let mut e = End::new(kind, at, seen_by);
-                e.errno = *errno;
-                e.errno_name = Some(errno_name.clone());
-                Some(e)
-            }
-            EventKind::Eof => Some(End::new(EndKind::Fin, at, SeenBy::Read)),
+        match &ev.kind {
             EventKind::Timeout { .. } => {
-                timeout.get_or_insert(at);
-                None
+                timeout.get_or_insert(ev.at_ms);
             }
             EventKind::Interrupted => {
-                interrupted.get_or_insert(at);
-                None
+                interrupted.get_or_insert(ev.at_ms);
             }
-            _ => None,
-        };
-        if let Some(e) = found {
-            end = Some(e);
-            break;
+            kind => {
+                end = death_shown_by(kind, ev.at_ms);
+                if end.is_some() {
+                    break;
+                }
+            }
         }
     }
-    let mut end = end.unwrap_or_else(|| {
-        if let Some(at) = interrupted {
-            End::new(EndKind::ClientClose, at, SeenBy::Client)
-        } else if let Some(at) = timeout {
-            End::new(EndKind::Silence, at, SeenBy::Timeout)
-        } else {
-            let at = tl
-                .find(|k| matches!(k, EventKind::ClientClose { .. }))
-                .map_or_else(|| tl.events.last().map_or(0, |e| e.at_ms), |e| e.at_ms);
-            End::new(EndKind::Alive, at, SeenBy::Client)
-        }
-    });
+    let mut end = end.unwrap_or_else(|| end_without_death(tl, interrupted, timeout));
     if end.since_last_server_byte_ms.is_none()
         && matches!(end.seen_by, SeenBy::Write | SeenBy::Read)
     {
-        // A write or read saw the death first; the observer, which knows
-        // the server's silence from TCP_INFO, usually reports it a few ms
-        // later. Take its figure, counted back to the end.
-        end.since_last_server_byte_ms = tl
-            .events
-            .iter()
-            .filter(|e| e.at_ms >= end.at_ms && e.at_ms <= end.at_ms + OBSERVER_LAG_MS)
-            .find_map(|e| match e.kind {
-                EventKind::PeerEnded {
-                    since_last_server_byte_ms,
-                    ..
-                } => Some(since_last_server_byte_ms.saturating_sub(e.at_ms - end.at_ms)),
-                _ => None,
-            });
+        end.since_last_server_byte_ms = observer_server_silence(tl, &end);
     }
     if end.since_last_client_byte_ms.is_none() {
         // Silence measured up to the end, from the last write before it.
@@ -186,6 +111,97 @@ pub fn end_of(tl: &Timeline) -> End {
             tl.last_client_byte_before(end.at_ms).map(|t| end.at_ms - t);
     }
     end
+}
+
+/// The death an event at `at` ms shows, if it shows one: a Connection.Close
+/// from the server, the observer's reset or FIN, a failed read or write, or
+/// EOF.
+fn death_shown_by(kind: &EventKind, at: u64) -> Option<End> {
+    match kind {
+        EventKind::ServerClose {
+            reply_code,
+            reply_text,
+            class_id,
+            method_id,
+        } => {
+            let mut e = End::new(EndKind::ServerClose, at, SeenBy::CloseFrame);
+            e.reply_code = Some(*reply_code);
+            e.reply_text = Some(reply_text.clone());
+            e.class_id = Some(*class_id);
+            e.method_id = Some(*method_id);
+            Some(e)
+        }
+        EventKind::PeerEnded {
+            how,
+            since_last_client_byte_ms,
+            since_last_server_byte_ms,
+            ..
+        } => {
+            let kind = match how {
+                TcpEnd::Reset => EndKind::Reset,
+                TcpEnd::Fin => EndKind::Fin,
+            };
+            let mut e = End::new(kind, at, SeenBy::Observer);
+            e.since_last_client_byte_ms = Some(*since_last_client_byte_ms);
+            e.since_last_server_byte_ms = Some(*since_last_server_byte_ms);
+            Some(e)
+        }
+        EventKind::IoError {
+            op,
+            errno,
+            errno_name,
+        } => {
+            let kind = match ErrnoClass::from_raw(*errno) {
+                ErrnoClass::BrokenPipe | ErrnoClass::Eof => EndKind::Fin,
+                ErrnoClass::TimedOut | ErrnoClass::Unreachable => EndKind::Silence,
+                _ => EndKind::Reset,
+            };
+            let seen_by = if op.is_write() {
+                SeenBy::Write
+            } else {
+                SeenBy::Read
+            };
+            let mut e = End::new(kind, at, seen_by);
+            e.errno = *errno;
+            e.errno_name = Some(errno_name.clone());
+            Some(e)
+        }
+        EventKind::Eof => Some(End::new(EndKind::Fin, at, SeenBy::Read)),
+        _ => None,
+    }
+}
+
+/// The ending of a timeline in which nothing died: the interruption if the
+/// run was interrupted, else the first timeout, else still alive when the
+/// client closed it (or at the last event).
+fn end_without_death(tl: &Timeline, interrupted: Option<u64>, timeout: Option<u64>) -> End {
+    if let Some(at) = interrupted {
+        End::new(EndKind::ClientClose, at, SeenBy::Client)
+    } else if let Some(at) = timeout {
+        End::new(EndKind::Silence, at, SeenBy::Timeout)
+    } else {
+        let at = tl
+            .find(|k| matches!(k, EventKind::ClientClose { .. }))
+            .map_or_else(|| tl.events.last().map_or(0, |e| e.at_ms), |e| e.at_ms);
+        End::new(EndKind::Alive, at, SeenBy::Client)
+    }
+}
+
+/// How long the server had been silent at `end`, by the observer's report of
+/// the same death. A write or read saw the death first; the observer, which
+/// knows the server's silence from TCP_INFO, usually reports it a few ms
+/// later (within OBSERVER_LAG_MS). Its figure is counted back to the end.
+fn observer_server_silence(tl: &Timeline, end: &End) -> Option<u64> {
+    tl.events
+        .iter()
+        .filter(|e| e.at_ms >= end.at_ms && e.at_ms <= end.at_ms + OBSERVER_LAG_MS)
+        .find_map(|e| match e.kind {
+            EventKind::PeerEnded {
+                since_last_server_byte_ms,
+                ..
+            } => Some(since_last_server_byte_ms.saturating_sub(e.at_ms - end.at_ms)),
+            _ => None,
+        })
 }
 
 #[cfg(test)]

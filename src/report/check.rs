@@ -291,6 +291,24 @@ fn server_line(t: &TargetReport) -> String {
 /// The human report: one table row per target, steps as columns (ms), then
 /// each target's server and, for failures, the reason and what to do.
 pub fn render_human(r: &CheckReport, style: Style) -> String {
+    let mut out = format!(
+        "{} {} of {} target(s) passed in {}  (step times in ms)\n",
+        style.bold("amqpdoctor check:"),
+        r.passed,
+        r.targets.len(),
+        r.duration_ms
+    );
+    out.push_str(&step_table(r, style));
+    out.push('\n');
+    for t in &r.targets {
+        target_details(&mut out, t, style);
+    }
+    out
+}
+
+/// The table of targets by steps: one row per target, a cell per step with
+/// its time or why it failed, and the target's result.
+fn step_table(r: &CheckReport, style: Style) -> String {
     let cols = columns(r);
     let mut header: Vec<String> = vec!["target".into()];
     header.extend(cols.iter().map(|c| c.to_string()));
@@ -328,78 +346,84 @@ pub fn render_human(r: &CheckReport, style: Style) -> String {
         });
         table.add_row(row);
     }
-    let mut out = format!(
-        "{} {} of {} target(s) passed in {}  (step times in ms)\n",
-        style.bold("amqpdoctor check:"),
-        r.passed,
-        r.targets.len(),
-        r.duration_ms
-    );
-    out.push_str(&table.to_string());
-    out.push('\n');
-    for t in &r.targets {
-        let mark = if t.passed {
-            style.good("✓")
-        } else {
-            style.bad("✗")
-        };
-        let _ = writeln!(out, "\n{mark} {}", clean(&t.target));
-        let line = server_line(t);
-        if !line.is_empty() {
-            let _ = writeln!(out, "  {line}");
-        }
-        if let Some(rt) = t.roundtrip_ms {
-            let _ = writeln!(
-                out,
-                "  round trip (publish → confirm → get) {rt}, whole check {}",
-                t.duration_ms
-            );
-        }
-        for s in &t.steps {
-            if let Some(f) = &s.failure {
-                let _ = writeln!(
-                    out,
-                    "  {} {} failed after {}: {}",
-                    style.bad("step"),
-                    s.step,
-                    s.duration_ms.map_or_else(|| "?".into(), |m| m.to_string()),
-                    clean(&f.message)
-                );
-                let _ = write!(
-                    out,
-                    "{}",
-                    super::style::wrap_with(
-                        &format!("hint: {}", f.hint),
-                        super::style::WIDTH,
-                        "  ",
-                        "        "
-                    )
-                );
-                let _ = writeln!(out, "  more: amqpdoctor explain {}", f.explain);
-            }
-        }
-        for e in &t.expectations {
-            let (mark, detail) = match e.status {
-                StepStatus::Passed => (
-                    style.good("✓"),
-                    format!("got {}", e.observed.as_deref().unwrap_or("?")),
-                ),
-                StepStatus::Failed => (style.bad("✗"), e.message.clone()),
-                StepStatus::Skipped => (style.dim("–"), e.message.clone()),
-            };
-            let _ = writeln!(
-                out,
-                "  {mark} {} ({}): {}",
-                e.name,
-                clean(&e.expected),
-                clean(&detail)
-            );
-        }
-        for n in &t.notes {
-            let _ = writeln!(out, "  note: {}", clean(n));
+    table.to_string()
+}
+
+/// What the table has no room for, for one target: its server, the round
+/// trip, each failed step with its hint, each expectation and the notes.
+fn target_details(out: &mut String, t: &TargetReport, style: Style) {
+    let mark = if t.passed {
+        style.good("✓")
+    } else {
+        style.bad("✗")
+    };
+    let _ = writeln!(out, "\n{mark} {}", clean(&t.target));
+    let line = server_line(t);
+    if !line.is_empty() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let Some(rt) = t.roundtrip_ms {
+        let _ = writeln!(
+            out,
+            "  round trip (publish → confirm → get) {rt}, whole check {}",
+            t.duration_ms
+        );
+    }
+    for s in &t.steps {
+        if let Some(f) = &s.failure {
+            failed_step(out, s, f, style);
         }
     }
-    out
+    for e in &t.expectations {
+        expectation_line(out, e, style);
+    }
+    for n in &t.notes {
+        let _ = writeln!(out, "  note: {}", clean(n));
+    }
+}
+
+/// A failed step: what failed after how long, the hint, and the topic that
+/// explains it.
+fn failed_step(out: &mut String, s: &StepReport, f: &StepFailure, style: Style) {
+    let _ = writeln!(
+        out,
+        "  {} {} failed after {}: {}",
+        style.bad("step"),
+        s.step,
+        s.duration_ms.map_or_else(|| "?".into(), |m| m.to_string()),
+        clean(&f.message)
+    );
+    let _ = write!(
+        out,
+        "{}",
+        super::style::wrap_with(
+            &format!("hint: {}", f.hint),
+            super::style::WIDTH,
+            "  ",
+            "        "
+        )
+    );
+    let _ = writeln!(out, "  more: amqpdoctor explain {}", f.explain);
+}
+
+/// One expectation: passed, failed or skipped, what was expected, and what
+/// was got or why not.
+fn expectation_line(out: &mut String, e: &ExpectationReport, style: Style) {
+    let (mark, detail) = match e.status {
+        StepStatus::Passed => (
+            style.good("✓"),
+            format!("got {}", e.observed.as_deref().unwrap_or("?")),
+        ),
+        StepStatus::Failed => (style.bad("✗"), e.message.clone()),
+        StepStatus::Skipped => (style.dim("–"), e.message.clone()),
+    };
+    let _ = writeln!(
+        out,
+        "  {mark} {} ({}): {}",
+        e.name,
+        clean(&e.expected),
+        clean(&detail)
+    );
 }
 
 /// One document: the report as JSON.

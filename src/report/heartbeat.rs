@@ -192,73 +192,97 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) 
         ));
     }
     if let Some(n) = &r.negotiation {
-        out.push('\n');
-        out.push_str(&table(
-            &[
-                "server proposed (Tune)",
-                "we requested",
-                "negotiated (Tune-Ok)",
-                "frame_max",
-                "channel_max",
-            ],
-            vec![vec![
-                n.server_heartbeat_s.map_or("?".into(), |s| s.to_string()),
-                n.requested_heartbeat_s
-                    .map_or("server's value".into(), |s| {
-                        Heartbeat::from_secs(s).to_string()
-                    }),
-                n.negotiated_heartbeat_s.to_string(),
-                n.frame_max.to_string(),
-                n.channel_max.to_string(),
-            ]],
-        ));
-        out.push('\n');
-        let broker = r.server.as_ref().map_or_else(
-            || Broker::from_server(None, None),
-            |s| Broker::from_server(s.product.as_deref(), s.version.as_deref()),
-        );
-        out.push_str(&wrap(
-            &if broker.is_rabbitmq() {
-                broker.tune_ok_sentence()
-            } else {
-                format!(
-                    "{} RabbitMQ adopts the Tune-Ok value as it is.",
-                    broker.tune_ok_sentence()
-                )
-            },
-            WIDTH,
-            "",
-        ));
+        negotiation_section(&mut out, n, r.server.as_ref());
     }
     if let Some(t) = &r.timings {
-        let whose = match &t.timings_for {
-            TimingsFor::Amqpdoctor => String::new(),
-            TimingsFor::Client(c) => format!("For {c} (it negotiates {}): ", t.heartbeat_s),
-        };
-        // With heartbeats off the warning below says it all.
-        if let Some((lo, hi)) = t.broker_gives_up_after_s {
-            out.push_str(&wrap(
-                &format!(
-                    "{whose}with T = {} RabbitMQ sends a heartbeat after {} without other \
-                     traffic, and drops a client that sent nothing between 2T = {lo} s and \
-                     3T = {hi} s after its last byte (it samples received bytes once per T and \
-                     gives up after two empty samples).",
-                    t.heartbeat_s,
-                    secs(t.heartbeat_every_ms),
-                ),
-                WIDTH,
-                "",
-            ));
-        } else if !whose.is_empty() {
-            out.push_str(&wrap(&format!("{whose}heartbeats are off."), WIDTH, ""));
-        }
+        timings_section(&mut out, t);
     }
     for w in &r.warnings {
         out.push_str(&style.bad(&wrap(&format!("warning: {w}"), WIDTH, "")));
     }
     out.push('\n');
-    let rows = r
-        .clients
+    clients_section(&mut out, &r.clients, style);
+    if let Some(spec) = only {
+        chosen_client_section(&mut out, spec, style);
+    }
+    if let Some(o) = &r.observed {
+        observed_section(&mut out, o, style);
+    }
+    out
+}
+
+/// The negotiation with the server: what it proposed in Tune, what we
+/// requested and what Tune-Ok settled, then how the broker takes Tune-Ok.
+fn negotiation_section(out: &mut String, n: &Negotiation, server: Option<&ServerSummary>) {
+    out.push('\n');
+    out.push_str(&table(
+        &[
+            "server proposed (Tune)",
+            "we requested",
+            "negotiated (Tune-Ok)",
+            "frame_max",
+            "channel_max",
+        ],
+        vec![vec![
+            n.server_heartbeat_s.map_or("?".into(), |s| s.to_string()),
+            n.requested_heartbeat_s
+                .map_or("server's value".into(), |s| {
+                    Heartbeat::from_secs(s).to_string()
+                }),
+            n.negotiated_heartbeat_s.to_string(),
+            n.frame_max.to_string(),
+            n.channel_max.to_string(),
+        ]],
+    ));
+    out.push('\n');
+    let broker = server.map_or_else(
+        || Broker::from_server(None, None),
+        |s| Broker::from_server(s.product.as_deref(), s.version.as_deref()),
+    );
+    out.push_str(&wrap(
+        &if broker.is_rabbitmq() {
+            broker.tune_ok_sentence()
+        } else {
+            format!(
+                "{} RabbitMQ adopts the Tune-Ok value as it is.",
+                broker.tune_ok_sentence()
+            )
+        },
+        WIDTH,
+        "",
+    ));
+}
+
+/// When the broker sends heartbeats and when it gives up on a silent
+/// client, for amqpdoctor's own heartbeat or a client library's.
+fn timings_section(out: &mut String, t: &Timings) {
+    let whose = match &t.timings_for {
+        TimingsFor::Amqpdoctor => String::new(),
+        TimingsFor::Client(c) => format!("For {c} (it negotiates {}): ", t.heartbeat_s),
+    };
+    // With heartbeats off the warning below says it all.
+    if let Some((lo, hi)) = t.broker_gives_up_after_s {
+        out.push_str(&wrap(
+            &format!(
+                "{whose}with T = {} RabbitMQ sends a heartbeat after {} without other \
+                 traffic, and drops a client that sent nothing between 2T = {lo} s and \
+                 3T = {hi} s after its last byte (it samples received bytes once per T and \
+                 gives up after two empty samples).",
+                t.heartbeat_s,
+                secs(t.heartbeat_every_ms),
+            ),
+            WIDTH,
+            "",
+        ));
+    } else if !whose.is_empty() {
+        out.push_str(&wrap(&format!("{whose}heartbeats are off."), WIDTH, ""));
+    }
+}
+
+/// What each client library would negotiate against this server: a table,
+/// then the libraries' notes.
+fn clients_section(out: &mut String, clients: &[ClientRow], style: Style) {
+    let rows = clients
         .iter()
         .map(|c| {
             vec![
@@ -294,83 +318,88 @@ pub fn render(r: &HeartbeatReport, only: Option<&ClientSpec<'_>>, style: Style) 
         rows,
     ));
     out.push('\n');
-    for c in r.clients.iter().filter_map(|c| c.note.as_ref()) {
+    for c in clients.iter().filter_map(|c| c.note.as_ref()) {
         out.push_str(&wrap(&format!("note: {c}"), WIDTH, ""));
     }
-    if let Some(spec) = only {
-        let row = spec.row();
-        out.push('\n');
-        out.push_str(&style.bold(&format!("{} {}", spec.lib.name, row.label)));
-        out.push('\n');
-        out.push_str(&wrap(&format!("setting: {}", row.setting), WIDTH, "  "));
+}
+
+/// The one client library asked about: its setting, the remedy and the
+/// sources.
+fn chosen_client_section(out: &mut String, spec: &ClientSpec<'_>, style: Style) {
+    let row = spec.row();
+    out.push('\n');
+    out.push_str(&style.bold(&format!("{} {}", spec.lib.name, row.label)));
+    out.push('\n');
+    out.push_str(&wrap(&format!("setting: {}", row.setting), WIDTH, "  "));
+    out.push_str(&wrap(
+        &format!("remedy: {}", row.remedy.join(" ")),
+        WIDTH,
+        "  ",
+    ));
+    for s in &row.sources {
+        out.push_str(&wrap(&format!("source: {}", s.cite()), WIDTH, "  "));
+    }
+}
+
+/// The heartbeats seen during the watch, each direction against the
+/// expected gap, and a word when heartbeats are off.
+fn observed_section(out: &mut String, o: &CadenceSeen, style: Style) {
+    out.push_str(&format!(
+        "\nObserved for {}{}:\n",
+        secs(o.duration_ms),
+        if o.interrupted { " (interrupted)" } else { "" }
+    ));
+    let line = |dir: &str, c: &Cadence| {
+        vec![
+            dir.to_string(),
+            c.count.to_string(),
+            c.mean_gap_ms.map_or("-".into(), secs),
+            c.max_gap_ms.map_or("-".into(), secs),
+            if c.expected_gap_ms == 0 {
+                "none".into()
+            } else {
+                secs(c.expected_gap_ms)
+            },
+            if c.faulty() {
+                style.bad(&format!(
+                    "{} late{}",
+                    c.late,
+                    if c.missing { ", missing" } else { "" }
+                ))
+            } else {
+                "ok".into()
+            },
+        ]
+    };
+    out.push_str(&table(
+        &[
+            "direction",
+            "heartbeats",
+            "mean gap",
+            "max gap",
+            "expected gap",
+            "verdict",
+        ],
+        vec![
+            line("server → client", &o.server_to_client),
+            line("client → server", &o.client_to_server),
+        ],
+    ));
+    out.push('\n');
+    if o.server_to_client.expected_gap_ms == 0 {
         out.push_str(&wrap(
-            &format!("remedy: {}", row.remedy.join(" ")),
+            &if o.server_to_client.count == 0 {
+                "Heartbeats are off and the server sent none, as agreed.".to_string()
+            } else {
+                format!(
+                    "Heartbeats are off but the server sent {}!",
+                    o.server_to_client.count
+                )
+            },
             WIDTH,
-            "  ",
+            "",
         ));
-        for s in &row.sources {
-            out.push_str(&wrap(&format!("source: {}", s.cite()), WIDTH, "  "));
-        }
     }
-    if let Some(o) = &r.observed {
-        out.push_str(&format!(
-            "\nObserved for {}{}:\n",
-            secs(o.duration_ms),
-            if o.interrupted { " (interrupted)" } else { "" }
-        ));
-        let line = |dir: &str, c: &Cadence| {
-            vec![
-                dir.to_string(),
-                c.count.to_string(),
-                c.mean_gap_ms.map_or("-".into(), secs),
-                c.max_gap_ms.map_or("-".into(), secs),
-                if c.expected_gap_ms == 0 {
-                    "none".into()
-                } else {
-                    secs(c.expected_gap_ms)
-                },
-                if c.faulty() {
-                    style.bad(&format!(
-                        "{} late{}",
-                        c.late,
-                        if c.missing { ", missing" } else { "" }
-                    ))
-                } else {
-                    "ok".into()
-                },
-            ]
-        };
-        out.push_str(&table(
-            &[
-                "direction",
-                "heartbeats",
-                "mean gap",
-                "max gap",
-                "expected gap",
-                "verdict",
-            ],
-            vec![
-                line("server → client", &o.server_to_client),
-                line("client → server", &o.client_to_server),
-            ],
-        ));
-        out.push('\n');
-        if o.server_to_client.expected_gap_ms == 0 {
-            out.push_str(&wrap(
-                &if o.server_to_client.count == 0 {
-                    "Heartbeats are off and the server sent none, as agreed.".to_string()
-                } else {
-                    format!(
-                        "Heartbeats are off but the server sent {}!",
-                        o.server_to_client.count
-                    )
-                },
-                WIDTH,
-                "",
-            ));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -141,6 +141,30 @@ impl ScanReport {
 
 /// The human report.
 pub fn render(r: &ScanReport, style: Style) -> String {
+    let mut out = headline(r, style);
+    if r.connections.is_empty() {
+        out.push_str("no TCP connection matched (is the application running on this host?)\n");
+        return out;
+    }
+    out.push('\n');
+    out.push_str(&connection_table(r, style));
+    out.push_str("\n\n");
+    out.push_str(&connection_notes(r));
+    if r.untracked > 0 {
+        out.push_str(&format!(
+            "\n{} more socket(s) matched but were not followed (too many)\n",
+            r.untracked
+        ));
+    }
+    if r.interrupted {
+        out.push_str(&style.bad("\ninterrupted: what was seen so far\n"));
+    }
+    out
+}
+
+/// The first line: how many connections were found with what (the process
+/// or the peer ports), and how they were read (one reading or a watch).
+fn headline(r: &ScanReport, style: Style) -> String {
     let what = match r.pid {
         Some(pid) => format!("process {pid}"),
         None => format!(
@@ -157,16 +181,16 @@ pub fn render(r: &ScanReport, style: Style) -> String {
     } else {
         format!("watched {} ({} readings)", secs(r.duration_ms), r.samples)
     };
-    let mut out = format!(
+    format!(
         "{} {} connection(s) with {what}; {how}\n",
         style.bold("amqpdoctor scan:"),
         r.connections.len()
-    );
-    if r.connections.is_empty() {
-        out.push_str("no TCP connection matched (is the application running on this host?)\n");
-        return out;
-    }
-    out.push('\n');
+    )
+}
+
+/// One row per connection: its number, pid, addresses, TCP state, how long
+/// each side has been silent, the inferred heartbeat and the result.
+fn connection_table(r: &ScanReport, style: Style) -> String {
     let rows = r
         .connections
         .iter()
@@ -189,7 +213,7 @@ pub fn render(r: &ScanReport, style: Style) -> String {
             ]
         })
         .collect();
-    out.push_str(&table_unwrapped(
+    table_unwrapped(
         &[
             "",
             "pid",
@@ -200,8 +224,13 @@ pub fn render(r: &ScanReport, style: Style) -> String {
             "result",
         ],
         rows,
-    ));
-    out.push_str("\n\n");
+    )
+}
+
+/// The note on each connection, numbered as in the table, with the command
+/// of its process when known.
+fn connection_notes(r: &ScanReport) -> String {
+    let mut out = String::new();
     for (i, c) in r.connections.iter().enumerate() {
         let who = c
             .command
@@ -213,15 +242,6 @@ pub fn render(r: &ScanReport, style: Style) -> String {
             &format!("#{:<3}", i + 1),
             "    ",
         ));
-    }
-    if r.untracked > 0 {
-        out.push_str(&format!(
-            "\n{} more socket(s) matched but were not followed (too many)\n",
-            r.untracked
-        ));
-    }
-    if r.interrupted {
-        out.push_str(&style.bad("\ninterrupted: what was seen so far\n"));
     }
     out
 }

@@ -280,57 +280,8 @@ async fn run_steps(
     out: &mut CheckOutcome,
 ) -> Option<WireConn<Transport>> {
     let timeout = spec.step_timeout;
-    let target = &spec.target;
-    let mut tl = Timeline::new(false);
-
-    let addrs = steps
-        .run(CheckStep::Dns, async {
-            wire::resolve(target, timeout)
-                .await
-                .map_err(|e| StepError::Wire(e.setup_error()))
-        })
-        .await?;
-    let stream = steps
-        .run(CheckStep::Connect, async {
-            wire::connect_addrs(target.host(), &addrs, timeout, &mut tl)
-                .await
-                .map_err(|e| StepError::Wire(e.setup_error()))
-        })
-        .await?;
-    out.peer = stream.peer_addr().ok();
-    let stream = if target.is_tls() {
-        steps
-            .run(CheckStep::Tls, async {
-                wire::secure(stream, target, timeout, &mut tl)
-                    .await
-                    .inspect(|s| out.accept_tls(s.leniency()))
-                    .map_err(wire_err(Stage::Tls))
-            })
-            .await?
-    } else {
-        Transport::Plain(stream)
-    };
-
-    let mut conn = WireConn::new(stream, tl, timeout);
-    let params = HandshakeParams::for_target(target, spec.heartbeat, "amqpdoctor/check");
     // Before Open-Ok there is no connection to close politely.
-    let hs = steps
-        .run(CheckStep::Handshake, async {
-            conn.handshake(&params)
-                .await
-                .map_err(wire_err(Stage::Handshake))
-        })
-        .await?;
-    let confirms = hs.server.has_capability("publisher_confirms");
-    out.handshake = Some(hs);
-    out.confirms = confirms;
-    if !confirms {
-        out.notes.push(
-            "the server does not announce publisher_confirms: the publish is timed as a write \
-             and the get retried until the message arrives"
-                .into(),
-        );
-    }
+    let (mut conn, confirms) = opening_steps(spec, steps, out).await?;
 
     let ch = 1;
     let channel = steps
@@ -380,27 +331,10 @@ async fn run_steps(
     }
 
     let got = steps
-        .run(CheckStep::Get, async {
-            let e = wire_err(Stage::Channel);
-            let deadline = Instant::now() + timeout;
-            loop {
-                match conn.get(ch, &queue, MAX_BODY).await.map_err(&e)? {
-                    Some(b) if b == body => return Ok(()),
-                    Some(b) => {
-                        return Err(StepError::BodyMismatch {
-                            sent: body.len(),
-                            got: b.len(),
-                        })
-                    }
-                    // Confirmed means enqueued: empty is a loss. Without
-                    // confirms the message may still be on its way.
-                    None if confirms || Instant::now() >= deadline => {
-                        return Err(StepError::NotDelivered)
-                    }
-                    None => tokio::time::sleep(Duration::from_millis(5)).await,
-                }
-            }
-        })
+        .run(
+            CheckStep::Get,
+            get_step(&mut conn, &queue, &body, confirms, timeout),
+        )
         .await;
     if got.is_none() {
         return Some(conn);
@@ -412,6 +346,99 @@ async fn run_steps(
         })
         .await;
     None
+}
+
+/// The steps up to an open connection: dns, connect, tls (for `amqps://`)
+/// and the handshake. Returns the connection and whether the server
+/// announced publisher confirms, or None when a step failed.
+async fn opening_steps(
+    spec: &CheckSpec,
+    steps: &mut Steps,
+    out: &mut CheckOutcome,
+) -> Option<(WireConn<Transport>, bool)> {
+    let timeout = spec.step_timeout;
+    let target = &spec.target;
+    let mut tl = Timeline::new(false);
+
+    let addrs = steps
+        .run(CheckStep::Dns, async {
+            wire::resolve(target, timeout)
+                .await
+                .map_err(|e| StepError::Wire(e.setup_error()))
+        })
+        .await?;
+    let stream = steps
+        .run(CheckStep::Connect, async {
+            wire::connect_addrs(target.host(), &addrs, timeout, &mut tl)
+                .await
+                .map_err(|e| StepError::Wire(e.setup_error()))
+        })
+        .await?;
+    out.peer = stream.peer_addr().ok();
+    let stream = if target.is_tls() {
+        steps
+            .run(CheckStep::Tls, async {
+                wire::secure(stream, target, timeout, &mut tl)
+                    .await
+                    .inspect(|s| out.accept_tls(s.leniency()))
+                    .map_err(wire_err(Stage::Tls))
+            })
+            .await?
+    } else {
+        Transport::Plain(stream)
+    };
+
+    let mut conn = WireConn::new(stream, tl, timeout);
+    let params = HandshakeParams::for_target(target, spec.heartbeat, "amqpdoctor/check");
+    let hs = steps
+        .run(CheckStep::Handshake, async {
+            conn.handshake(&params)
+                .await
+                .map_err(wire_err(Stage::Handshake))
+        })
+        .await?;
+    let confirms = hs.server.has_capability("publisher_confirms");
+    out.handshake = Some(hs);
+    out.confirms = confirms;
+    if !confirms {
+        out.notes.push(
+            "the server does not announce publisher_confirms: the publish is timed as a write \
+             and the get retried until the message arrives"
+                .into(),
+        );
+    }
+
+    Some((conn, confirms))
+}
+
+/// The get step: get the message back (within `timeout`) and compare its
+/// body with the one published. Without publisher confirms an empty queue
+/// is retried until the deadline.
+async fn get_step(
+    conn: &mut WireConn<Transport>,
+    queue: &str,
+    body: &[u8],
+    confirms: bool,
+    timeout: Duration,
+) -> Result<(), StepError> {
+    let ch = 1;
+    let e = wire_err(Stage::Channel);
+    let deadline = Instant::now() + timeout;
+    loop {
+        match conn.get(ch, queue, MAX_BODY).await.map_err(&e)? {
+            Some(b) if b == body => return Ok(()),
+            Some(b) => {
+                return Err(StepError::BodyMismatch {
+                    sent: body.len(),
+                    got: b.len(),
+                })
+            }
+            // Confirmed means enqueued: empty is a loss. Without
+            // confirms the message may still be on its way.
+            None if confirms || Instant::now() >= deadline => return Err(StepError::NotDelivered),
+            None => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! is forwarded byte for byte. Traffic that is not AMQP is forwarded raw.
 
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use amq_protocol::frame::AMQPFrame;
@@ -261,6 +262,9 @@ enum State {
     Forgotten,
 }
 
+/// Proxy one accepted connection: connect upstream, relay both ways until
+/// it ends, announce the end, and after `forget` hold the side that was
+/// never told. Its summary.
 async fn proxy_one(
     id: u32,
     mut client: TcpStream,
@@ -290,103 +294,8 @@ async fn proxy_one(
             .peer_addr()
             .map_or_else(|_| spec.upstream.clone(), |a| a.to_string()),
     });
-    let parse = spec.log_frames || spec.drop_to_server || spec.drop_to_client;
-    let mut framers = [
-        Framer {
-            buf: Vec::new(),
-            raw: !parse,
-        },
-        Framer {
-            buf: Vec::new(),
-            raw: !parse,
-        },
-    ];
-    let (mut cbuf, mut sbuf) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
-    let (mut client_eof, mut server_eof) = (false, false);
-    let mut state = State::Forwarding;
-    let mut last = Instant::now();
-    let mut cancel = spec.cancel.clone();
-    // `forget`: the side whose packet came after the flow was forgotten.
-    let mut rejected: Option<Direction> = None;
-    let ended = loop {
-        if client_eof && server_eof {
-            break "both sides closed (FIN)".to_string();
-        }
-        if state == State::Blackhole && (client_eof || server_eof) && spec.on_idle == OnIdle::Close
-        {
-            break "idle: closed both sides (FIN)".to_string();
-        }
-        let deadline = spec
-            .idle_timeout
-            .filter(|_| state == State::Forwarding)
-            .map(|d| last + d);
-        let idle = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        let looking = Looking {
-            spec: &spec,
-            id,
-            at_ms: ms(),
-            events: &events,
-            blackhole: state == State::Blackhole,
-            forgotten: state == State::Forgotten,
-        };
-        tokio::select! {
-            r = client.read(&mut cbuf), if !client_eof => {
-                let [to_server, _] = &mut framers;
-                match relay(r, &cbuf, Direction::ToServer, &mut server, to_server, &looking, &mut s).await {
-                    Flow::Data => last = Instant::now(),
-                    Flow::Eof => client_eof = true,
-                    Flow::End(why) => break why,
-                    Flow::Rejected => {
-                        rejected = Some(Direction::ToServer);
-                        break "forgotten: the client sent after the idle and got RST; the \
-                               server side was never told".to_string();
-                    }
-                }
-            }
-            r = server.read(&mut sbuf), if !server_eof => {
-                let [_, to_client] = &mut framers;
-                match relay(r, &sbuf, Direction::ToClient, &mut client, to_client, &looking, &mut s).await {
-                    Flow::Data => last = Instant::now(),
-                    Flow::Eof => server_eof = true,
-                    Flow::End(why) => break why,
-                    Flow::Rejected => {
-                        rejected = Some(Direction::ToClient);
-                        break "forgotten: the server sent after the idle and got RST; the \
-                               client side was never told".to_string();
-                    }
-                }
-            }
-            _ = idle => {
-                let idle_ms = duration_ms(last.elapsed());
-                s.idle_action = Some(spec.on_idle);
-                s.idle_ms = Some(idle_ms);
-                events.send(ProxyEvent::Idle { id, at_ms: ms(), idle_ms, action: spec.on_idle });
-                match spec.on_idle {
-                    OnIdle::Reset => {
-                        for side in [&client, &server] {
-                            let _ = set_linger_zero(side);
-                        }
-                        break "idle: reset both sides (RST)".to_string();
-                    }
-                    OnIdle::Close => {
-                        let _ = client.shutdown().await;
-                        let _ = server.shutdown().await;
-                        // Keep reading until each side answers with its own
-                        // FIN: closing with unread data would send RST.
-                        state = State::Blackhole;
-                    }
-                    OnIdle::Drop => state = State::Blackhole,
-                    OnIdle::Forget => state = State::Forgotten,
-                }
-            }
-            _ = cancelled(&mut cancel) => break "proxy stopped (Ctrl-C)".to_string(),
-        }
-    };
+    let (ended, rejected) =
+        relay_both_ways(&mut client, &mut server, &spec, start, &events, &mut s).await;
     s.ended_at_ms = Some(ms());
     s.ended = ended.clone();
     events.send(ProxyEvent::Closed {
@@ -401,9 +310,165 @@ async fn proxy_one(
         };
         let _ = set_linger_zero(&sender);
         drop(sender);
+        let mut cancel = spec.cancel.clone();
         s.bytes_blackholed += hold_until_gone(other, &mut cancel).await;
     }
     s
+}
+
+/// Relay both directions, act on the idle timeout, until the connection
+/// ends: why it ended, and the side that was rejected after `forget`.
+async fn relay_both_ways(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    spec: &ProxySpec,
+    start: Instant,
+    events: &EventSink,
+    s: &mut ConnSummary,
+) -> (String, Option<Direction>) {
+    let ms = || duration_ms(start.elapsed());
+    let parse = spec.log_frames || spec.drop_to_server || spec.drop_to_client;
+    let framer = || Framer {
+        buf: Vec::new(),
+        raw: !parse,
+    };
+    let mut framers = [framer(), framer()];
+    let (mut cbuf, mut sbuf) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
+    let (mut client_eof, mut server_eof) = (false, false);
+    let mut state = State::Forwarding;
+    let mut last = Instant::now();
+    let mut cancel = spec.cancel.clone();
+    loop {
+        if let Some(why) = closed_both(state, client_eof, server_eof, spec.on_idle) {
+            return (why, None);
+        }
+        let deadline = spec
+            .idle_timeout
+            .filter(|_| state == State::Forwarding)
+            .map(|d| last + d);
+        let idle = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let looking = Looking {
+            spec,
+            id: s.id,
+            at_ms: ms(),
+            events,
+            blackhole: state == State::Blackhole,
+            forgotten: state == State::Forgotten,
+        };
+        let end = tokio::select! {
+            r = client.read(&mut cbuf), if !client_eof => {
+                let [to_server, _] = &mut framers;
+                let flow = relay(r, &cbuf, Direction::ToServer, server, to_server, &looking, s).await;
+                after_read(flow, Direction::ToServer, &mut last, &mut client_eof)
+            }
+            r = server.read(&mut sbuf), if !server_eof => {
+                let [_, to_client] = &mut framers;
+                let flow = relay(r, &sbuf, Direction::ToClient, client, to_client, &looking, s).await;
+                after_read(flow, Direction::ToClient, &mut last, &mut server_eof)
+            }
+            _ = idle => {
+                let idle_ms = duration_ms(last.elapsed());
+                match go_idle(client, server, spec, events, s, ms(), idle_ms).await {
+                    ControlFlow::Continue(next) => state = next,
+                    ControlFlow::Break(why) => return (why, None),
+                }
+                None
+            }
+            _ = cancelled(&mut cancel) => return ("proxy stopped (Ctrl-C)".to_string(), None),
+        };
+        if let Some(end) = end {
+            return end;
+        }
+    }
+}
+
+/// Whether the connection is over before the next read: both sides closed,
+/// or, after `--on-idle close`, a side answered with its FIN.
+fn closed_both(
+    state: State,
+    client_eof: bool,
+    server_eof: bool,
+    on_idle: OnIdle,
+) -> Option<String> {
+    if client_eof && server_eof {
+        return Some("both sides closed (FIN)".to_string());
+    }
+    if state == State::Blackhole && (client_eof || server_eof) && on_idle == OnIdle::Close {
+        return Some("idle: closed both sides (FIN)".to_string());
+    }
+    None
+}
+
+/// What one relayed read in `dir` means for the loop: data marks the flow
+/// busy, a FIN marks its side closed; the end of the connection is why,
+/// with the side rejected after `forget`.
+fn after_read(
+    flow: Flow,
+    dir: Direction,
+    last: &mut Instant,
+    eof: &mut bool,
+) -> Option<(String, Option<Direction>)> {
+    match flow {
+        Flow::Data => *last = Instant::now(),
+        Flow::Eof => *eof = true,
+        Flow::End(why) => return Some((why, None)),
+        Flow::Rejected => {
+            let (sender, other) = match dir {
+                Direction::ToServer => ("client", "server"),
+                Direction::ToClient => ("server", "client"),
+            };
+            let why = format!(
+                "forgotten: the {sender} sent after the idle and got RST; the {other} side was \
+                 never told"
+            );
+            return Some((why, Some(dir)));
+        }
+    }
+    None
+}
+
+/// The flow was idle for `idle_ms`: record and announce it, then do what
+/// `--on-idle` says. Breaks with why the connection ended (`reset`), or
+/// continues in the state the loop goes on in.
+async fn go_idle(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    spec: &ProxySpec,
+    events: &EventSink,
+    s: &mut ConnSummary,
+    at_ms: u64,
+    idle_ms: u64,
+) -> ControlFlow<String, State> {
+    s.idle_action = Some(spec.on_idle);
+    s.idle_ms = Some(idle_ms);
+    events.send(ProxyEvent::Idle {
+        id: s.id,
+        at_ms,
+        idle_ms,
+        action: spec.on_idle,
+    });
+    match spec.on_idle {
+        OnIdle::Reset => {
+            for side in [&*client, &*server] {
+                let _ = set_linger_zero(side);
+            }
+            ControlFlow::Break("idle: reset both sides (RST)".to_string())
+        }
+        OnIdle::Close => {
+            let _ = client.shutdown().await;
+            let _ = server.shutdown().await;
+            // Keep reading until each side answers with its own
+            // FIN: closing with unread data would send RST.
+            ControlFlow::Continue(State::Blackhole)
+        }
+        OnIdle::Drop => ControlFlow::Continue(State::Blackhole),
+        OnIdle::Forget => ControlFlow::Continue(State::Forgotten),
+    }
 }
 
 /// `forget`: the side that was not told keeps its connection; read and

@@ -143,105 +143,121 @@ pub fn method_name(class: &AMQPClass) -> String {
     method_name_by_id(class.get_amqp_class_id(), class.get_amqp_method_id())
 }
 
+/// One class of AMQP 0-9-1: its id, its name and its methods as (method
+/// id, method name), as the 0-9-1 specification numbers them.
+type ClassNames = (u16, &'static str, &'static [(u16, &'static str)]);
+
+/// The classes of AMQP 0-9-1 and their methods, by id.
+const METHOD_NAMES: &[ClassNames] = &[
+    (
+        10,
+        "Connection",
+        &[
+            (10, "Start"),
+            (11, "StartOk"),
+            (20, "Secure"),
+            (21, "SecureOk"),
+            (30, "Tune"),
+            (31, "TuneOk"),
+            (40, "Open"),
+            (41, "OpenOk"),
+            (50, "Close"),
+            (51, "CloseOk"),
+            (60, "Blocked"),
+            (61, "Unblocked"),
+            (70, "UpdateSecret"),
+            (71, "UpdateSecretOk"),
+        ],
+    ),
+    (
+        20,
+        "Channel",
+        &[
+            (10, "Open"),
+            (11, "OpenOk"),
+            (20, "Flow"),
+            (21, "FlowOk"),
+            (40, "Close"),
+            (41, "CloseOk"),
+        ],
+    ),
+    (
+        40,
+        "Exchange",
+        &[
+            (10, "Declare"),
+            (11, "DeclareOk"),
+            (20, "Delete"),
+            (21, "DeleteOk"),
+            (30, "Bind"),
+            (31, "BindOk"),
+            (40, "Unbind"),
+            (51, "UnbindOk"),
+        ],
+    ),
+    (
+        50,
+        "Queue",
+        &[
+            (10, "Declare"),
+            (11, "DeclareOk"),
+            (20, "Bind"),
+            (21, "BindOk"),
+            (30, "Purge"),
+            (31, "PurgeOk"),
+            (40, "Delete"),
+            (41, "DeleteOk"),
+            (50, "Unbind"),
+            (51, "UnbindOk"),
+        ],
+    ),
+    (
+        60,
+        "Basic",
+        &[
+            (10, "Qos"),
+            (11, "QosOk"),
+            (20, "Consume"),
+            (21, "ConsumeOk"),
+            (30, "Cancel"),
+            (31, "CancelOk"),
+            (40, "Publish"),
+            (50, "Return"),
+            (60, "Deliver"),
+            (70, "Get"),
+            (71, "GetOk"),
+            (72, "GetEmpty"),
+            (80, "Ack"),
+            (90, "Reject"),
+            (100, "RecoverAsync"),
+            (110, "Recover"),
+            (111, "RecoverOk"),
+            (120, "Nack"),
+        ],
+    ),
+    (85, "Confirm", &[(10, "Select"), (11, "SelectOk")]),
+    (
+        90,
+        "Tx",
+        &[
+            (10, "Select"),
+            (11, "SelectOk"),
+            (20, "Commit"),
+            (21, "CommitOk"),
+            (30, "Rollback"),
+            (31, "RollbackOk"),
+        ],
+    ),
+];
+
 /// `Class.Method` from numeric ids, as Connection.Close's class_id/method_id
 /// name the method that caused an error.
 pub fn method_name_by_id(class_id: u16, method_id: u16) -> String {
-    let (class, methods): (&str, &[(u16, &str)]) = match class_id {
-        10 => (
-            "Connection",
-            &[
-                (10, "Start"),
-                (11, "StartOk"),
-                (20, "Secure"),
-                (21, "SecureOk"),
-                (30, "Tune"),
-                (31, "TuneOk"),
-                (40, "Open"),
-                (41, "OpenOk"),
-                (50, "Close"),
-                (51, "CloseOk"),
-                (60, "Blocked"),
-                (61, "Unblocked"),
-                (70, "UpdateSecret"),
-                (71, "UpdateSecretOk"),
-            ],
-        ),
-        20 => (
-            "Channel",
-            &[
-                (10, "Open"),
-                (11, "OpenOk"),
-                (20, "Flow"),
-                (21, "FlowOk"),
-                (40, "Close"),
-                (41, "CloseOk"),
-            ],
-        ),
-        40 => (
-            "Exchange",
-            &[
-                (10, "Declare"),
-                (11, "DeclareOk"),
-                (20, "Delete"),
-                (21, "DeleteOk"),
-                (30, "Bind"),
-                (31, "BindOk"),
-                (40, "Unbind"),
-                (51, "UnbindOk"),
-            ],
-        ),
-        50 => (
-            "Queue",
-            &[
-                (10, "Declare"),
-                (11, "DeclareOk"),
-                (20, "Bind"),
-                (21, "BindOk"),
-                (30, "Purge"),
-                (31, "PurgeOk"),
-                (40, "Delete"),
-                (41, "DeleteOk"),
-                (50, "Unbind"),
-                (51, "UnbindOk"),
-            ],
-        ),
-        60 => (
-            "Basic",
-            &[
-                (10, "Qos"),
-                (11, "QosOk"),
-                (20, "Consume"),
-                (21, "ConsumeOk"),
-                (30, "Cancel"),
-                (31, "CancelOk"),
-                (40, "Publish"),
-                (50, "Return"),
-                (60, "Deliver"),
-                (70, "Get"),
-                (71, "GetOk"),
-                (72, "GetEmpty"),
-                (80, "Ack"),
-                (90, "Reject"),
-                (100, "RecoverAsync"),
-                (110, "Recover"),
-                (111, "RecoverOk"),
-                (120, "Nack"),
-            ],
-        ),
-        85 => ("Confirm", &[(10, "Select"), (11, "SelectOk")]),
-        90 => (
-            "Tx",
-            &[
-                (10, "Select"),
-                (11, "SelectOk"),
-                (20, "Commit"),
-                (21, "CommitOk"),
-                (30, "Rollback"),
-                (31, "RollbackOk"),
-            ],
-        ),
-        0 => return "none".into(),
-        _ => return format!("class {class_id} method {method_id}"),
+    if class_id == 0 {
+        return "none".into();
+    }
+    let Some((_, class, methods)) = METHOD_NAMES.iter().find(|(id, _, _)| *id == class_id) else {
+        return format!("class {class_id} method {method_id}");
     };
     match methods.iter().find(|(id, _)| *id == method_id) {
         Some((_, m)) => format!("{class}.{m}"),

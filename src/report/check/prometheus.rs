@@ -28,96 +28,153 @@ fn label(v: &str) -> String {
     out
 }
 
+/// Samples of one metric family: (labels, value).
+type Samples = Vec<(String, String)>;
+
 /// The Prometheus text exposition format (version 0.0.4): per-target up,
 /// step durations and successes, negotiated values, expectations, server
 /// info. For node_exporter's textfile collector or a Pushgateway.
 pub fn render_prometheus(r: &CheckReport) -> String {
     let mut out = String::new();
-    let mut family = |name: &str, help: &str, samples: Vec<(String, String)>| {
-        if samples.is_empty() {
-            return;
-        }
-        let _ = writeln!(out, "# HELP amqpdoctor_check_{name} {help}");
-        let _ = writeln!(out, "# TYPE amqpdoctor_check_{name} gauge");
-        for (labels, value) in samples {
-            let _ = writeln!(out, "amqpdoctor_check_{name}{{{labels}}} {value}");
-        }
-    };
-    let t_label = |t: &TargetReport| format!("target=\"{}\"", label(&t.target));
-    let per_target = |f: &dyn Fn(&TargetReport) -> Option<String>| -> Vec<(String, String)> {
-        r.targets
-            .iter()
-            .filter_map(|t| f(t).map(|v| (t_label(t), v)))
-            .collect()
-    };
+    result_families(&mut out, r);
+    negotiation_families(&mut out, r);
     family(
+        &mut out,
+        "expectation_success",
+        "1 when the expectation held, 0 when it did not.",
+        expectation_samples(r),
+    );
+    family(
+        &mut out,
+        "server_info",
+        "The server's product and version (always 1).",
+        server_info_samples(r),
+    );
+    family(
+        &mut out,
+        "failure_info",
+        "The step that failed and its verdict code (always 1).",
+        failure_samples(r),
+    );
+    out
+}
+
+/// One metric family, a gauge: its HELP and TYPE lines and a line per
+/// sample; nothing when it has no samples.
+fn family(out: &mut String, name: &str, help: &str, samples: Samples) {
+    if samples.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "# HELP amqpdoctor_check_{name} {help}");
+    let _ = writeln!(out, "# TYPE amqpdoctor_check_{name} gauge");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "amqpdoctor_check_{name}{{{labels}}} {value}");
+    }
+}
+
+/// The label that names a target.
+fn target_label(t: &TargetReport) -> String {
+    format!("target=\"{}\"", label(&t.target))
+}
+
+/// A sample per target for which `f` has a value.
+fn per_target(r: &CheckReport, f: &dyn Fn(&TargetReport) -> Option<String>) -> Samples {
+    r.targets
+        .iter()
+        .filter_map(|t| f(t).map(|v| (target_label(t), v)))
+        .collect()
+}
+
+/// A sample per step of each target for which `f` has a value.
+fn per_step(r: &CheckReport, f: &dyn Fn(&StepReport) -> Option<String>) -> Samples {
+    r.targets
+        .iter()
+        .flat_map(|t| {
+            t.steps.iter().filter_map(move |s| {
+                f(s).map(|v| (format!("{},step=\"{}\"", target_label(t), s.step), v))
+            })
+        })
+        .collect()
+}
+
+/// How each check went: up, its duration, each step's duration and
+/// success, and the round trip.
+fn result_families(out: &mut String, r: &CheckReport) {
+    family(
+        out,
         "up",
         "1 when every step and expectation of the check passed, else 0.",
-        per_target(&|t| Some(u8::from(t.passed).to_string())),
+        per_target(r, &|t| Some(u8::from(t.passed).to_string())),
     );
     family(
+        out,
         "duration_seconds",
         "Wall time of the whole check of the target.",
-        per_target(&|t| Some(format!("{:.6}", t.duration_ms.secs()))),
+        per_target(r, &|t| Some(format!("{:.6}", t.duration_ms.secs()))),
     );
-    let steps = |f: &dyn Fn(&StepReport) -> Option<String>| -> Vec<(String, String)> {
-        r.targets
-            .iter()
-            .flat_map(|t| {
-                t.steps.iter().filter_map(move |s| {
-                    f(s).map(|v| (format!("{},step=\"{}\"", t_label(t), s.step), v))
-                })
-            })
-            .collect()
-    };
     family(
+        out,
         "step_duration_seconds",
         "How long each step took (steps that did not run are absent).",
-        steps(&|s| s.duration_ms.map(|m| format!("{:.6}", m.secs()))),
+        per_step(r, &|s| s.duration_ms.map(|m| format!("{:.6}", m.secs()))),
     );
     family(
+        out,
         "step_success",
         "1 when the step passed, 0 when it failed (steps that did not run are absent).",
-        steps(&|s| match s.status {
+        per_step(r, &|s| match s.status {
             StepStatus::Passed => Some("1".into()),
             StepStatus::Failed => Some("0".into()),
             StepStatus::Skipped => None,
         }),
     );
     family(
+        out,
         "roundtrip_seconds",
         "Publish, confirm and get back one message.",
-        per_target(&|t| t.roundtrip_ms.map(|m| format!("{:.6}", m.secs()))),
+        per_target(r, &|t| t.roundtrip_ms.map(|m| format!("{:.6}", m.secs()))),
     );
+}
+
+/// What was agreed in Connection.Tune / Tune-Ok: the heartbeat (and what
+/// the server proposed), frame_max and channel_max.
+fn negotiation_families(out: &mut String, r: &CheckReport) {
     family(
+        out,
         "negotiated_heartbeat_seconds",
         "The heartbeat agreed in Connection.Tune-Ok (0: heartbeats off).",
-        per_target(&|t| {
+        per_target(r, &|t| {
             t.negotiation
                 .map(|n| n.negotiated_heartbeat_s.secs().to_string())
         }),
     );
     family(
+        out,
         "server_heartbeat_seconds",
         "The heartbeat the server proposed in Connection.Tune.",
-        per_target(&|t| {
+        per_target(r, &|t| {
             t.negotiation
                 .and_then(|n| n.server_heartbeat_s)
                 .map(|h| h.secs().to_string())
         }),
     );
     family(
+        out,
         "frame_max_bytes",
         "The negotiated frame_max.",
-        per_target(&|t| t.negotiation.map(|n| n.frame_max.to_string())),
+        per_target(r, &|t| t.negotiation.map(|n| n.frame_max.to_string())),
     );
     family(
+        out,
         "channel_max",
         "The negotiated channel_max.",
-        per_target(&|t| t.negotiation.map(|n| n.channel_max.to_string())),
+        per_target(r, &|t| t.negotiation.map(|n| n.channel_max.to_string())),
     );
-    let expectations: Vec<(String, String)> = r
-        .targets
+}
+
+/// 1 or 0 per expectation that was evaluated (skipped ones are absent).
+fn expectation_samples(r: &CheckReport) -> Samples {
+    r.targets
         .iter()
         .flat_map(|t| {
             t.expectations.iter().filter_map(move |e| {
@@ -127,57 +184,52 @@ pub fn render_prometheus(r: &CheckReport) -> String {
                     StepStatus::Skipped => return None,
                 };
                 Some((
-                    format!("{},expectation=\"{}\"", t_label(t), e.name),
+                    format!("{},expectation=\"{}\"", target_label(t), e.name),
                     v.to_string(),
                 ))
             })
         })
-        .collect();
-    family(
-        "expectation_success",
-        "1 when the expectation held, 0 when it did not.",
-        expectations,
-    );
-    let info: Vec<(String, String)> = r
-        .targets
+        .collect()
+}
+
+/// The server's product and version per target that reached one.
+fn server_info_samples(r: &CheckReport) -> Samples {
+    r.targets
         .iter()
         .filter_map(|t| {
             let s = t.server.as_ref()?;
             Some((
                 format!(
                     "{},product=\"{}\",version=\"{}\"",
-                    t_label(t),
+                    target_label(t),
                     label(s.product.as_deref().unwrap_or("")),
                     label(s.version.as_deref().unwrap_or(""))
                 ),
                 "1".to_string(),
             ))
         })
-        .collect();
-    family(
-        "server_info",
-        "The server's product and version (always 1).",
-        info,
-    );
-    let failures: Vec<(String, String)> = r
-        .targets
+        .collect()
+}
+
+/// The failed step and its verdict code, per step that failed.
+fn failure_samples(r: &CheckReport) -> Samples {
+    r.targets
         .iter()
         .flat_map(|t| {
             t.steps.iter().filter_map(move |s| {
                 let f = s.failure.as_ref()?;
                 Some((
-                    format!("{},step=\"{}\",code=\"{}\"", t_label(t), s.step, f.code),
+                    format!(
+                        "{},step=\"{}\",code=\"{}\"",
+                        target_label(t),
+                        s.step,
+                        f.code
+                    ),
                     "1".to_string(),
                 ))
             })
         })
-        .collect();
-    family(
-        "failure_info",
-        "The step that failed and its verdict code (always 1).",
-        failures,
-    );
-    out
+        .collect()
 }
 
 #[cfg(test)]
