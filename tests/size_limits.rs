@@ -45,14 +45,11 @@ fn indent(line: &str) -> usize {
 /// The name when `line` starts a function item.
 fn fn_name(line: &str) -> Option<&str> {
     let mut rest = line.trim_start();
-    for prefix in [
-        "pub(crate) ",
-        "pub(super) ",
-        "pub ",
-        "const ",
-        "async ",
-        "unsafe ",
-    ] {
+    // Any visibility: pub, pub(crate), pub(super), pub(in path).
+    if let Some(scoped) = rest.strip_prefix("pub(") {
+        rest = scoped.split_once(") ").map_or(rest, |(_, after)| after);
+    }
+    for prefix in ["pub ", "const ", "async ", "unsafe "] {
         rest = rest.strip_prefix(prefix).unwrap_or(rest);
     }
     let rest = rest.strip_prefix("fn ")?;
@@ -239,6 +236,10 @@ trait T {
 
 fn one_line() -> u8 { 1 }
 
+pub(in crate::run) fn scoped() {
+    let _ = 1;
+}
+
 #[cfg(test)]
 mod tests {
     fn helper() {
@@ -256,5 +257,13 @@ fn a_test() {
         .iter()
         .map(|f| (f.name.as_str(), f.line, f.lines))
         .collect();
-    assert_eq!(got, [("a", 1, 5), ("with_body", 9, 3), ("one_line", 14, 1)]);
+    assert_eq!(
+        got,
+        [
+            ("a", 1, 5),
+            ("with_body", 9, 3),
+            ("one_line", 14, 1),
+            ("scoped", 16, 3)
+        ]
+    );
 }
