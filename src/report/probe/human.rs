@@ -3,13 +3,13 @@
 //! runs and the overall result, last, where the terminal leaves the eye.
 
 use super::{Report, Run};
-use crate::classify::{EndKind, Outcome};
+use crate::classify::{EndKind, Outcome, Verdict};
 use crate::error::ExitStatus;
 use crate::report::style::{clean, indent, table, table_unwrapped, wrap, Style, WIDTH};
 use crate::report::{ServerSummary, TlsInfo};
 use crate::timeline::{EventKind, TcpEnd};
 use crate::vocab::units::secs;
-use crate::vocab::{Op, VerdictCode};
+use crate::vocab::{Negotiation, Op, VerdictCode};
 
 /// Whether the run never got past TLS: the certificate was then never
 /// verified, whatever was asked for.
@@ -173,34 +173,7 @@ fn render_run(run: &Run, style: Style) -> String {
     )));
     out.push('\n');
     if let Some(n) = &run.negotiation {
-        let server = n
-            .server_heartbeat_s
-            .map_or("(not visible to lapin)".to_string(), |s| s.to_string());
-        let requested = n
-            .requested_heartbeat_s
-            .map_or("server's value".to_string(), |r| {
-                crate::vocab::Heartbeat::from_secs(r).to_string()
-            });
-        let negotiated = n.negotiated_heartbeat_s.to_string();
-        out.push_str(&indent(
-            &table(
-                &[
-                    "heartbeat proposed (Tune)",
-                    "client requested",
-                    "negotiated (Tune-Ok)",
-                    "frame_max",
-                    "channel_max",
-                ],
-                vec![vec![
-                    server,
-                    requested,
-                    negotiated,
-                    n.frame_max.to_string(),
-                    n.channel_max.to_string(),
-                ]],
-            ),
-            "  ",
-        ));
+        out.push_str(&negotiation_table(n));
         out.push('\n');
     }
     out.push_str("  timeline (s since connect)\n");
@@ -231,7 +204,44 @@ fn render_run(run: &Run, style: Style) -> String {
     for note in &run.notes {
         out.push_str(&wrap(&format!("note: {note}"), WIDTH, "  "));
     }
-    let v = &run.verdict;
+    out.push_str(&verdict_lines(&run.verdict, style));
+    out
+}
+
+/// What was negotiated: the proposal, the request, the result.
+fn negotiation_table(n: &Negotiation) -> String {
+    let server = n
+        .server_heartbeat_s
+        .map_or("(not visible to lapin)".to_string(), |s| s.to_string());
+    let requested = n
+        .requested_heartbeat_s
+        .map_or("server's value".to_string(), |r| {
+            crate::vocab::Heartbeat::from_secs(r).to_string()
+        });
+    let negotiated = n.negotiated_heartbeat_s.to_string();
+    indent(
+        &table(
+            &[
+                "heartbeat proposed (Tune)",
+                "client requested",
+                "negotiated (Tune-Ok)",
+                "frame_max",
+                "channel_max",
+            ],
+            vec![vec![
+                server,
+                requested,
+                negotiated,
+                n.frame_max.to_string(),
+                n.channel_max.to_string(),
+            ]],
+        ),
+        "  ",
+    )
+}
+
+/// The verdict, the prediction, why and the remedy.
+fn verdict_lines(v: &Verdict, style: Style) -> String {
     let tag = if v.code == VerdictCode::Interrupted {
         style.bad(&format!("{} (no prediction checked)", v.code))
     } else if v.expected {
@@ -239,7 +249,7 @@ fn render_run(run: &Run, style: Style) -> String {
     } else {
         style.bad(&format!("{} (NOT as predicted)", v.code))
     };
-    out.push_str(&format!("  verdict     {tag}\n"));
+    let mut out = format!("  verdict     {tag}\n");
     out.push_str(&wrap(&v.summary, WIDTH, "              "));
     out.push_str("  predicted\n");
     out.push_str(&wrap(&v.prediction_text, WIDTH, "              "));
@@ -280,15 +290,9 @@ fn event_text(kind: &EventKind, style: Style) -> String {
         EventKind::TcpConnected { local, peer } => format!("TCP connected {local} → {peer}"),
         EventKind::Sent { frame } => format!("→ {frame}"),
         EventKind::Received { frame } => format!("← {frame}"),
+        EventKind::ConnectionOpen { heartbeat_s: 0 } => "connection open, heartbeat off".into(),
         EventKind::ConnectionOpen { heartbeat_s } => {
-            format!(
-                "connection open, heartbeat {}",
-                if *heartbeat_s == 0 {
-                    "off".to_string()
-                } else {
-                    format!("{heartbeat_s} s")
-                }
-            )
+            format!("connection open, heartbeat {heartbeat_s} s")
         }
         EventKind::IdleStart { planned_ms } => {
             format!("idle begins ({} planned)", secs(*planned_ms))
@@ -299,14 +303,11 @@ fn event_text(kind: &EventKind, style: Style) -> String {
             tcp_state,
             since_last_client_byte_ms,
             since_last_server_byte_ms,
-        } => style.bad(&format!(
-            "✗ peer {} — TCP state {tcp_state}; client silent {}, server silent {}",
-            match how {
-                TcpEnd::Reset => "reset the connection (RST)",
-                TcpEnd::Fin => "closed the connection (FIN)",
-            },
-            secs(*since_last_client_byte_ms),
-            secs(*since_last_server_byte_ms)
+        } => style.bad(&peer_ended_text(
+            *how,
+            tcp_state,
+            *since_last_client_byte_ms,
+            *since_last_server_byte_ms,
         )),
         EventKind::PublishWritten { seq } => format!("→ publish #{seq} (accepted by the kernel)"),
         EventKind::PublishFailed {
@@ -328,16 +329,11 @@ fn event_text(kind: &EventKind, style: Style) -> String {
             reply_text,
             class_id,
             method_id,
-        } => style.bad(&format!(
-            "← Connection.Close {reply_code} \"{reply_text}\"{}",
-            if *class_id != 0 {
-                format!(
-                    " (on {})",
-                    crate::wire::codec::method_name_by_id(*class_id, *method_id)
-                )
-            } else {
-                String::new()
-            }
+        } => style.bad(&server_close_text(
+            *reply_code,
+            reply_text,
+            *class_id,
+            *method_id,
         )),
         EventKind::ChannelClose {
             reply_code,
@@ -363,6 +359,33 @@ fn event_text(kind: &EventKind, style: Style) -> String {
         EventKind::Note { text } => style.dim(&format!("· {text}")),
         EventKind::Interrupted => style.bad("interrupted (Ctrl-C)"),
     }
+}
+
+/// The peer ended the TCP connection: how, and how long each side had been
+/// silent.
+fn peer_ended_text(how: TcpEnd, tcp_state: &str, client_ms: u64, server_ms: u64) -> String {
+    let how = match how {
+        TcpEnd::Reset => "reset the connection (RST)",
+        TcpEnd::Fin => "closed the connection (FIN)",
+    };
+    format!(
+        "✗ peer {how} — TCP state {tcp_state}; client silent {}, server silent {}",
+        secs(client_ms),
+        secs(server_ms)
+    )
+}
+
+/// The broker's Connection.Close, with the method it refused when it says.
+fn server_close_text(reply_code: u16, reply_text: &str, class_id: u16, method_id: u16) -> String {
+    let on = if class_id == 0 {
+        String::new()
+    } else {
+        format!(
+            " (on {})",
+            crate::wire::codec::method_name_by_id(class_id, method_id)
+        )
+    };
+    format!("← Connection.Close {reply_code} \"{reply_text}\"{on}")
 }
 
 fn end_text(run: &Run) -> String {
