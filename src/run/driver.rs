@@ -109,24 +109,8 @@ pub(super) async fn drive<C: Connection>(
     out.negotiation = Some(negotiation);
     out.notes = notes;
 
-    let prepared = tokio::select! {
-        p = conn.prepare(&spec.destination) => Some(p),
-        _ = cancelled(&mut cancel) => None,
-    };
-    match prepared {
-        Some(Ok(q)) => {
-            out.queue = q;
-            out.confirms = conn.confirms();
-        }
-        Some(Err(e)) => {
-            out.setup_error = Some(e);
-            return finish(out, conn).await;
-        }
-        None => {
-            out.interrupted = true;
-            conn.timeline().push(EventKind::Interrupted);
-            return finish(out, conn).await;
-        }
+    if !prepare(spec, &mut conn, &mut out, &mut cancel).await {
+        return finish(out, conn).await;
     }
 
     let mut observer = fd
@@ -157,6 +141,37 @@ pub(super) async fn drive<C: Connection>(
         }
     }
     finish(out, conn).await
+}
+
+/// Declare what the run publishes to (the probe's own queue, or the
+/// user's exchange). False when the run must end here: the broker refused,
+/// or Ctrl-C came first.
+async fn prepare<C: Connection>(
+    spec: &RunSpec,
+    conn: &mut C,
+    out: &mut RunOutcome,
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let prepared = tokio::select! {
+        p = conn.prepare(&spec.destination) => Some(p),
+        _ = cancelled(cancel) => None,
+    };
+    match prepared {
+        Some(Ok(q)) => {
+            out.queue = q;
+            out.confirms = conn.confirms();
+            true
+        }
+        Some(Err(e)) => {
+            out.setup_error = Some(e);
+            false
+        }
+        None => {
+            out.interrupted = true;
+            conn.timeline().push(EventKind::Interrupted);
+            false
+        }
+    }
 }
 
 async fn finish<C: Connection>(mut out: RunOutcome, mut conn: C) -> RunOutcome {

@@ -234,9 +234,7 @@ async fn idle_then_round_trip(
                 let glance = Instant::now() + GLANCE;
                 if let Err(e) = conn.read_frame(&Awaiting::PendingFrames, glance).await {
                     if !matches!(e, WireError::Timeout { .. }) {
-                        let at = duration_ms(began.elapsed()).min(idle_ms);
-                        died(&mut p, &e, &format!("after {} of idle, while silent", secs(at)));
-                        p.died_at_ms = Some(at);
+                        died_while_silent(&mut p, &e, began, idle_ms);
                         return p;
                     }
                 }
@@ -255,13 +253,7 @@ async fn idle_then_round_trip(
             Ok(_) => continue,
             Err(WireError::Timeout { .. }) => break,
             Err(e) => {
-                let at = duration_ms(began.elapsed()).min(idle_ms);
-                died(
-                    &mut p,
-                    &e,
-                    &format!("after {} of idle, while silent", secs(at)),
-                );
-                p.died_at_ms = Some(at);
+                died_while_silent(&mut p, &e, began, idle_ms);
                 return p;
             }
         }
@@ -290,6 +282,13 @@ async fn idle_then_round_trip(
         }
     }
     p
+}
+
+/// The connection died during its idle (begun at `began`, `idle_ms` long).
+fn died_while_silent(p: &mut IdleProbe, e: &WireError, began: Instant, idle_ms: u64) {
+    let at = duration_ms(began.elapsed()).min(idle_ms);
+    died(p, e, &format!("after {} of idle, while silent", secs(at)));
+    p.died_at_ms = Some(at);
 }
 
 /// Resolves with the idle after which another connection was known dead,
