@@ -95,11 +95,12 @@ impl<'a> LogMatch<'a> {
                 .map(Topic::Reply)
                 .or_else(|| self.errno.map(Topic::Errno))
         };
-        match self.pattern {
+        let target = match self.pattern {
             Some(p) if p.refine => named().or_else(|| exact(&p.points_to)),
             Some(p) => exact(&p.points_to),
             None => named().or_else(|| self.client.map(|c| Topic::Client(c.spec))),
-        }
+        };
+        target.map(errno_reading)
     }
 
     /// Seconds after the client's last byte within which the broker gave up,
@@ -116,6 +117,19 @@ impl<'a> LogMatch<'a> {
             Some(Topic::Client(c)) if c.lib.id == hit.spec.lib.id => None,
             _ => Some(hit),
         }
+    }
+}
+
+/// An errno that says by itself what happened on a pasted line (its
+/// `line_verdict`: ECONNREFUSED → connect_failed) is explained by that
+/// verdict; the line's own fields still name the errno.
+fn errno_reading<'a>(t: Topic<'a>) -> Topic<'a> {
+    match t {
+        Topic::Errno(e) => e
+            .line_verdict
+            .and_then(super::verdict)
+            .map_or(Topic::Errno(e), Topic::Verdict),
+        other => other,
     }
 }
 

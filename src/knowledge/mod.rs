@@ -95,6 +95,13 @@ pub struct ErrnoInfo {
     /// still read as this errno.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_printed: Vec<String>,
+    /// The verdict a pasted line naming this errno is explained by, set only
+    /// for an errno that says by itself what happened: one a TCP socket gets
+    /// only from connect (ECONNREFUSED is an RST answering the SYN; on an
+    /// open connection the same RST is ECONNRESET), so the line means the
+    /// connection was never made whatever else it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_verdict: Option<VerdictCode>,
     #[serde(flatten)]
     pub about: About,
 }

@@ -100,7 +100,7 @@ fn lookup_log_lines() {
         ("ACCESS_REFUSED - Login was refused", "login_refused", "auth_failed"),
         ("NOT_ALLOWED - vhost x not found", "vhost_not_allowed", "vhost_not_allowed"),
         ("Connection timed out", "connection_timed_out", "ETIMEDOUT"),
-        ("Connection refused", "connection_refused", "ECONNREFUSED"),
+        ("Connection refused", "connection_refused", "connect_failed"),
         (
             "Exception (501) Reason: \"read tcp 10.1.1.1:4000->10.1.1.2:5672: i/o timeout\"",
             "go_read_timeout",
@@ -147,6 +147,59 @@ fn lookup_log_lines() {
             other => panic!("{line}: {:?}", other.map(|t| t.name())),
         }
     }
+}
+
+/// Lines whose explanation is the cause they establish rather than the
+/// errno or library they name: an errno only connect returns, a library
+/// that sends no heartbeat of its own, a connect failure by its wording.
+#[test]
+fn lines_are_read_for_their_cause() {
+    // (line, pattern id or "" for none, explained by)
+    let rows: &[(&str, &str, &str)] = &[
+        // ECONNREFUSED and EADDRNOTAVAIL come only from connect.
+        ("ConnectionRefusedError: [Errno 111] Connection refused", "python_connection_refused", "connect_failed"),
+        ("dial tcp 127.0.0.1:5672: connect: connection refused", "connection_refused", "connect_failed"),
+        ("connectex: No connection could be made because the target machine actively refused it.", "", "connect_failed"),
+        ("org.springframework.amqp.AmqpConnectException: java.net.ConnectException: Connection refused", "connection_refused", "connect_failed"),
+        ("pika.exceptions.AMQPConnectionError: Connection to 10.0.0.5:5672 failed: [Errno 111] Connection refused", "pika_connection_error", "connect_failed"),
+        ("OSError: [Errno 99] Cannot assign requested address", "", "connect_failed"),
+        // A reset on an open connection stays a reset.
+        ("ConnectionResetError: [Errno 104] Connection reset by peer", "python_connection_reset", "ECONNRESET"),
+        // Bunny's connect failures, whatever failed underneath.
+        ("Could not establish TCP connection to any of the configured hosts (Bunny::TCPConnectionFailedForAllHosts)", "bunny_tcp_connection_failed", "connect_failed"),
+        ("Could not establish TCP connection to myserver.com:5672: Bunny::ClientTimeout", "bunny_tcp_connection_failed", "connect_failed"),
+        ("Could not establish TCP connection to localhost:5672: Cannot assign requested address - connect(2) for [::1]:5672", "bunny_tcp_connection_failed", "connect_failed"),
+        // lapin-async sends no heartbeats unless the application does.
+        ("ERROR lapin_async::io - error reading: ConnectionReset", "lapin_async_reset", "broker_heartbeat_timeout"),
+        ("lapin_async::io: error writing: Os { code: 104, kind: ConnectionReset, message: \"Connection reset by peer\" }", "lapin_async_reset", "broker_heartbeat_timeout"),
+        // lapin without the -async crate: which version is unknown, so a reset is a reset.
+        ("Failed to run the Lapin: Os { code: 104, kind: ConnectionReset, message: \"Connection reset by peer\" }", "connection_reset", "ECONNRESET"),
+        // librabbitmq (php-amqp) sends heartbeats only inside library calls.
+        ("PHP Fatal error:  Uncaught AMQPException: Library error: a socket error occurred in /app/worker.php:55", "php_amqp_socket_error", "broker_heartbeat_timeout"),
+        ("Library error: a socket error occurred - Potential login failure.", "php_amqp_socket_error_at_login", "rabbitmq-c"),
+    ];
+    for &(line, id, target) in rows {
+        let Ok(Topic::Log(m)) = lookup(line) else {
+            panic!("{line}: not read as a line");
+        };
+        let want_id = (!id.is_empty()).then_some(id);
+        assert_eq!(m.pattern.map(|p| p.id.as_str()), want_id, "{line}");
+        assert_eq!(
+            m.target().map(|t| t.name()).as_deref(),
+            Some(target),
+            "{line}"
+        );
+    }
+    // Asked for by name, the errno is still the errno.
+    assert_eq!(
+        topic("ECONNREFUSED"),
+        ("errno".into(), "ECONNREFUSED".into())
+    );
+    assert_eq!(
+        topic("EADDRNOTAVAIL"),
+        ("errno".into(), "EADDRNOTAVAIL".into())
+    );
+    assert_eq!(topic("errno 111"), ("errno".into(), "ECONNREFUSED".into()));
 }
 
 /// What a pika user pastes, and every symptom string the client entries
