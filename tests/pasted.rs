@@ -13,7 +13,7 @@ use std::process::Command;
 use serde::Deserialize;
 
 /// Measured over the whole corpus; raise with the figures, never lower.
-const RECOGNISED_FLOOR_PCT: f64 = 98.0;
+const RECOGNISED_FLOOR_PCT: f64 = 99.0;
 const CAUSE_NAMED_FLOOR_PCT: f64 = 87.0;
 
 #[derive(Deserialize)]

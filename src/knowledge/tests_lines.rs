@@ -177,6 +177,13 @@ fn lines_are_read_for_their_cause() {
         // librabbitmq (php-amqp) sends heartbeats only inside library calls.
         ("PHP Fatal error:  Uncaught AMQPException: Library error: a socket error occurred in /app/worker.php:55", "php_amqp_socket_error", "broker_heartbeat_timeout"),
         ("Library error: a socket error occurred - Potential login failure.", "php_amqp_socket_error_at_login", "rabbitmq-c"),
+        // Lines that name a cause only through who printed them.
+        ("OSError: Socket closed", "pyamqp_socket_closed", "EOF"),
+        ("IOError: Socket closed", "pyamqp_socket_closed_py2", "EOF"),
+        ("RabbitMQ client connection closed! --> Unexpected Exception", "cap_connection_shutdown", "dotnet"),
+        ("RabbitMQ client connection closed! --> CONNECTION_FORCED - Closed via management plugin", "cap_connection_shutdown", "320"),
+        ("amqproxy-1  | Error writing to upstream (AMQProxy::Upstream::WriteError)", "amqproxy_upstream_write_error", "EPIPE"),
+        ("proxy_1     | 00000000:amqp.srvcls[0007:0008]", "haproxy_debug_server_close", "peer_closed"),
     ];
     for &(line, id, target) in rows {
         let Ok(Topic::Log(m)) = lookup(line) else {
