@@ -51,7 +51,7 @@ fn lookup_log_lines() {
             "pika-blocking@0.10",
         ),
         ("CONNECTION_FORCED - kicked", "connection_forced", "320"),
-        ("Closed via management plugin", "rabbitmq_management_close", "320"),
+        ("Closed via management plugin", "rabbitmq_management_close", "operator_closed"),
         (
             "broker forced connection closure with reason 'shutdown'",
             "rabbitmq_shutdown",
@@ -184,6 +184,37 @@ fn lines_are_read_for_their_cause() {
         ("RabbitMQ client connection closed! --> CONNECTION_FORCED - Closed via management plugin", "cap_connection_shutdown", "320"),
         ("amqproxy-1  | Error writing to upstream (AMQProxy::Upstream::WriteError)", "amqproxy_upstream_write_error", "EPIPE"),
         ("proxy_1     | 00000000:amqp.srvcls[0007:0008]", "haproxy_debug_server_close", "peer_closed"),
+        // Certificate verification failures that say the issuer is unknown.
+        ("x509: certificate signed by unknown authority", "go_x509_unknown_authority", "tls_unknown_ca"),
+        ("javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target", "java_pkix_path_building_failed", "tls_unknown_ca"),
+        ("ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1076)", "openssl_unable_to_get_local_issuer", "tls_unknown_ca"),
+        ("Error: unable to verify the first certificate", "openssl_unable_to_verify_first_certificate", "tls_unknown_ca"),
+        ("SSL peer cert verification failed", "rabbitmq_c_peer_verify_failed", "tls_unknown_ca"),
+        // Reply texts that name their cause.
+        ("amqp.exceptions.PreconditionFailed: (0, 0): (406) PRECONDITION_FAILED - consumer ack timed out on channel 1", "rabbitmq_consumer_ack_timeout_3_8", "consumer_ack_timeout"),
+        ("pika.exceptions.ChannelClosedByBroker: (404, \"NOT_FOUND - no exchange 'cot' in vhost '/'\")", "rabbitmq_no_exchange", "exchange_not_found"),
+        ("pika.exceptions.ChannelClosedByBroker: (404, \"NOT_FOUND - no queue 'q' in vhost '/'\")", "", "404"),
+        ("connection exception: CONNECTION_FORCED - Closed via management plugin", "rabbitmq_management_close", "operator_closed"),
+        ("Error on AMQP connection <0.1.0> (10.0.0.1:1 -> 10.0.0.2:5672, user: 'guest', state: opening): vhost nope not found", "rabbitmq_vhost_not_found_opening", "vhost_not_allowed"),
+        // Client-side checks and reads of end of file, by library.
+        ("amqpstorm.exception.AMQPConnectionError: Connection dead, no heartbeat or data received in >= 20s", "amqpstorm_connection_dead", "heartbeat"),
+        ("Error: Socket closed abruptly during opening handshake", "amqplib_closed_during_handshake", "EOF"),
+        ("Error: Unexpected close", "amqplib_unexpected_close", "EOF"),
+        ("Library error: connection closed unexpectedly", "rabbitmq_c_connection_closed_unexpectedly", "EOF"),
+        ("Stream connection lost: RxEndOfFile(-1, 'End of input stream (EOF)')", "pika_rx_end_of_file", "EOF"),
+        // Connect failures in a library's words.
+        ("Socket error: could not connect to host.", "php_amqp_could_not_connect", "connect_failed"),
+        ("stream_socket_client(): unable to connect to tcp://: (Failed to parse address \":\")", "php_stream_socket_client_failed", "connect_failed"),
+        ("stream_socket_client(): unable to connect to tcp://rabbitmq:5672 (Connection refused)", "php_stream_socket_client_failed", "connect_failed"),
+        ("thread 'main' panicked at 'channel2: InvalidChannelState(Error)', src/main.rs:31:58", "lapin_invalid_channel_state", "lapin"),
+        ("Fatal (UNEXPECTED_MESSAGE): Unexpected handshake message: server_hello", "java_unexpected_handshake_message", "tls_failed"),
+        ("opening SSL/TLS connection", "rabbitmq_c_tools_opening_tls", "rabbitmq-c"),
+        ("Error Connecting to server(13): Permission denied", "php_amqplib_error_connecting", "connect_failed"),
+        ("Error Connecting to server(111): Connection refused", "php_amqplib_error_connecting", "connect_failed"),
+        ("#<AMQProxy::Upstream::Error:Cannot establish connection to upstream>", "amqproxy_upstream_connect_failed", "connect_failed"),
+        ("RuntimeError: Connection closed", "aio_pika_connection_closed", "aio-pika"),
+        // PHP's stream notice: php-amqplib, which sends heartbeats only inside its calls.
+        ("PHP Notice:  fwrite(): send of 8 bytes failed with errno=104 Connection reset by peer in StreamIO.php", "php_stream_reset", "broker_heartbeat_timeout"),
     ];
     for &(line, id, target) in rows {
         let Ok(Topic::Log(m)) = lookup(line) else {
@@ -254,7 +285,7 @@ fn the_lines_users_paste_are_recognised() {
         ),
         (
             "PhpAmqpLib\\Exception\\AMQPIOException: fwrite(): send of 8 bytes failed with errno=104 Connection reset by peer",
-            "ECONNRESET",
+            "broker_heartbeat_timeout",
             Some("php-amqplib"),
         ),
         (
