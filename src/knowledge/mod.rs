@@ -106,6 +106,26 @@ pub struct ErrnoInfo {
     pub about: About,
 }
 
+/// When a line that names an errno says a TCP connect failed: the errnos a
+/// connect fails with, and the phrases libraries wrap them in (`dial tcp`,
+/// `connect(2)`, `ConnectException`). Such a line is explained by the
+/// connect_failed verdict rather than by the errno's entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRule {
+    /// Errno names (`ECONNREFUSED`).
+    pub errnos: Vec<String>,
+    pub context: Vec<ConnectPhrase>,
+}
+
+/// A phrase (lowercase) that says a connect failed, and where it is printed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectPhrase {
+    pub says: String,
+    pub source: Source,
+}
+
 /// "End of file": not an errno, but the commonest way a dead connection
 /// shows itself to a reader, so `explain` treats it as a topic of its own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -315,6 +335,7 @@ fn load<T: DeserializeOwned>(name: &str) -> T {
 struct ErrnoFile {
     errno: Vec<ErrnoInfo>,
     eof: EofInfo,
+    connect: ConnectRule,
 }
 
 #[derive(Deserialize)]
@@ -375,6 +396,11 @@ pub fn errnos() -> &'static [ErrnoInfo] {
 
 pub fn eof() -> &'static EofInfo {
     &ERRNO.eof
+}
+
+/// The errnos and phrases of a failed connect (errno.toml `[connect]`).
+pub fn connect_rule() -> &'static ConnectRule {
+    &ERRNO.connect
 }
 
 pub fn replies() -> &'static [ReplyCode] {

@@ -476,3 +476,137 @@ fn lookup_survives_odd_input() {
     let _ = lookup("\u{0}\u{feff}ECONNRESET");
     assert_eq!(topic(" \t ECONNRESET \n").1, "ECONNRESET");
 }
+
+#[test]
+fn a_failed_connect_is_connect_failed_and_a_bare_errno_its_entry() {
+    // (line, explained by): errno.toml `[connect]` and `line_verdict`.
+    let rows: &[(&str, &str)] = &[
+        ("dial tcp 127.0.0.1:5672: connect: connection refused", "connect_failed"),
+        (
+            "Dial: dial tcp [::1]:5672: connectex: No connection could be made because the target machine actively refused it.",
+            "connect_failed",
+        ),
+        (
+            "org.springframework.amqp.AmqpConnectException: java.net.ConnectException: Connection refused (Connection refused)",
+            "connect_failed",
+        ),
+        (
+            "Errno::ECONNREFUSED: Connection refused - connect(2) for 127.0.0.1:5672",
+            "connect_failed",
+        ),
+        ("Error: connect ECONNREFUSED 127.0.0.1:5672", "connect_failed"),
+        ("dial tcp 10.0.0.5:5672: connect: connection timed out", "connect_failed"),
+        (
+            "AMQPConnectorSocketConnectError: ConnectionRefusedError(111, 'Connection refused')",
+            "connect_failed",
+        ),
+        // ECONNREFUSED comes only from a connect (its line_verdict).
+        ("socket.error: [Errno 61] ECONNREFUSED", "connect_failed"),
+        // No connect phrase, an errno an open connection can get: its entry.
+        ("[Errno 110] Connection timed out", "ETIMEDOUT"),
+        ("[Errno 113] No route to host", "EHOSTUNREACH"),
+        ("dial tcp 10.0.0.5:5672: connect: no route to host", "connect_failed"),
+        // A connect phrase with an errno a connect does not fail with.
+        ("failed to connect: connection reset by peer", "ECONNRESET"),
+        // The library's own connect-failure texts.
+        (
+            "Could not establish TCP connection to any of the configured hosts (Bunny::TCPConnectionFailedForAllHosts)",
+            "connect_failed",
+        ),
+        ("Error Connecting to server(13): Permission denied", "connect_failed"),
+        ("Socket error: could not connect to host.", "connect_failed"),
+        (
+            "stream_socket_client(): unable to connect to tcp://: (Failed to parse address \":\")",
+            "connect_failed",
+        ),
+        ("Error: Socket closed abruptly during opening handshake", "EOF"),
+        ("dial tcp: lookup rabbitmq on 127.0.0.11:53: no such host", "connect_failed"),
+        ("dial tcp 10.0.0.5:5672: i/o timeout", "connect_failed"),
+        ("Error: getaddrinfo ENOTFOUND rabbitmq", "connect_failed"),
+        (
+            "socket.gaierror: [Errno -3] Temporary failure in name resolution",
+            "connect_failed",
+        ),
+        (
+            "Library error: connection closed unexpectedly - Potential login failure.",
+            "EOF",
+        ),
+    ];
+    for &(line, target) in rows {
+        assert_eq!(explained_by(line).as_deref(), Some(target), "{line}");
+    }
+    let Ok(Topic::Log(m)) = lookup("dial tcp 127.0.0.1:5672: connect: connection refused") else {
+        panic!("not read as a line")
+    };
+    assert_eq!(m.errno.map(|e| e.name.as_str()), Some("ECONNREFUSED"));
+}
+
+#[test]
+fn tls_verification_and_reply_texts_name_their_verdict() {
+    let rows: &[(&str, &str)] = &[
+        ("x509: certificate signed by unknown authority", "tls_unknown_ca"),
+        (
+            "TLS connection failed: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
+            "tls_unknown_ca",
+        ),
+        ("Error: unable to verify the first certificate", "tls_unknown_ca"),
+        (
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1076)",
+            "tls_unknown_ca",
+        ),
+        ("Error: self signed certificate in certificate chain", "tls_unknown_ca"),
+        ("SSL peer cert verification failed", "tls_unknown_ca"),
+        ("SSL hostname verification failed", "tls_name_mismatch"),
+        ("x509: certificate is valid for rabbit.internal, not localhost", "tls_name_mismatch"),
+        (
+            "x509: certificate has expired or is not yet valid: current time 2024-03-01T10:00:00Z is after 2024-02-29T23:59:59Z",
+            "tls_certificate_expired",
+        ),
+        (
+            "Fatal (UNEXPECTED_MESSAGE): Unexpected handshake message: server_hello",
+            "tls_failed",
+        ),
+        ("opening SSL/TLS connection", "rabbitmq-c"),
+        ("invalid peer certificate: UnknownIssuer", "tls_unknown_ca"),
+        (
+            "The remote certificate is invalid according to the validation procedure: RemoteCertificateNameMismatch",
+            "tls_name_mismatch",
+        ),
+        (
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'localhost'.",
+            "tls_name_mismatch",
+        ),
+        (
+            "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1129)",
+            "tls_to_plain_port",
+        ),
+        (
+            "pika.exceptions.ChannelClosedByBroker: (404, \"NOT_FOUND - no exchange 'cot' in vhost '/'\")",
+            "exchange_not_found",
+        ),
+        (
+            "pika.exceptions.ChannelClosedByBroker: (404, \"NOT_FOUND - no queue 'q' in vhost '/'\")",
+            "404",
+        ),
+        (
+            "(406) PRECONDITION_FAILED - consumer ack timed out on channel 1",
+            "consumer_ack_timeout",
+        ),
+        (
+            "Server connection error: 320, message: CONNECTION_FORCED - Node was put into maintenance mode",
+            "broker_shutdown",
+        ),
+        (
+            "connection exception: CONNECTION_FORCED - Closed via management plugin",
+            "operator_closed",
+        ),
+        // A record's reason outranks its header.
+        (
+            "Error on AMQP connection <0.20027.0> (172.28.0.1:47888 -> 172.28.0.2:5671, user: 'guest', state: opening):\nvhost does-not-exist not found",
+            "vhost_not_allowed",
+        ),
+    ];
+    for &(line, target) in rows {
+        assert_eq!(explained_by(line).as_deref(), Some(target), "{line}");
+    }
+}
