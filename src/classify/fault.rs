@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `low on memory`, `low on disk` (Connection.Blocked) | deps/rabbit/src/rabbit_reader.erl, `blocked_by_message` |
 //! | `broker forced connection closure with reason 'shutdown'` (320) | deps/rabbit/src/rabbit_reader.erl, via `rabbit_networking` |
+//! | `Node was put into maintenance mode` (320), read as a shutdown | deps/rabbit/src/rabbit_maintenance.erl, `close_all_client_connections` (v3.13.7) |
 //! | the operator's own text (320) | deps/rabbit/src/rabbit_networking.erl, `close_connection/2` |
 //! | `access to vhost '~s' refused for user '~s': connection limit (~p) is reached` (530) | deps/rabbit/src/rabbit_reader.erl, `is_over_vhost_connection_limit` |
 //! | `connection refused for user '~s': user connection limit (~p) is reached` (530) | deps/rabbit/src/rabbit_reader.erl, `is_over_user_connection_limit` |
@@ -96,6 +97,11 @@ pub fn mark_blocked(publishes: &mut [PublishReport], tl: &Timeline) {
 pub fn close_code(reply_code: u16, text: &str) -> Option<VerdictCode> {
     match reply_code {
         320 if text.contains("with reason 'shutdown'") => Some(VerdictCode::BrokerShutdown),
+        // `rabbitmq-upgrade drain` (rabbit_maintenance.erl): the node is
+        // about to be restarted or upgraded, as with a shutdown.
+        320 if text.contains("Node was put into maintenance mode") => {
+            Some(VerdictCode::BrokerShutdown)
+        }
         320 => Some(VerdictCode::OperatorClosed),
         406 if consumer_timeout_ms(text).is_some() || text.contains("delivery acknowledgement") => {
             Some(VerdictCode::ConsumerAckTimeout)
@@ -326,10 +332,15 @@ mod tests {
 
     #[test]
     fn close_texts() {
-        let rows: [(u16, &str, Option<VerdictCode>); 9] = [
+        let rows: [(u16, &str, Option<VerdictCode>); 10] = [
             (
                 320,
                 "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
+                Some(VerdictCode::BrokerShutdown),
+            ),
+            (
+                320,
+                "CONNECTION_FORCED - Node was put into maintenance mode",
                 Some(VerdictCode::BrokerShutdown),
             ),
             (

@@ -7,8 +7,8 @@ use strum::VariantArray;
 
 use super::clients::{client, client_spec, ClientSpec};
 use super::{
-    clients, concepts, eof, errno_by_number, errnos, log_patterns, replies, reply_by_code,
-    verdicts, Concept, ErrnoInfo, LogPattern, ReplyCode, VerdictInfo,
+    clients, concepts, connect_rule, eof, errno_by_number, errnos, log_patterns, replies,
+    reply_by_code, verdicts, Concept, ErrnoInfo, LogPattern, ReplyCode, VerdictInfo,
 };
 use crate::vocab::VerdictCode;
 
@@ -83,23 +83,42 @@ pub struct LogMatch<'a> {
     pub reply: Option<&'a ReplyCode>,
     /// The client library that printed it.
     pub client: Option<ClientHit<'a>>,
+    /// The line says a TCP connect failed (`dial tcp`, `connect(2)`, …:
+    /// errno.toml `[connect]`).
+    pub connect_context: bool,
 }
 
 impl<'a> LogMatch<'a> {
     /// The topic that explains the line: the pattern's (or, for a generic
     /// pattern, the errno or reply code the line names); with no pattern,
     /// the reply code, the errno, or the library, in that order.
+    ///
+    /// An errno a connect fails with, in a line that says a connect failed,
+    /// is explained by the connect_failed verdict instead of its entry.
     pub fn target(&self) -> Option<Topic<'a>> {
+        match self.topic() {
+            Some(Topic::Errno(e)) if self.connect_context && is_connect_errno(e) => {
+                super::verdict(VerdictCode::ConnectFailed)
+                    .map(Topic::Verdict)
+                    .or(Some(Topic::Errno(e)))
+            }
+            t => t,
+        }
+    }
+
+    /// [`Self::target`] before the connect rule.
+    fn topic(&self) -> Option<Topic<'a>> {
         let named = || {
             self.reply
                 .map(Topic::Reply)
                 .or_else(|| self.errno.map(Topic::Errno))
         };
-        match self.pattern {
+        let target = match self.pattern {
             Some(p) if p.refine => named().or_else(|| exact(&p.points_to)),
             Some(p) => exact(&p.points_to),
             None => named().or_else(|| self.client.map(|c| Topic::Client(c.spec))),
-        }
+        };
+        target.map(errno_reading)
     }
 
     /// Seconds after the client's last byte within which the broker gave up,
@@ -116,6 +135,19 @@ impl<'a> LogMatch<'a> {
             Some(Topic::Client(c)) if c.lib.id == hit.spec.lib.id => None,
             _ => Some(hit),
         }
+    }
+}
+
+/// An errno that says by itself what happened on a pasted line (its
+/// `line_verdict`: ECONNREFUSED → connect_failed) is explained by that
+/// verdict; the line's own fields still name the errno.
+fn errno_reading<'a>(t: Topic<'a>) -> Topic<'a> {
+    match t {
+        Topic::Errno(e) => e
+            .line_verdict
+            .and_then(super::verdict)
+            .map_or(Topic::Errno(e), Topic::Verdict),
+        other => other,
     }
 }
 
@@ -228,7 +260,21 @@ pub(super) fn recognise(lower: &str) -> Option<LogMatch<'static>> {
         errno,
         reply,
         client,
+        connect_context: says_connect(lower),
     })
+}
+
+/// Whether a lowercased line says a TCP connect failed.
+fn says_connect(lower: &str) -> bool {
+    connect_rule()
+        .context
+        .iter()
+        .any(|p| lower.contains(p.says.as_str()))
+}
+
+/// Whether a connect can fail with this errno (errno.toml `[connect]`).
+fn is_connect_errno(e: &ErrnoInfo) -> bool {
+    connect_rule().errnos.contains(&e.name)
 }
 
 /// The library whose logger name, namespace or package path occurs in the

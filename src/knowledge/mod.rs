@@ -98,8 +98,35 @@ pub struct ErrnoInfo {
     /// still read as this errno.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_printed: Vec<String>,
+    /// The verdict a pasted line naming this errno is explained by, set only
+    /// for an errno that says by itself what happened: one a TCP socket gets
+    /// only from connect (ECONNREFUSED is an RST answering the SYN; on an
+    /// open connection the same RST is ECONNRESET), so the line means the
+    /// connection was never made whatever else it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_verdict: Option<VerdictCode>,
     #[serde(flatten)]
     pub about: About,
+}
+
+/// When a line that names an errno says a TCP connect failed: the errnos a
+/// connect fails with, and the phrases libraries wrap them in (`dial tcp`,
+/// `connect(2)`, `ConnectException`). Such a line is explained by the
+/// connect_failed verdict rather than by the errno's entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRule {
+    /// Errno names (`ECONNREFUSED`).
+    pub errnos: Vec<String>,
+    pub context: Vec<ConnectPhrase>,
+}
+
+/// A phrase (lowercase) that says a connect failed, and where it is printed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectPhrase {
+    pub says: String,
+    pub source: Source,
 }
 
 /// "End of file": not an errno, but the commonest way a dead connection
@@ -311,6 +338,7 @@ fn load<T: DeserializeOwned>(name: &str) -> T {
 struct ErrnoFile {
     errno: Vec<ErrnoInfo>,
     eof: EofInfo,
+    connect: ConnectRule,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +399,11 @@ pub fn errnos() -> &'static [ErrnoInfo] {
 
 pub fn eof() -> &'static EofInfo {
     &ERRNO.eof
+}
+
+/// The errnos and phrases of a failed connect (errno.toml `[connect]`).
+pub fn connect_rule() -> &'static ConnectRule {
+    &ERRNO.connect
 }
 
 pub fn replies() -> &'static [ReplyCode] {

@@ -123,6 +123,7 @@ const BY_PATTERN: &[(&str, Cause)] = &[
     ("rabbitmq_management_close", Cause::ForcedByOperator),
     ("rabbitmq_close_connection_cli", Cause::ForcedByOperator),
     ("rabbitmq_shutdown", Cause::BrokerShutdown),
+    ("rabbitmq_maintenance_mode", Cause::BrokerShutdown),
     ("connection_forced", Cause::ForcedByOperator),
     ("connection_reset", Cause::NetworkError),
     ("connection_timed_out", Cause::NetworkError),
