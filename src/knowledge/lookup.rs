@@ -141,7 +141,7 @@ impl<'a> LogMatch<'a> {
 /// An errno that says by itself what happened on a pasted line (its
 /// `line_verdict`: ECONNREFUSED → connect_failed) is explained by that
 /// verdict; the line's own fields still name the errno.
-fn errno_reading<'a>(t: Topic<'a>) -> Topic<'a> {
+fn errno_reading(t: Topic<'_>) -> Topic<'_> {
     match t {
         Topic::Errno(e) => e
             .line_verdict
