@@ -243,7 +243,7 @@ mod tests {
             peer_port: Some(54994),
             host: Some("127.0.0.1".into()),
             port: Some(5672),
-            state: Some(state.into()),
+            state: Some(crate::vocab::audit::ConnState::parse(state)),
             heartbeat: t.map(Heartbeat::from_secs),
             client: props("Pika Python Client Library", "Python 3.11.7", "1.3.2"),
             recv_oct: recv.first().map(|s| s.1),

@@ -93,7 +93,7 @@ impl AuditConnection {
             protocol: c.protocol.clone(),
             tls: c.tls,
             tls_protocol: c.tls_protocol.clone(),
-            state: c.state.clone(),
+            state: c.state.as_ref().map(|s| s.as_str().to_owned()),
             channels: c.channels,
             connected_at_ms: c.connected_at_ms,
             heartbeat_s: c.heartbeat,
@@ -372,7 +372,7 @@ mod tests {
             user: Some("guest".into()),
             vhost: Some("/".into()),
             protocol: Some("AMQP 0-9-1".into()),
-            state: Some("running".into()),
+            state: Some(crate::vocab::audit::ConnState::Running),
             channels: Some(1),
             connected_at_ms: Some(1_000),
             heartbeat: Some(Heartbeat::from_secs(t)),
@@ -401,7 +401,7 @@ mod tests {
         let busy: Vec<(u64, u64)> = (0..15).map(|i| (100_000 - i * 5000, 900 - 8 * i)).collect();
         let mut evil = pika(40_000, "evil\u{1b}[2J", 60, &busy);
         evil.client.product = Some("Evil\u{1b}]0;pwned\u{7} | lib".into());
-        evil.state = Some("blocked".into());
+        evil.state = Some(crate::vocab::audit::ConnState::Blocked);
         Fetched {
             overview: Overview {
                 product: Some("RabbitMQ".into()),

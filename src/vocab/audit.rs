@@ -29,6 +29,52 @@ pub struct ClientProperties {
     pub connection_name: Option<String>,
 }
 
+/// A connection's state as the management API names it (RabbitMQ's
+/// rabbit_reader: `running`, `blocking`, `blocked`, `flow`, `closing`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Running,
+    /// An alarm is on and the connection has published since: the broker
+    /// will stop reading it at its next publish.
+    Blocking,
+    /// An alarm is on: the broker no longer reads from it.
+    Blocked,
+    /// Credit flow: the broker throttles its publishes.
+    Flow,
+    /// Any other state, as the API wrote it.
+    Other(String),
+}
+
+impl ConnState {
+    pub fn parse(s: &str) -> ConnState {
+        match s {
+            "running" => ConnState::Running,
+            "blocking" => ConnState::Blocking,
+            "blocked" => ConnState::Blocked,
+            "flow" => ConnState::Flow,
+            other => ConnState::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ConnState::Running => "running",
+            ConnState::Blocking => "blocking",
+            ConnState::Blocked => "blocked",
+            ConnState::Flow => "flow",
+            ConnState::Other(s) => s,
+        }
+    }
+
+    /// Whether the broker holds its publishes back: an alarm, or flow control.
+    pub fn held_back(&self) -> bool {
+        matches!(
+            self,
+            ConnState::Blocking | ConnState::Blocked | ConnState::Flow
+        )
+    }
+}
+
 /// One client connection as the broker reports it. Every field the API
 /// may leave out (direct Erlang connections have no peer, other protocols
 /// no heartbeat) is optional.
@@ -49,8 +95,7 @@ pub struct BrokerConnection {
     pub protocol: Option<String>,
     pub tls: bool,
     pub tls_protocol: Option<String>,
-    /// `running`, `blocked`, `blocking`, `flow`, `closed`, …
-    pub state: Option<String>,
+    pub state: Option<ConnState>,
     pub channels: Option<u64>,
     pub connected_at_ms: Option<u64>,
     /// The negotiated heartbeat (the API's `timeout`).
@@ -234,6 +279,24 @@ pub enum QuietFirst {
 #[cfg(test)]
 mod classification_tests {
     use super::*;
+
+    #[test]
+    fn connection_states_round_trip() {
+        use ConnState::*;
+        for (text, state, held_back) in [
+            ("running", Running, false),
+            ("blocking", Blocking, true),
+            ("blocked", Blocked, true),
+            ("flow", Flow, true),
+            ("closing", Other("closing".into()), false),
+            ("", Other(String::new()), false),
+        ] {
+            let got = ConnState::parse(text);
+            assert_eq!(got, state, "{text}");
+            assert_eq!(got.as_str(), text);
+            assert_eq!(got.held_back(), held_back, "{text}");
+        }
+    }
 
     #[test]
     fn scan_records_read_back_typed_and_leniently() {

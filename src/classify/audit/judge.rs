@@ -3,7 +3,7 @@
 
 use super::{library, silence, Library, STATS_INTERVAL_MS};
 use crate::knowledge::{self, ClientLib};
-use crate::vocab::audit::{BrokerConnection, Flag, Silence};
+use crate::vocab::audit::{BrokerConnection, ConnState, Flag, Silence};
 use crate::vocab::units::secs;
 use crate::vocab::Heartbeat;
 
@@ -24,7 +24,7 @@ pub fn judge(c: &BrokerConnection) -> Judgement {
     let library = library(&c.client);
     let silence = silence(&c.recv_samples, c.connected_at_ms, c.recv_oct);
     let t = c.heartbeat.filter(|_| !c.is_direct());
-    let state = c.state.as_deref().unwrap_or("");
+    let state = c.state.as_ref();
     let judgeable = t.is_some_and(sampling_can_judge);
     let silent_long = match (t, silence) {
         (Some(t), Some(s)) if !t.is_off() => silent_longer_than_t(s.silent_ms, t),
@@ -37,7 +37,7 @@ pub fn judge(c: &BrokerConnection) -> Judgement {
     if silent_long {
         flags.push(Flag::SilentLongerThanT);
     }
-    if matches!(state, "blocked" | "blocking" | "flow") {
+    if state.is_some_and(ConnState::held_back) {
         flags.push(Flag::Blocked);
     }
     let (mut advice, mut notes) = (Vec::new(), Vec::new());
@@ -50,7 +50,7 @@ pub fn judge(c: &BrokerConnection) -> Judgement {
     if let Some(t) = t {
         heartbeat_advice(c, library, silence, t, &mut advice);
     }
-    advice.extend(state_advice(&c.label(), state));
+    advice.extend(state.and_then(|s| state_advice(&c.label(), s)));
     notes.extend(library_note(c, library));
     Judgement {
         flags,
@@ -194,13 +194,14 @@ fn heartbeat_advice(
 }
 
 /// The advice on a blocked or throttled connection.
-fn state_advice(peer: &str, state: &str) -> Option<String> {
+fn state_advice(peer: &str, state: &ConnState) -> Option<String> {
     match state {
-        "blocked" | "blocking" => Some(format!(
-            "{peer} is {state}: the broker stops reading its publishes while a memory or disk \
-             alarm is on (`rabbitmq-diagnostics alarms`); see `amqpdoctor explain blocked`"
+        ConnState::Blocked | ConnState::Blocking => Some(format!(
+            "{peer} is {}: the broker stops reading its publishes while a memory or disk \
+             alarm is on (`rabbitmq-diagnostics alarms`); see `amqpdoctor explain blocked`",
+            state.as_str()
         )),
-        "flow" => Some(format!(
+        ConnState::Flow => Some(format!(
             "{peer} is in flow control: the broker is throttling its publishes because it cannot \
              keep up (brief flow under load is normal; steady flow is not); see `amqpdoctor \
              explain blocked`"

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::Overview;
 use crate::classify::audit::{BrokerConnection, ClientProperties, RateSample};
+use crate::vocab::audit::ConnState;
 use crate::vocab::Heartbeat;
 
 // ---------------------------------------------------------------------------
@@ -314,7 +315,7 @@ impl ApiConnection {
             protocol: self.protocol,
             tls: self.ssl.unwrap_or(false),
             tls_protocol: self.ssl_protocol,
-            state: self.state,
+            state: self.state.as_deref().map(ConnState::parse),
             channels: self.channels,
             connected_at_ms: self.connected_at,
             heartbeat: self.timeout.map(Heartbeat::from_secs),
