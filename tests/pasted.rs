@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 /// Measured over the whole corpus; raise with the figures, never lower.
 const RECOGNISED_FLOOR_PCT: f64 = 99.0;
-const CAUSE_NAMED_FLOOR_PCT: f64 = 84.0;
+const CAUSE_NAMED_FLOOR_PCT: f64 = 85.0;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
