@@ -155,6 +155,13 @@ fn pika_select_and_the_probe_as_it_beat_through_the_idle() {
             .is_some_and(|p| p.iter().all(|p| p["outcome"] == "confirmed")),
         "{run:#}"
     );
+    // Its heartbeats are the library's own, not an application's pumping.
+    let words = format!(
+        "{} {}",
+        run["verdict"]["explanation"], run["verdict"]["remedy"]
+    );
+    assert!(words.contains("from a timer of its own"), "{words}");
+    assert!(!words.contains("process_data_events"), "{words}");
     assert_eq!(code, 0, "{stderr}");
     assert_documented("### `client`", &[client]);
 }
@@ -181,6 +188,8 @@ fn pika_blocking_pumped_by_its_application_and_the_probe_pumped_alike_both_survi
     assert_eq!(run["pump_every_ms"], 500);
     assert_eq!(app["publish"], "ok", "{app}");
     assert_eq!(run["verdict"]["code"], "healthy", "{run:#}\n{stderr}");
+    let remedy = run["verdict"]["remedy"].as_str().unwrap_or_default();
+    assert!(remedy.contains("This is the remedy"), "{remedy}");
     assert_eq!(run["end"]["kind"], "alive", "{run:#}");
     assert_eq!(code, 0, "{stderr}");
 }

@@ -12,7 +12,7 @@ use amqpdoctor::cli::Cli;
 use amqpdoctor::knowledge::Broker;
 use amqpdoctor::timeline::Timeline;
 use amqpdoctor::vocab::format::Format;
-use amqpdoctor::vocab::{Heartbeat, Mode, PeerAnswer, Stage, VerdictCode};
+use amqpdoctor::vocab::{Heartbeat, Mode, PeerAnswer, Pumper, Stage, VerdictCode};
 use clap::{CommandFactory, Parser};
 use strum::VariantArray;
 
@@ -104,7 +104,10 @@ fn verdict_words_suggest_only_what_parses() {
     for &mode in Mode::VARIANTS {
         for t in [0u16, 1, 2, 7, 60, 65535] {
             for idle_ms in [0u64, 1500, 3000, 5000, 8000, 90_000, 182_000] {
-                for pump in [None, Some(1000u64), Some(1500)] {
+                let pumps = [None, Some(1000u64), Some(1500)]
+                    .into_iter()
+                    .flat_map(|p| [Pumper::Application, Pumper::Library].map(move |w| (p, w)));
+                for (pump, pumper) in pumps {
                     checked += assert_parses(&narrate::prediction_text(
                         mode,
                         Heartbeat::from_secs(t),
@@ -128,6 +131,7 @@ fn verdict_words_suggest_only_what_parses() {
                                 heartbeat: Heartbeat::from_secs(t),
                                 idle_ms,
                                 pump_every_ms: pump,
+                                pumper,
                                 confirm_timeout_ms: 5000,
                                 timeline: &tl,
                                 end: &end,

@@ -10,7 +10,7 @@ use super::end::{End, EndKind};
 use super::publish::{Outcome, PublishReport};
 use crate::knowledge::Broker;
 use crate::timeline::{EventKind, Timeline};
-use crate::vocab::{Heartbeat, Mode, VerdictCode};
+use crate::vocab::{Heartbeat, Mode, Pumper, VerdictCode};
 
 /// Everything the classifier needs to know about one run.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct RunFacts<'a> {
     pub heartbeat: Heartbeat,
     pub idle_ms: u64,
     pub pump_every_ms: Option<u64>,
+    /// Who `pump_every_ms` stands for.
+    pub pumper: Pumper,
     pub confirm_timeout_ms: u64,
     pub timeline: &'a Timeline,
     pub end: &'a End,
@@ -240,6 +242,7 @@ pub(crate) mod tests {
             heartbeat: Heartbeat::from_secs(t),
             idle_ms: idle,
             pump_every_ms: None,
+            pumper: Pumper::Application,
             confirm_timeout_ms: 5000,
             timeline: tl,
             end: e,

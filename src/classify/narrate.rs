@@ -16,7 +16,7 @@ use crate::timeline::EventKind;
 use crate::vocab::check::{CheckStep, StepError};
 use crate::vocab::idle::Fate;
 use crate::vocab::units::{duration_ms, flag_duration, secs};
-use crate::vocab::{Heartbeat, Mode, PeerAnswer, VerdictCode};
+use crate::vocab::{Heartbeat, Mode, PeerAnswer, Pumper, VerdictCode};
 
 mod scan;
 mod verdict;
@@ -83,6 +83,11 @@ pub fn negotiation_sentence(f: &RunFacts) -> String {
                      like pika's BlockingConnection without process_data_events(), kombu \
                      without heartbeat_check(), or php-amqplib in a publish-only web request.",
                 ),
+                Some(p) if f.pumper == Pumper::Library => s.push_str(&format!(
+                    " Every {} it read what had arrived and sent a heartbeat, from a timer of its \
+                     own, as the library does while the application idles.",
+                    secs(p)
+                )),
                 Some(p) => s.push_str(&format!(
                     " It did not send heartbeats on a timer of its own, but every {} it read \
                      what had arrived and answered with a heartbeat, as an application calling \

@@ -22,7 +22,7 @@ use crate::run::{self, RunOutcome, RunSpec};
 use crate::target::Target;
 use crate::timeline::Timeline;
 use crate::vocab::units::{duration_ms, secs};
-use crate::vocab::{Destination, Heartbeat, HeartbeatRequest, Mode};
+use crate::vocab::{Destination, Heartbeat, HeartbeatRequest, Mode, Pumper};
 use crate::wire::{self, HandshakeParams, OpenFailure};
 
 /// Validated probe settings.
@@ -52,6 +52,8 @@ pub struct ProbeConfig {
 pub struct Emulated {
     pub tune_ok: HeartbeatRequest,
     pub pump_every: Option<Duration>,
+    /// The library beats on its own, or the application pumps it.
+    pub pumper: Pumper,
 }
 
 impl ProbeConfig {
@@ -72,6 +74,7 @@ impl ProbeConfig {
                 .emulated
                 .map_or(self.pump_every, |e| e.pump_every)
                 .filter(|_| mode == Mode::Starved),
+            pumper: self.emulated.map_or(Pumper::Application, |e| e.pumper),
             publishes: self.publishes,
             confirm_timeout: self.confirm_timeout,
             step_timeout: self.step_timeout,
@@ -115,6 +118,10 @@ impl ProbeConfig {
         self.emulated = Some(Emulated {
             tune_ok: HeartbeatRequest::Seconds(em.tune_ok_s),
             pump_every,
+            pumper: match em.behaviour {
+                Behaviour::Beats { .. } => Pumper::Library,
+                Behaviour::Starves | Behaviour::Off => Pumper::Application,
+            },
         });
         let mut run = ClientRun::new(asked, spec, proposal.secs(), requested, &em, mode);
         if em.behaviour == Behaviour::Starves {

@@ -73,6 +73,7 @@ impl Run {
                     .map_or(Heartbeat::OFF, |n| n.negotiated_heartbeat_s),
                 idle_ms: o.idle_ms,
                 pump_every_ms: o.pump_every_ms,
+                pumper: o.pumper,
                 confirm_timeout_ms,
                 timeline: &o.timeline,
                 end: &end,

@@ -35,6 +35,7 @@ fn outcome(mode: Mode, t: u16, timeline: Timeline, attempts: Vec<PublishAttempt>
         idle_ms: 8000,
         idle_cut_short_at_ms: None,
         pump_every_ms: None,
+        pumper: crate::vocab::Pumper::Application,
         timeline,
         attempts,
         setup_error: None,

@@ -47,6 +47,8 @@ pub struct RunSpec {
     pub heartbeat: HeartbeatRequest,
     pub idle: Duration,
     pub pump_every: Option<Duration>,
+    /// Who `pump_every` stands for.
+    pub pumper: crate::vocab::Pumper,
     pub publishes: u32,
     pub confirm_timeout: Duration,
     pub step_timeout: Duration,
@@ -120,6 +122,7 @@ pub struct RunOutcome {
     /// When the idle was cut short because the connection had already died.
     pub idle_cut_short_at_ms: Option<u64>,
     pub pump_every_ms: Option<u64>,
+    pub pumper: crate::vocab::Pumper,
     pub timeline: Timeline,
     pub attempts: Vec<PublishAttempt>,
     pub setup_error: Option<SetupError>,
@@ -139,6 +142,7 @@ impl RunOutcome {
             idle_ms: duration_ms(spec.idle),
             idle_cut_short_at_ms: None,
             pump_every_ms: policy.pump_every.map(duration_ms),
+            pumper: spec.pumper,
             timeline,
             attempts: Vec::new(),
             setup_error: None,

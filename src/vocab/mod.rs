@@ -72,6 +72,18 @@ impl Mode {
     }
 }
 
+/// Who services a starved-mode connection while it idles (`--pump-every`,
+/// or `probe --client` for a library that beats on its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pumper {
+    /// The application calls into the library (pika's
+    /// `process_data_events()`): the remedy for a starving app.
+    #[default]
+    Application,
+    /// The library's own timer, thread or loop, as `--client` emulates it.
+    Library,
+}
+
 /// Verdict codes. A contract: add, never rename.
 #[derive(
     Debug,

@@ -10,7 +10,7 @@ use crate::classify::end::EndKind;
 use crate::knowledge;
 use crate::timeline::EventKind;
 use crate::vocab::units::{duration_ms, flag_duration, secs};
-use crate::vocab::{Mode, VerdictCode};
+use crate::vocab::{Mode, Pumper, VerdictCode};
 
 /// The sentences every verdict shares: how the heartbeat was negotiated,
 /// what became of the publishes, the client's silence and when it ended.
@@ -72,6 +72,15 @@ fn healthy(f: &RunFacts, c: &Common) -> Words {
                 secs(f.idle_ms)
             ),
             "Nothing to fix. This is what a client with its own I/O thread gives you.".to_string(),
+        ),
+        Mode::Starved if f.pump_every_ms.is_some() && f.pumper == Pumper::Library => (
+            format!(
+                "healthy: the library's own heartbeats every {} kept the broker satisfied",
+                secs(f.pump_every_ms.unwrap_or(0))
+            ),
+            "Nothing to fix: this library sends its heartbeats from its own timer, thread or \
+             loop while the application idles (as long as that loop is not blocked)."
+                .to_string(),
         ),
         Mode::Starved if f.pump_every_ms.is_some() => (
             format!(
