@@ -1047,8 +1047,15 @@ fn conntrack_reject_resets_the_client_on_its_next_packet() {
     // Nothing happened at the timeout: the client learned at its first
     // publish after the idle, which M answered with RST.
     assert_eq!(end["kind"], "reset", "{out}");
-    assert_eq!(end["seen_by"], "write", "{out}");
-    assert_eq!(end["errno_name"], "ECONNRESET", "{out}");
+    // Who records the RST first is a race between the second write and
+    // the TCP_INFO observer, both within a millisecond of the first
+    // publish (seen in CI: the observer won); either is the same death,
+    // and the publishes below pin it to the first write after the idle.
+    match end["seen_by"].as_str() {
+        Some("write") => assert_eq!(end["errno_name"], "ECONNRESET", "{out}"),
+        Some("observer") => {}
+        other => panic!("the reset was seen by {other:?}\n{out}"),
+    }
     assert!(ms(&end["at_ms"]) + 50 >= start + LONG_IDLE_MS, "{out}");
     assert!(ms(&end["since_last_client_byte_ms"]) < 100, "{out}");
     // The first publish's segment was the one rejected: it was written,
