@@ -22,48 +22,16 @@ use common::pika::PikaApp;
 use common::{amqpdoctor, broker_host_port, require_broker};
 use serde_json::Value;
 
-/// The management API's port (as `.ci/broker` enables it).
 fn management_port() -> u16 {
-    std::env::var("AMQPDOCTOR_CI_MANAGEMENT_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(15672)
+    common::management::port()
 }
 
 fn management_url() -> String {
-    format!("http://guest:guest@127.0.0.1:{}", management_port())
+    common::management::url()
 }
 
-/// Fail (never skip) unless the management API answers guest/guest with 200.
 fn require_management() {
-    let port = management_port();
-    let check = || -> Result<(), String> {
-        let addr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(3))
-            .map_err(|e| format!("connecting to 127.0.0.1:{port}: {e}"))?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        write!(
-            s,
-            "GET /api/overview HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic \
-             Z3Vlc3Q6Z3Vlc3Q=\r\nConnection: close\r\n\r\n"
-        )
-        .map_err(|e| e.to_string())?;
-        let mut line = String::new();
-        BufReader::new(s)
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        if line.starts_with("HTTP/1.1 200") {
-            Ok(())
-        } else {
-            Err(format!("GET /api/overview as guest answered {line:?}"))
-        }
-    };
-    static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
-    fixture::require(
-        &CHECK,
-        &format!("RabbitMQ's management API on 127.0.0.1:{port} (guest/guest)"),
-        check,
-    );
+    common::management::require();
 }
 
 /// `audit ARGS`: exit code, stdout, stderr.

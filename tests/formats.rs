@@ -52,8 +52,7 @@ fn offered() -> Vec<(String, String)> {
 }
 
 fn management_url() -> String {
-    let port = std::env::var("AMQPDOCTOR_CI_MANAGEMENT_PORT").unwrap_or_else(|_| "15672".into());
-    format!("http://guest:guest@127.0.0.1:{port}")
+    common::management::url()
 }
 
 /// What `format` promises, checked on `out`.

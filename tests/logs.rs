@@ -172,6 +172,37 @@ fn a_refused_login_is_auth_failed_and_no_password_is_printed() {
 }
 
 #[test]
+fn an_amqp_0_10_client_is_refused_as_a_protocol_error() {
+    use std::io::{Read, Write};
+    common::require_broker();
+    let since = now();
+    let addr = common::broker_host_port();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = format!(":{}", s.local_addr().unwrap().port());
+    s.write_all(b"AMQP\x01\x01\x00\x0a").unwrap();
+    let mut answer = [0u8; 8];
+    s.read_exact(&mut answer).unwrap();
+    assert_eq!(
+        &answer, b"AMQP\x00\x00\x09\x01",
+        "the broker answers with 0-9-1's header"
+    );
+    drop(s);
+    let (code, d) = death(&since, Duration::from_secs(20), |d| {
+        d["peer"].as_str().is_some_and(|p| p.ends_with(&port))
+    });
+    assert_eq!(d["cause"], "protocol_error", "{d}");
+    assert!(
+        d["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("{bad_version,{1,1,0,10}}"),
+        "{d}"
+    );
+    assert_eq!(code, 1, "{d}");
+}
+
+#[test]
 fn a_resetting_middlebox_is_an_abrupt_close_with_its_lifetime() {
     let since = now();
     common::require_broker();

@@ -121,6 +121,8 @@ mod tests {
             ("RabbitMQ", "Erlang/OTP 25", None),
             ("Bunny", "ruby 3.2.2", Some("bunny")),
             ("lapin", "rust", Some("lapin")),
+            // py-amqplib's `library`, read as the product
+            ("Python amqplib", "", Some("py-amqplib")),
             ("amqpdoctor", "Rust", None),
             ("MyCompany Billing", ".NET", None),
         ];
@@ -394,6 +396,37 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn an_amqp_0_8_connection_is_told_it_stops_at_rabbitmq_4() {
+        // py-amqplib 1.0.2 as RabbitMQ 3.10.8's API showed it (measured)
+        let mut c = conn(Some(0), "running", &[]);
+        c.protocol = Some("AMQP 0-8".into());
+        c.client = ClientProperties {
+            product: Some("Python amqplib".into()),
+            version: Some("1.0.2".into()),
+            ..Default::default()
+        };
+        let j = judge(&c);
+        assert_eq!(j.flags, vec![Flag::HeartbeatOff]);
+        assert!(
+            j.advice[1].starts_with("py-amqplib cannot have heartbeats (it answers every Tune"),
+            "{:?}",
+            j.advice
+        );
+        assert!(
+            j.advice
+                .iter()
+                .any(|a| a.starts_with("127.0.0.1:54994 speaks AMQP 0-8, not 0-9-1: RabbitMQ 4.0")),
+            "{:?}",
+            j.advice
+        );
+        // 0-9-1 (and 0-9, which RabbitMQ 4 still reads as 0-9-1) says nothing of it
+        for p in ["AMQP 0-9-1", "AMQP 0-9"] {
+            c.protocol = Some(p.into());
+            assert!(!judge(&c).advice.iter().any(|a| a.contains("speaks AMQP")));
         }
     }
 

@@ -24,6 +24,9 @@ pub enum NegotiationRule {
     ClientWins,
     /// Either side 0 → the other's value; else min(C, S).
     ZeroMeansOtherElseMin,
+    /// Tune-Ok carries 0 whatever the server proposed or the application
+    /// asked for: the library has no heartbeat (py-amqplib).
+    AlwaysZero,
 }
 
 impl NegotiationRule {
@@ -49,6 +52,10 @@ impl NegotiationRule {
                 "either side 0 → the other side's value; otherwise the smaller of the two \
                  (cannot disable heartbeats when the server proposes one)"
             }
+            NegotiationRule::AlwaysZero => {
+                "answers every Tune with 0 and has no heartbeat setting: heartbeats are always \
+                 off"
+            }
         }
     }
 
@@ -60,6 +67,7 @@ impl NegotiationRule {
             NegotiationRule::EitherZeroDisablesElseMax => "either 0 → 0; else max",
             NegotiationRule::ClientWins => "client wins",
             NegotiationRule::ZeroMeansOtherElseMin => "either 0 → the other; else min",
+            NegotiationRule::AlwaysZero => "always 0",
         }
     }
 }
@@ -68,6 +76,9 @@ impl NegotiationRule {
 /// `server_s` and the client's setting `client` (None = "accept the
 /// server", the default of the libraries that have no number of their own).
 pub fn negotiate(rule: NegotiationRule, server_s: u16, client: Option<u16>) -> u16 {
+    if rule == NegotiationRule::AlwaysZero {
+        return 0;
+    }
     let Some(c) = client else {
         return server_s;
     };
@@ -87,6 +98,7 @@ pub fn negotiate(rule: NegotiationRule, server_s: u16, client: Option<u16>) -> u
         NegotiationRule::ClientWins => c,
         NegotiationRule::ZeroMeansOtherElseMin if c == 0 || s == 0 => c.max(s),
         NegotiationRule::ZeroMeansOtherElseMin => c.min(s),
+        NegotiationRule::AlwaysZero => 0,
     }
 }
 
@@ -357,6 +369,10 @@ pub fn why_not_honoured(
         return None;
     }
     Some(match (requested, got) {
+        _ if row.negotiation == NegotiationRule::AlwaysZero => format!(
+            "{name} has no heartbeat setting and answers every Tune with 0: heartbeats are \
+             always off, whatever you ask for"
+        ),
         (0, _) => format!(
             "{name} cannot disable heartbeats while the server proposes {server_s} s: 0 means \
              \"use the server's value\", so it negotiates {got} s"
@@ -431,6 +447,10 @@ mod tests {
             (ClientWins, 0, Some(30), 30),
             (ClientWins, 60, None, 60),
             (ClientWins, 0, None, 0),
+            (AlwaysZero, 60, None, 0),
+            (AlwaysZero, 60, Some(10), 0),
+            (AlwaysZero, 0, Some(10), 0),
+            (AlwaysZero, 0, None, 0),
             (ZeroMeansOtherElseMin, 60, Some(0), 60),
             (ZeroMeansOtherElseMin, 0, Some(60), 60),
             (ZeroMeansOtherElseMin, 0, Some(0), 0),

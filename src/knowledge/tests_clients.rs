@@ -77,6 +77,8 @@ fn negotiate_for_libraries() {
         ("lapin", 0, None, 0),
         ("lapin", 60, Some(30), 30),
         ("lapin", 60, Some(120), 60),
+        ("py-amqplib", 60, None, 0),
+        ("py-amqplib", 60, Some(30), 0),
     ];
     for &(name, s, req, want) in rows {
         let spec = spec(name);
@@ -101,6 +103,8 @@ fn why_a_request_is_not_honoured() {
         ("rabbitmq-c", 60, 120, Some("smaller")),
         ("kombu", 60, 0, None),
         ("java", 60, 30, None),
+        ("py-amqplib", 60, 10, Some("no heartbeat setting")),
+        ("py-amqplib", 60, 0, None),
     ];
     for &(name, s, req, want) in rows {
         let spec = spec(name);

@@ -97,6 +97,7 @@ fn lookup_log_lines() {
         ("{handshake_timeout,frame_header}", "rabbitmq_handshake_timeout", "timeout"),
         ("{handshake_timeout,handshake}", "rabbitmq_handshake_timeout_header", "timeout"),
         ("{bad_header,<<\"GET / HT\">>}", "rabbitmq_bad_header", "protocol_mismatch"),
+        ("{bad_version,{1,1,0,10}}", "rabbitmq_bad_version", "protocol_mismatch"),
         ("ACCESS_REFUSED - Login was refused", "login_refused", "auth_failed"),
         ("NOT_ALLOWED - vhost x not found", "vhost_not_allowed", "vhost_not_allowed"),
         ("Connection timed out", "connection_timed_out", "ETIMEDOUT"),

@@ -625,11 +625,13 @@ mod tests {
           {"name":7,"timeout":"x","peer_port":70000,"client_properties":[1,2],
            "recv_oct_details":{"samples":"no"}},
           {"name":"<rabbit@localhost.1.2.3>","type":"direct","client_properties":
-           {"product":"py-amqp","product_version":"5.2.0"}}
+           {"product":"py-amqp","product_version":"5.2.0"}},
+          {"name":"127.0.0.1:41000 -> 127.0.0.1:5672","protocol":"AMQP 0-8","timeout":0,
+           "client_properties":{"library":"Python amqplib","library_version":"1.0.2"}}
         ]"#;
         let raw: Capped<MAX_CONNECTIONS> = serde_json::from_str(text).unwrap();
         let conns = read_connections(&raw);
-        assert_eq!(conns.len(), 3);
+        assert_eq!(conns.len(), 4);
         let c = &conns[0];
         assert_eq!(c.peer().as_deref(), Some("127.0.0.1:37374"));
         assert_eq!(c.broker_address().as_deref(), Some("127.0.0.1:5672"));
@@ -645,5 +647,11 @@ mod tests {
         );
         assert!(odd.recv_samples.is_empty());
         assert_eq!(conns[2].client.version.as_deref(), Some("5.2.0"));
+        // py-amqplib 1.0.2 as RabbitMQ 3.10.8's API showed it (measured)
+        let old = &conns[3].client;
+        assert_eq!(
+            (old.product.as_deref(), old.version.as_deref()),
+            (Some("Python amqplib"), Some("1.0.2"))
+        );
     }
 }

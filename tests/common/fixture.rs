@@ -72,7 +72,8 @@ pub fn python() -> PathBuf {
             let out = Command::new(&path)
                 .args([
                     "-c",
-                    "import pika, xmlschema, prometheus_client, kubernetes_validate, yaml",
+                    "import pika, xmlschema, prometheus_client, kubernetes_validate, yaml, \
+                     amqplib.client_0_8",
                 ])
                 .output()
                 .map_err(|e| format!("cannot run it: {e}"))?;

@@ -14,6 +14,7 @@
 
 pub mod fake;
 pub mod fixture;
+pub mod management;
 pub mod pika;
 pub mod run;
 pub mod serve;

@@ -24,43 +24,58 @@ impl PikaApp {
     pub fn start(mode: &str, heartbeat: u16, name: &str) -> PikaApp {
         super::require_broker();
         let root = env!("CARGO_MANIFEST_DIR");
-        let python = super::fixture::python();
-        let mut child = Command::new(&python)
-            .arg(format!("{root}/tests/clients/pika_app.py"))
-            .args([&super::broker_url(), mode, &heartbeat.to_string(), name])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", python.display()));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
-        let Some(port) = line
-            .trim()
-            .strip_prefix("ready ")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "pika_app.py {mode} did not get ready (said {line:?}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let mut cmd = Command::new(super::fixture::python());
+        cmd.arg(format!("{root}/tests/clients/pika_app.py")).args([
+            &super::broker_url(),
+            mode,
+            &heartbeat.to_string(),
+            name,
+        ]);
+        let (child, local_port) = start_ready(cmd, &format!("pika_app.py {mode}"));
         PikaApp {
             child,
-            local_port: port,
+            local_port,
             name: name.to_string(),
         }
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+}
+
+/// Spawn a client application and wait (15 s at most) for its first line,
+/// `ready PORT`: PORT is its end of the connection. Fails the test with
+/// the application's stderr when it says anything else.
+pub fn start_ready(mut cmd: Command, what: &str) -> (Child, u16) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {what}: {e}"));
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
+    match line
+        .trim()
+        .strip_prefix("ready ")
+        .and_then(|p| p.parse().ok())
+    {
+        Some(port) => (child, port),
+        None => {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{what} did not get ready (said {line:?}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 

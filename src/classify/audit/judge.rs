@@ -2,7 +2,7 @@
 //! words.
 
 use super::{library, silence, Library, STATS_INTERVAL_MS};
-use crate::knowledge::{self, ClientLib};
+use crate::knowledge::{self, ClientLib, NegotiationRule};
 use crate::vocab::audit::{BrokerConnection, ConnState, Flag, Silence};
 use crate::vocab::units::secs;
 use crate::vocab::Heartbeat;
@@ -51,6 +51,7 @@ pub fn judge(c: &BrokerConnection) -> Judgement {
         heartbeat_advice(c, library, silence, t, &mut advice);
     }
     advice.extend(state.and_then(|s| state_advice(&c.label(), s)));
+    advice.extend(protocol_advice(c));
     notes.extend(library_note(c, library));
     Judgement {
         flags,
@@ -167,12 +168,22 @@ fn heartbeat_advice(
              peer is noticed only by TCP keepalive, after over 2 h; see `amqpdoctor explain \
              heartbeat`"
         ));
-        if let Some(l) = library {
-            advice.push(format!(
+        match library {
+            Some(l) if l.row.negotiation == NegotiationRule::AlwaysZero => advice.push(format!(
+                "{} cannot have heartbeats (it answers every Tune with 0){}",
+                l.label(None),
+                l.row
+                    .remedy
+                    .first()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            )),
+            Some(l) => advice.push(format!(
                 "set a heartbeat of 5–20 s in {}: {}",
                 l.label(None),
                 l.row.setting
-            ));
+            )),
+            None => {}
         }
         return;
     }
@@ -208,6 +219,21 @@ fn state_advice(peer: &str, state: &ConnState) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The advice on a connection that speaks AMQP 0-8 (py-amqplib and other
+/// clients of before 0-9-1): RabbitMQ 4.0 and later refuse the protocol
+/// (deps/rabbit/src/rabbit_reader.erl, `version_negotiation`, v4.0.1).
+fn protocol_advice(c: &BrokerConnection) -> Option<String> {
+    let protocol = c.protocol.as_deref()?;
+    (protocol.trim() == "AMQP 0-8").then(|| {
+        format!(
+            "{} speaks AMQP 0-8, not 0-9-1: RabbitMQ 4.0 and later refuse AMQP 0-8 (they answer \
+             its protocol header with AMQP 1.0's and close), so this client stops connecting \
+             when the broker is upgraded; move it to a 0-9-1 client",
+            c.label()
+        )
+    })
 }
 
 /// The note on the library: unknown version, pika's one name for every

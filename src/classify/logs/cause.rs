@@ -110,6 +110,7 @@ const BY_PATTERN: &[(&str, Cause)] = &[
     ("rabbitmq_handshake_timeout", Cause::HandshakeTimeout),
     ("rabbitmq_handshake_timeout_header", Cause::HandshakeTimeout),
     ("rabbitmq_bad_header", Cause::ProtocolError),
+    ("rabbitmq_bad_version", Cause::ProtocolError),
     ("rabbitmq_tls_on_plain_port", Cause::TlsError),
     // Before the refusals: a limit's text also says "refused for user".
     ("rabbitmq_user_connection_limit", Cause::ConnectionLimit),
@@ -195,6 +196,8 @@ mod tests {
             ("{heartbeat_timeout,running}", Cause::BrokerHeartbeatTimeout, None),
             ("{handshake_timeout,frame_header}", Cause::HandshakeTimeout, None),
             ("{bad_header,<<22,3,1,2,0,1,0,1>>}", Cause::ProtocolError, None),
+            // an AMQP 0-10 header, measured on 3.10.8
+            ("{bad_version,{1,1,0,10}}", Cause::ProtocolError, None),
             ("operation none caused a connection exception connection_forced: \"broker forced connection closure with reason 'shutdown'\"", Cause::BrokerShutdown, None),
             ("{inet_error,etimedout}", Cause::NetworkError, None),
             ("something new", Cause::OtherError, None),

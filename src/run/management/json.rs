@@ -246,6 +246,11 @@ pub(super) struct ApiClientProperties {
     /// py-amqp's name for its version.
     #[serde(default, deserialize_with = "lenient")]
     product_version: Option<String>,
+    /// py-amqplib's names for its product and version.
+    #[serde(default, deserialize_with = "lenient")]
+    library: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    library_version: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     platform: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
@@ -320,8 +325,8 @@ impl ApiConnection {
             connected_at_ms: self.connected_at,
             heartbeat: self.timeout.map(Heartbeat::from_secs),
             client: ClientProperties {
-                product: cp.product,
-                version: cp.version.or(cp.product_version),
+                product: cp.product.or(cp.library),
+                version: cp.version.or(cp.product_version).or(cp.library_version),
                 platform: cp.platform,
                 connection_name: cp.connection_name,
             },
