@@ -92,6 +92,7 @@ mod tests {
             version: Some(version.into()),
             platform: Some(platform.into()),
             connection_name: None,
+            protocol: None,
         }
     }
 
@@ -422,6 +423,20 @@ mod tests {
                 .any(|a| a.starts_with("127.0.0.1:54994 speaks AMQP 0-8, not 0-9-1: RabbitMQ 4.0")),
             "{:?}",
             j.advice
+        );
+        // Mono's RabbitMQ.Client names itself as the .NET client does; its
+        // 0-8 tells it apart (as RabbitMQ 3.10.8's API showed it, measured).
+        let dotnet = |protocol: &str| ClientProperties {
+            protocol: Some(protocol.into()),
+            ..props("RabbitMQ", ".NET", "4.0.0.0")
+        };
+        assert_eq!(
+            library_id(&dotnet("AMQP 0-8")).map(|(id, _)| id),
+            Some("dotnet-mono")
+        );
+        assert_eq!(
+            library_id(&dotnet("AMQP 0-9-1")).map(|(id, _)| id),
+            Some("dotnet")
         );
         // 0-9-1 (and 0-9, which RabbitMQ 4 still reads as 0-9-1) says nothing of it
         for p in ["AMQP 0-9-1", "AMQP 0-9"] {

@@ -155,17 +155,22 @@ pub struct Signature {
     pub platform: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_contains: Option<String>,
+    /// The AMQP version the connection speaks, as the broker names it
+    /// (`AMQP 0-8`), for a library whose generations send the same
+    /// properties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
     /// What to call the library in a sentence: `pika`, `Java client`.
     pub called: String,
 }
 
 impl Signature {
-    /// Whether a connection's `product` and `platform` (empty when not
-    /// sent) match this signature. One without a product test matches
-    /// nothing.
-    pub fn matches(&self, product: &str, platform: &str) -> bool {
+    /// Whether a connection's `product`, `platform` and `protocol` (empty
+    /// when not known) match this signature. One without a product test
+    /// matches nothing.
+    pub fn matches(&self, product: &str, platform: &str, protocol: &str) -> bool {
         let text = |s: &str| s.trim().to_lowercase();
-        let (product, platform) = (text(product), text(platform));
+        let (product, platform, protocol) = (text(product), text(platform), text(protocol));
         let is = |want: &Option<String>, got: &str| want.as_ref().is_none_or(|w| text(w) == got);
         let has =
             |want: &Option<String>, got: &str| want.as_ref().is_none_or(|w| got.contains(&text(w)));
@@ -174,6 +179,7 @@ impl Signature {
             && has(&self.product_contains, &product)
             && is(&self.platform, &platform)
             && has(&self.platform_contains, &platform)
+            && is(&self.protocol, &protocol)
     }
 }
 
@@ -181,11 +187,12 @@ impl Signature {
 pub fn client_by_properties(
     product: &str,
     platform: &str,
+    protocol: &str,
 ) -> Option<(&'static ClientLib, &'static str)> {
     clients().iter().find_map(|lib| {
         lib.signatures
             .iter()
-            .find(|s| s.matches(product, platform))
+            .find(|s| s.matches(product, platform, protocol))
             .map(|s| (lib, s.called.as_str()))
     })
 }

@@ -256,9 +256,17 @@ fn signatures_compare_trimmed_and_ignoring_case() {
     ];
     for (sig, product, platform, want) in rows {
         assert_eq!(
-            sig.matches(product, platform),
+            sig.matches(product, platform, ""),
             want,
             "{product} / {platform}"
         );
     }
+    // A protocol test: Mono's 0-8 RabbitMQ.Client against the .NET client.
+    let mono = Signature {
+        protocol: Some("AMQP 0-8".into()),
+        ..s(Some("RabbitMQ"), None, Some(".NET"))
+    };
+    assert!(mono.matches("RabbitMQ", ".NET", "amqp 0-8"));
+    assert!(!mono.matches("RabbitMQ", ".NET", "AMQP 0-9-1"));
+    assert!(!mono.matches("RabbitMQ", ".NET", ""));
 }

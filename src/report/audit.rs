@@ -381,6 +381,7 @@ mod tests {
                 version: Some("1.3.2".into()),
                 platform: Some("Python 3.11.7".into()),
                 connection_name: Some(name.into()),
+                protocol: Some("AMQP 0-9-1".into()),
             },
             recv_oct: recv.first().map(|s| s.1),
             send_oct: Some(537),

@@ -27,6 +27,11 @@ pub struct ClientProperties {
     pub platform: Option<String>,
     /// The application's own name for the connection.
     pub connection_name: Option<String>,
+    /// The AMQP version its protocol header asked for, as the broker names
+    /// it (the API's `protocol`, `AMQP 0-8`): it tells apart generations of
+    /// a library that send the same properties (Mono's RabbitMQ.Client
+    /// speaks 0-8 and names itself as the .NET client does).
+    pub protocol: Option<String>,
 }
 
 /// A connection's state as the management API names it (RabbitMQ's

@@ -137,3 +137,35 @@ pub fn tls_file(name: &str) -> String {
     }
     p.display().to_string()
 }
+
+/// Mono's RabbitMQ.Client as Debian installs it (`libmono-rabbitmq4.0-cil`).
+pub const MONO_RABBITMQ_DLL: &str =
+    "/usr/lib/mono/gac/RabbitMQ.Client/4.0.0.0__b03f5f7f11d50a3a/RabbitMQ.Client.dll";
+
+/// `tests/clients/mono_app.cs` compiled once per test binary with `mcs`
+/// against Mono's RabbitMQ.Client: the path of the program, to run with
+/// `mono`.
+pub fn mono_app() -> PathBuf {
+    static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
+    let exe = std::env::temp_dir().join(format!("amqpdoctor-mono-app-{}.exe", std::process::id()));
+    require(&CHECK, "Mono (mono, mcs) and its RabbitMQ.Client", || {
+        if !std::path::Path::new(MONO_RABBITMQ_DLL).is_file() {
+            return Err(format!("{MONO_RABBITMQ_DLL} is not there"));
+        }
+        let out = Command::new("mcs")
+            .arg(format!("-out:{}", exe.display()))
+            .arg(format!("-r:{MONO_RABBITMQ_DLL}"))
+            .arg(format!("{}/tests/clients/mono_app.cs", root()))
+            .output()
+            .map_err(|e| format!("cannot run mcs: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "mcs failed: {}",
+                String::from_utf8_lossy(&out.stdout).trim()
+            ))
+        }
+    });
+    exe
+}

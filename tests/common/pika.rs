@@ -47,7 +47,21 @@ impl PikaApp {
 /// Spawn a client application and wait (15 s at most) for its first line,
 /// `ready PORT`: PORT is its end of the connection. Fails the test with
 /// the application's stderr when it says anything else.
-pub fn start_ready(mut cmd: Command, what: &str) -> (Child, u16) {
+pub fn start_ready(cmd: Command, what: &str) -> (Child, u16) {
+    let (mut child, rest) = start_ready_line(cmd, what);
+    match rest.split_whitespace().next().and_then(|p| p.parse().ok()) {
+        Some(port) => (child, port),
+        None => {
+            let _ = child.kill();
+            panic!("{what} said `ready {rest}`, not `ready PORT`");
+        }
+    }
+}
+
+/// Spawn a client application and wait (15 s at most) for its first line,
+/// `ready …`: what follows `ready `. Fails the test with the application's
+/// stderr when it says anything else.
+pub fn start_ready_line(mut cmd: Command, what: &str) -> (Child, String) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -62,21 +76,15 @@ pub fn start_ready(mut cmd: Command, what: &str) -> (Child, u16) {
         let _ = tx.send(line);
     });
     let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
-    match line
-        .trim()
-        .strip_prefix("ready ")
-        .and_then(|p| p.parse().ok())
-    {
-        Some(port) => (child, port),
-        None => {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{what} did not get ready (said {line:?}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+    if let Some(rest) = line.trim().strip_prefix("ready ") {
+        return (child, rest.to_string());
     }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    panic!(
+        "{what} did not get ready (said {line:?}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Drop for PikaApp {

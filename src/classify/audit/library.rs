@@ -10,7 +10,8 @@ use crate::vocab::check::parse_version;
 pub fn library_id(client: &ClientProperties) -> Option<(&'static str, &'static str)> {
     let product = client.product.as_deref()?;
     let platform = client.platform.as_deref().unwrap_or("");
-    knowledge::client_by_properties(product, platform)
+    let protocol = client.protocol.as_deref().unwrap_or("");
+    knowledge::client_by_properties(product, platform, protocol)
         .map(|(lib, called)| (lib.id.as_str(), called))
 }
 
